@@ -1,0 +1,143 @@
+"""Errors a person can be told about.
+
+Every class here is a problem of the input or of the environment, never a
+bug: ``str(error)`` is a sentence for someone at a busy counter, and the CLI,
+the server and the UI all show it as it is. Anything that is not a
+``BoxOfficeError`` is a bug and gets a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+class BoxOfficeError(Exception):
+    """Base class; ``code`` is stable and machine-readable, the message is for people."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(BoxOfficeError):
+    code = "not_found"
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"No {kind} {key!s} was found.")
+        self.kind = kind
+        self.key = key
+
+
+class AmbiguousError(BoxOfficeError):
+    code = "ambiguous"
+
+    def __init__(self, kind: str, key: object, candidates: Sequence[str]) -> None:
+        listed = ", ".join(candidates[:5])
+        super().__init__(f"More than one {kind} matches {key!s} ({listed}); use its id.")
+        self.kind = kind
+        self.key = key
+        self.candidates = list(candidates)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field; ``field`` lets a form put the message next to it."""
+
+    field: str
+    message: str
+
+
+class ValidationError(BoxOfficeError):
+    code = "invalid"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        if not self.problems:
+            raise ValueError("ValidationError needs at least one problem")
+        super().__init__(" ".join(p.message for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationError:
+        return cls([Problem(field, message)])
+
+
+class DuplicateError(BoxOfficeError):
+    code = "duplicate"
+
+    def __init__(self, kind: str, field: str, value: object, where: str = "") -> None:
+        place = f" {where}" if where else ""
+        super().__init__(f"A {kind} with {field} {value!s} already exists{place}.")
+        self.kind = kind
+        self.field = field
+        self.value = value
+
+
+class PermissionDeniedError(BoxOfficeError):
+    code = "forbidden"
+
+    def __init__(self, role: str, action: str, allowed_roles: Sequence[str] = ()) -> None:
+        who = f"Your role ({role}) may not {action}."
+        if allowed_roles:
+            who += f" Ask someone with the role {' or '.join(allowed_roles)}."
+        super().__init__(who)
+        self.role = role
+        self.action = action
+        self.allowed_roles = list(allowed_roles)
+
+
+class IllegalTransitionError(BoxOfficeError):
+    code = "illegal_transition"
+
+    def __init__(self, current: str, target: str, allowed: Sequence[str]) -> None:
+        if allowed:
+            nexts = ", ".join(allowed)
+            msg = f"A {current} series cannot become {target}; from {current} it can become: {nexts}."
+        else:
+            msg = f"A {current} series cannot become {target}; {current} is final."
+        super().__init__(msg)
+        self.current = current
+        self.target = target
+        self.allowed = list(allowed)
+
+
+class StaleVersionError(BoxOfficeError):
+    code = "stale_version"
+
+    def __init__(self, kind: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"This {kind} was changed by someone else (you edited version {expected}, "
+            f"it is now at version {actual}). Reload it and make your change again."
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class LimitExceededError(BoxOfficeError):
+    code = "limit_exceeded"
+
+
+class IdentityError(BoxOfficeError):
+    """Nobody to act as: no member given, or the member is unknown or inactive."""
+
+    code = "identity"
+
+
+class DatabaseError(BoxOfficeError):
+    code = "database"
+
+
+class DatabaseTooNewError(DatabaseError):
+    code = "database_too_new"
+
+    def __init__(self, path: str, revision: str) -> None:
+        super().__init__(
+            f"The database {path} was written by a newer version of Box office "
+            f"(schema {revision}). Update Box office to open it; the file was not changed."
+        )
+        self.revision = revision

@@ -1,0 +1,1 @@
+"""Demo data and (later) the gate-traffic simulator."""

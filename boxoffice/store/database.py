@@ -1,0 +1,118 @@
+"""Opening a store: the engine, its sessions, and the SQLite settings we rely on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+# Long enough to ride out another process's write transaction (a bulk
+# assignment of 100,000 bands takes a few seconds), short enough that a
+# stuck writer is reported instead of hanging the counter.
+BUSY_TIMEOUT_MS = 15_000
+
+
+def database_url(target: str | Path) -> URL:
+    """A path becomes a SQLite URL; anything with ``://`` is taken as a URL."""
+    text = str(target)
+    if "://" in text:
+        return make_url(text)
+    path = Path(text).expanduser().resolve()
+    return URL.create("sqlite+pysqlite", database=str(path))
+
+
+def _sqlite_engine(url: URL, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    # A write transaction takes the write lock up front. A deferred one that
+    # reads, then writes, can fail with "database is locked" no matter the
+    # busy timeout when another writer got in between.
+    begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+class Store:
+    """One database: where every service reads and writes.
+
+    ``write()`` and ``read()`` each open one short session that commits (or
+    rolls back) at the end of the ``with`` block. Objects stay usable after
+    it (``expire_on_commit=False``) but must not cross threads.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.url = database_url(target)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            assert self.url.database is not None
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _sqlite_engine(self.url, immediate=True)
+            self.read_engine = _sqlite_engine(self.url, immediate=False)
+        else:
+            self.write_engine = create_engine(self.url, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def path(self) -> Path | None:
+        return Path(self.url.database) if self.is_sqlite and self.url.database else None
+
+    @property
+    def display_name(self) -> str:
+        return str(self.path) if self.path else self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def open_store(target: str | Path, *, migrate: bool = True) -> Store:
+    """Open (creating if need be) and bring the schema up to date.
+
+    Migrating on open is what lets a station update the program and keep its
+    database; see ``boxoffice.store.migrate`` for the safety rules.
+    """
+    store = Store(target)
+    if migrate:
+        from boxoffice.store.migrate import upgrade
+
+        upgrade(store)
+    return store

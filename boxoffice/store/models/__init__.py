@@ -1,0 +1,39 @@
+"""Every table of the local store (and of the central server, which shares them)."""
+
+from boxoffice.store.base import Base
+from boxoffice.store.models.checkin import Checkin
+from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
+from boxoffice.store.models.organization import Member, Organization
+from boxoffice.store.models.series import (
+    EventSeries,
+    SeriesCategoryLimit,
+    SeriesGate,
+    SeriesMetricsCache,
+    SeriesStateTransition,
+    SeriesTicket,
+    SeriesWristbandAssignment,
+)
+from boxoffice.store.models.sync import LocalSetting, OutboxEntry
+from boxoffice.store.models.wristband import Wristband
+
+__all__ = [
+    "Base",
+    "Category",
+    "Checkin",
+    "Event",
+    "EventSeries",
+    "Gate",
+    "GateCategory",
+    "LocalSetting",
+    "Member",
+    "Organization",
+    "OutboxEntry",
+    "SeriesCategoryLimit",
+    "SeriesGate",
+    "SeriesMetricsCache",
+    "SeriesStateTransition",
+    "SeriesTicket",
+    "SeriesWristbandAssignment",
+    "Ticket",
+    "Wristband",
+]

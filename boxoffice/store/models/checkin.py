@@ -1,0 +1,42 @@
+"""Taps at the gates, allowed or denied."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.domain.enums import CheckinResult, Direction, Reason
+from boxoffice.store.base import Base, created_at_column, enum_column, uuid_pk
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (
+        Index("ix_checkins_series_id_occurred_at", "series_id", "occurred_at"),
+        Index("ix_checkins_wristband_id_series_id", "wristband_id", "series_id"),
+        Index("ix_checkins_gate_id_occurred_at", "gate_id", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    # Made by the scanning device; a retried upload carries the same id, so
+    # the unique constraint is what keeps a tap from counting twice.
+    client_scan_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    series_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event_series.id", ondelete="CASCADE")
+    )
+    gate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gates.id"))
+    # None when the tapped band is unknown; ``uid`` then says what was tapped.
+    wristband_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("wristbands.id"), default=None
+    )
+    uid: Mapped[str | None] = mapped_column(String(32), default=None)
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction"))
+    result: Mapped[CheckinResult] = mapped_column(enum_column(CheckinResult, "checkin_result"))
+    reason: Mapped[Reason] = mapped_column(enum_column(Reason, "reason"))
+    device_id: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,1 @@
+"""NFC readers behind one small interface: nfcpy (USB), PC/SC, simulated NTAG21x."""
