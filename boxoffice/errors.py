@@ -109,10 +109,11 @@ class IllegalTransitionError(BoxOfficeError):
 class StaleVersionError(BoxOfficeError):
     code = "stale_version"
 
-    def __init__(self, kind: str, expected: int, actual: int) -> None:
+    def __init__(self, kind: str, expected: int, actual: int | None) -> None:
+        now = f"it is now at version {actual}" if actual is not None else "it has changed since"
         super().__init__(
             f"This {kind} was changed by someone else (you edited version {expected}, "
-            f"it is now at version {actual}). Reload it and make your change again."
+            f"{now}). Reload it and make your change again."
         )
         self.expected = expected
         self.actual = actual

@@ -1,7 +1,7 @@
 """Every table of the local store (and of the central server, which shares them)."""
 
 from boxoffice.store.base import Base
-from boxoffice.store.models.checkin import Checkin
+from boxoffice.store.models.checkin import Checkin, SeriesPresence
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
 from boxoffice.store.models.series import (
@@ -31,6 +31,7 @@ __all__ = [
     "SeriesCategoryLimit",
     "SeriesGate",
     "SeriesMetricsCache",
+    "SeriesPresence",
     "SeriesStateTransition",
     "SeriesTicket",
     "SeriesWristbandAssignment",

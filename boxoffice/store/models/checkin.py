@@ -40,3 +40,29 @@ class Checkin(Base):
     device_id: Mapped[str] = mapped_column(String(120))
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class SeriesPresence(Base):
+    """Where each band is now, per series: kept up to date with every allowed tap.
+
+    Derivable from ``checkins``, but a gate needs it on every tap, and
+    recomputing it from the whole history would make each tap slower than the
+    last. ``last_scan_at`` lets a late-arriving offline scan that is older
+    than what is already known leave the presence alone.
+    """
+
+    __tablename__ = "series_presence"
+    __table_args__ = (
+        Index("ix_series_presence_series_id_inside_category_id", "series_id", "inside", "category_id"),
+    )
+
+    series_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    wristband_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wristbands.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("categories.id"))
+    inside: Mapped[bool]
+    has_entered: Mapped[bool]
+    last_scan_at: Mapped[datetime]

@@ -271,6 +271,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_checkins_series_id_occurred_at', ['series_id', 'occurred_at'], unique=False)
         batch_op.create_index('ix_checkins_wristband_id_series_id', ['wristband_id', 'series_id'], unique=False)
 
+    op.create_table('series_presence',
+    sa.Column('series_id', sa.Uuid(), nullable=False),
+    sa.Column('wristband_id', sa.Uuid(), nullable=False),
+    sa.Column('category_id', sa.Uuid(), nullable=False),
+    sa.Column('inside', sa.Boolean(), nullable=False),
+    sa.Column('has_entered', sa.Boolean(), nullable=False),
+    sa.Column('last_scan_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_series_presence_category_id_categories')),
+    sa.ForeignKeyConstraint(['series_id'], ['event_series.id'], name=op.f('fk_series_presence_series_id_event_series'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['wristband_id'], ['wristbands.id'], name=op.f('fk_series_presence_wristband_id_wristbands'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('series_id', 'wristband_id', name=op.f('pk_series_presence'))
+    )
+    with op.batch_alter_table('series_presence', schema=None) as batch_op:
+        batch_op.create_index('ix_series_presence_series_id_inside_category_id', ['series_id', 'inside', 'category_id'], unique=False)
+
     op.create_table('series_wristband_assignments',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('series_id', sa.Uuid(), nullable=False),
@@ -297,6 +312,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_series_wristband_assignments_series_id_active')
 
     op.drop_table('series_wristband_assignments')
+    with op.batch_alter_table('series_presence', schema=None) as batch_op:
+        batch_op.drop_index('ix_series_presence_series_id_inside_category_id')
+
+    op.drop_table('series_presence')
     with op.batch_alter_table('checkins', schema=None) as batch_op:
         batch_op.drop_index('ix_checkins_wristband_id_series_id')
         batch_op.drop_index('ix_checkins_series_id_occurred_at')

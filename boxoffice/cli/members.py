@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import click
+
+from boxoffice.cli.app import App, pass_app
+from boxoffice.domain.enums import Role
+from boxoffice.services import organization
+
+
+@click.group()
+def org() -> None:
+    """Organizations."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--owner", "owner_email", required=True, help="The owner's e-mail.")
+@click.option("--owner-name", help="The owner's display name.")
+@pass_app
+def org_create(app: App, name: str, owner_email: str, owner_name: str | None) -> None:
+    """Create an organization and its owner."""
+    org_view, owner = organization.create_organization(app.store, name, owner_email, owner_name)
+    app.emit({"organization": org_view, "owner": owner},
+             f"Created organization {org_view.name} ({org_view.id}); owner {owner.email}.")
+
+
+@click.group()
+def member() -> None:
+    """Members of your organization and their roles."""
+
+
+_ROLES = [r.value for r in Role if r is not Role.OWNER]
+
+
+@member.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(_ROLES), required=True)
+@click.option("--name", "display_name", help="Display name.")
+@pass_app
+def member_add(app: App, email: str, role: str, display_name: str | None) -> None:
+    """Add a member with a role."""
+    view = organization.add_member(app.store, app.actor, email, Role(role), display_name)
+    app.emit(view, f"Added {view.email} as {view.role.value}.")
+
+
+@member.command("list")
+@pass_app
+def member_list(app: App) -> None:
+    """List the members of your organization."""
+    rows = organization.list_members(app.store, app.actor)
+    app.emit(rows, "\n".join(f"{m.email:<32} {m.role.value:<8} {m.display_name}" for m in rows))
+
+
+@member.command("use")
+@click.argument("email")
+@pass_app
+def member_use(app: App, email: str) -> None:
+    """Act as this member from now on when --as is not given."""
+    view = organization.use_member(app.store, email)
+    app.emit(view, f"Commands now act as {view.email} ({view.role.value}).")

@@ -1,0 +1,207 @@
+"""Putting wristbands on a series, in bulk: a whole category, or a list of UIDs."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.enums import BandStatus
+from boxoffice.domain.permissions import Action
+from boxoffice.errors import LimitExceededError, ValidationError
+from boxoffice.schemas.series import AssignResult
+from boxoffice.services import outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.services.series import ensure_editable
+from boxoffice.store.base import new_id
+from boxoffice.store.database import Store
+from boxoffice.store.models import (
+    Category,
+    Event,
+    EventSeries,
+    SeriesCategoryLimit,
+    SeriesWristbandAssignment,
+    Wristband,
+)
+from boxoffice.store.types import utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# SQLite allows 32,766 bound parameters per statement; stay well below.
+_CHUNK = 5_000
+
+
+def _chunks(items: list[T], size: int = _CHUNK) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _bands_by_uid(session: Session, ev: Event, uids: list[str]) -> list[Wristband]:
+    wanted = list(dict.fromkeys(refs.normalize_uid(u) for u in uids if u.strip()))
+    if not wanted:
+        raise ValidationError.single("uids", "Give at least one wristband UID.")
+    found: dict[str, Wristband] = {}
+    for chunk in _chunks(wanted):
+        for band in session.scalars(
+            select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid.in_(chunk))
+        ):
+            found[band.uid] = band
+    missing = [u for u in wanted if u not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+        raise ValidationError.single("uids", f"No wristband in {ev.name} has the UID {shown}.")
+    return [found[u] for u in wanted]
+
+
+def assign_bands(
+    store: Store,
+    actor: Actor,
+    series_ref: str,
+    *,
+    category_ref: str | None = None,
+    uids: list[str] | None = None,
+) -> AssignResult:
+    """Assign every active band of a category, or the bands listed by UID.
+
+    All or nothing: a band that is not active, or a category limit that the
+    assignment would pass, stops the whole batch with nothing written.
+    Bands already on the series are counted, not assigned twice.
+    """
+    actor.require(Action.ASSIGN_BANDS)
+    if (category_ref is None) == (uids is None):
+        raise ValidationError.single("bands", "Choose the bands either by category or by a list of UIDs.")
+    with store.write() as session:
+        series = refs.series(session, actor, series_ref)
+        ensure_editable(series)
+        ev = session.get_one(Event, series.event_id)
+        if category_ref is not None:
+            cat = refs.category(session, actor, ev, category_ref)
+            candidates = session.execute(
+                select(Wristband.id, Wristband.category_id, Wristband.uid, Wristband.status).where(
+                    Wristband.event_id == ev.id,
+                    Wristband.category_id == cat.id,
+                    Wristband.status == BandStatus.ACTIVE,
+                )
+            ).tuples().all()
+            if not candidates:
+                raise ValidationError.single(
+                    "category", f"{ev.name} has no active {cat.name} wristbands to assign."
+                )
+        else:
+            bands = _bands_by_uid(session, ev, uids or [])
+            candidates = [(b.id, b.category_id, b.uid, b.status) for b in bands]
+            unusable = [(uid, st) for _, _, uid, st in candidates if st is not BandStatus.ACTIVE]
+            if unusable:
+                listed = ", ".join(f"{uid} ({st.value})" for uid, st in unusable[:5])
+                raise ValidationError.single(
+                    "uids", f"Only active wristbands can be assigned; these are not: {listed}."
+                )
+        result = _assign(session, actor, series, [(b, c) for b, c, _, _ in candidates])
+        log.info("assigned %d bands to %s (%d already there)", result.assigned, series.name,
+                 result.already_assigned)
+        return result
+
+
+def _assign(
+    session: Session, actor: Actor, series: EventSeries, bands: list[tuple[uuid.UUID, uuid.UUID]]
+) -> AssignResult:
+    existing: dict[uuid.UUID, bool] = dict(
+        session.execute(
+            select(SeriesWristbandAssignment.wristband_id, SeriesWristbandAssignment.active).where(
+                SeriesWristbandAssignment.series_id == series.id
+            )
+        ).tuples().all()
+    )
+    already = [b for b, _ in bands if existing.get(b) is True]
+    reactivate = [b for b, _ in bands if existing.get(b) is False]
+    fresh = [(b, c) for b, c in bands if b not in existing]
+    adding = Counter(c for b, c in bands if existing.get(b) is not True)
+    _check_limits(session, series, adding)
+
+    now = utcnow()
+    for chunk in _chunks(reactivate):
+        session.execute(
+            update(SeriesWristbandAssignment)
+            .where(
+                SeriesWristbandAssignment.series_id == series.id,
+                SeriesWristbandAssignment.wristband_id.in_(chunk),
+            )
+            .values(active=True, assigned_at=now, assigned_by=actor.member_id, removed_at=None)
+        )
+    rows = [
+        {"id": new_id(), "series_id": series.id, "wristband_id": b, "active": True,
+         "assigned_at": now, "assigned_by": actor.member_id}
+        for b, _ in fresh
+    ]
+    for chunk in _chunks(rows, 2_000):
+        session.execute(insert(SeriesWristbandAssignment), chunk)
+    added = [b for b, _ in fresh] + reactivate
+    if added:
+        outbox.record(
+            session, actor, "series.assign_bands", series.id, {"wristband_ids": added}
+        )
+    return AssignResult(series_id=series.id, assigned=len(added), already_assigned=len(already))
+
+
+def _check_limits(session: Session, series: EventSeries, adding: Counter[uuid.UUID]) -> None:
+    limits = dict(
+        session.execute(
+            select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
+                SeriesCategoryLimit.series_id == series.id
+            )
+        ).tuples().all()
+    )
+    relevant = {c: n for c, n in adding.items() if c in limits}
+    if not relevant:
+        return
+    assigned = dict(
+        session.execute(
+            select(Wristband.category_id, func.count())
+            .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
+            .where(
+                SeriesWristbandAssignment.series_id == series.id,
+                SeriesWristbandAssignment.active.is_(True),
+                Wristband.category_id.in_(list(relevant)),
+            )
+            .group_by(Wristband.category_id)
+        ).tuples().all()
+    )
+    for cat_id, n in relevant.items():
+        have = assigned.get(cat_id, 0)
+        if have + n > limits[cat_id]:
+            name = session.get_one(Category, cat_id).name
+            raise LimitExceededError(
+                f"{series.name} takes at most {limits[cat_id]:,} {name} bands; "
+                f"{have:,} are assigned and this would add {n:,}. Nothing was assigned."
+            )
+
+
+def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -> AssignResult:
+    """Take bands off a series; the assignment row stays, inactive, as history."""
+    actor.require(Action.ASSIGN_BANDS)
+    with store.write() as session:
+        series = refs.series(session, actor, series_ref)
+        ensure_editable(series)
+        ev = session.get_one(Event, series.event_id)
+        bands = _bands_by_uid(session, ev, uids)
+        ids = [b.id for b in bands]
+        removed = 0
+        for chunk in _chunks(ids):
+            removed += session.execute(
+                update(SeriesWristbandAssignment)
+                .where(
+                    SeriesWristbandAssignment.series_id == series.id,
+                    SeriesWristbandAssignment.wristband_id.in_(chunk),
+                    SeriesWristbandAssignment.active.is_(True),
+                )
+                .values(active=False, removed_at=utcnow())
+            ).rowcount
+        if removed:
+            outbox.record(session, actor, "series.remove_bands", series.id, {"wristband_ids": ids})
+        return AssignResult(series_id=series.id, assigned=0, already_assigned=0, removed=removed)

@@ -1,0 +1,161 @@
+"""Events and their gates and categories: the fixtures a series is built from."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.enums import GateKind
+from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import validate_name, validate_timezone
+from boxoffice.errors import DuplicateError, ValidationError
+from boxoffice.schemas.event import CategoryView, EventView, GateView
+from boxoffice.services import outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import Category, Event, Gate, GateCategory
+
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def create_event(
+    store: Store,
+    actor: Actor,
+    name: str,
+    timezone: str,
+    venue: str | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> EventView:
+    actor.require(Action.MANAGE_EVENTS)
+    name = validate_name("event name", name)
+    validate_timezone(timezone)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValidationError.single("ends_on", "The event must end on or after the day it starts.")
+    with store.write() as session:
+        clash = session.scalar(
+            select(Event).where(
+                Event.organization_id == actor.organization_id,
+                func.lower(Event.name) == name.lower(),
+            )
+        )
+        if clash is not None:
+            raise DuplicateError("event", "name", name)
+        ev = Event(
+            organization_id=actor.organization_id,
+            name=name,
+            timezone=timezone,
+            venue=venue.strip() if venue else None,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        session.add(ev)
+        session.flush()
+        view = EventView.model_validate(ev)
+        outbox.record(session, actor, "event.create", ev.id, view.model_dump())
+        return view
+
+
+def get_event(store: Store, actor: Actor, event_ref: str) -> EventView:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        return EventView.model_validate(refs.event(session, actor, event_ref))
+
+
+def list_events(store: Store, actor: Actor) -> list[EventView]:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        rows = session.scalars(
+            select(Event)
+            .where(Event.organization_id == actor.organization_id)
+            .order_by(Event.starts_on, Event.name)
+        ).all()
+        return [EventView.model_validate(e) for e in rows]
+
+
+def _gate_view(session: Session, gate: Gate) -> GateView:
+    names = session.scalars(
+        select(Category.name)
+        .join(GateCategory, GateCategory.category_id == Category.id)
+        .where(GateCategory.gate_id == gate.id)
+        .order_by(Category.name)
+    ).all()
+    return GateView(
+        id=gate.id, event_id=gate.event_id, name=gate.name, kind=gate.kind, categories=list(names)
+    )
+
+
+def add_gate(
+    store: Store,
+    actor: Actor,
+    event_ref: str,
+    name: str,
+    kind: GateKind,
+    categories: list[str] | None = None,
+) -> GateView:
+    """A gate, optionally open only to some categories (a VIP entrance)."""
+    actor.require(Action.MANAGE_GATES)
+    name = validate_name("gate name", name)
+    with store.write() as session:
+        ev = refs.event(session, actor, event_ref)
+        if session.scalar(
+            select(Gate).where(Gate.event_id == ev.id, func.lower(Gate.name) == name.lower())
+        ):
+            raise DuplicateError("gate", "name", name, f"in {ev.name}")
+        cats = [refs.category(session, actor, ev, c) for c in categories or []]
+        gate = Gate(event_id=ev.id, name=name, kind=kind)
+        session.add(gate)
+        session.flush()
+        for cat in {c.id: c for c in cats}.values():
+            session.add(GateCategory(gate_id=gate.id, category_id=cat.id))
+        session.flush()
+        view = _gate_view(session, gate)
+        outbox.record(
+            session, actor, "gate.create", gate.id,
+            {**view.model_dump(), "category_ids": [c.id for c in cats]},
+        )
+        return view
+
+
+def list_gates(store: Store, actor: Actor, event_ref: str) -> list[GateView]:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        ev = refs.event(session, actor, event_ref)
+        gates = session.scalars(select(Gate).where(Gate.event_id == ev.id).order_by(Gate.name))
+        return [_gate_view(session, g) for g in gates]
+
+
+def add_category(
+    store: Store, actor: Actor, event_ref: str, name: str, color: str | None = None
+) -> CategoryView:
+    actor.require(Action.MANAGE_CATEGORIES)
+    name = validate_name("category name", name)
+    if color is not None and not _COLOR.match(color):
+        raise ValidationError.single("color", f"{color!r} is not a colour like #1E90FF.")
+    with store.write() as session:
+        ev = refs.event(session, actor, event_ref)
+        if session.scalar(
+            select(Category).where(
+                Category.event_id == ev.id, func.lower(Category.name) == name.lower()
+            )
+        ):
+            raise DuplicateError("category", "name", name, f"in {ev.name}")
+        cat = Category(event_id=ev.id, name=name, color=color.upper() if color else None)
+        session.add(cat)
+        session.flush()
+        view = CategoryView.model_validate(cat)
+        outbox.record(session, actor, "category.create", cat.id, view.model_dump())
+        return view
+
+
+def list_categories(store: Store, actor: Actor, event_ref: str) -> list[CategoryView]:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        ev = refs.event(session, actor, event_ref)
+        rows = session.scalars(
+            select(Category).where(Category.event_id == ev.id).order_by(Category.name)
+        )
+        return [CategoryView.model_validate(c) for c in rows]

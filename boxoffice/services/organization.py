@@ -1,0 +1,111 @@
+"""Organizations and their members."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from boxoffice.domain.enums import Role
+from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import validate_name
+from boxoffice.errors import DuplicateError, ValidationError
+from boxoffice.schemas.member import MemberView, OrganizationView
+from boxoffice.services import outbox
+from boxoffice.services.actor import CURRENT_MEMBER_KEY, Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import LocalSetting, Member, Organization
+
+# Deliberately loose: the address is an identifier here, not a mailbox we write to.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    email = value.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValidationError.single("email", f"{value!r} is not an e-mail address.")
+    return email
+
+
+def create_organization(
+    store: Store, name: str, owner_email: str, owner_name: str | None = None
+) -> tuple[OrganizationView, MemberView]:
+    """Bootstrap: an organization and its owner, the one write that needs no actor."""
+    name = validate_name("organization name", name)
+    email = _email(owner_email)
+    with store.write() as session:
+        if session.scalar(select(Organization).where(func.lower(Organization.name) == name.lower())):
+            raise DuplicateError("organization", "name", name)
+        org = Organization(name=name)
+        session.add(org)
+        session.flush()
+        owner = Member(
+            organization_id=org.id,
+            email=email,
+            display_name=(owner_name or email.split("@")[0]).strip(),
+            role=Role.OWNER,
+        )
+        session.add(owner)
+        session.flush()
+        actor = Actor.of(owner)
+        outbox.record(session, actor, "organization.create", org.id,
+                      {"id": org.id, "name": name, "owner_id": owner.id, "owner_email": email})
+        return OrganizationView.model_validate(org), MemberView.model_validate(owner)
+
+
+def add_member(
+    store: Store, actor: Actor, email: str, role: Role, display_name: str | None = None
+) -> MemberView:
+    actor.require(Action.MANAGE_MEMBERS)
+    email = _email(email)
+    if role is Role.OWNER:
+        raise ValidationError.single("role", "An organization has one owner; add an admin instead.")
+    with store.write() as session:
+        exists = session.scalar(
+            select(Member).where(
+                Member.organization_id == actor.organization_id, Member.email == email
+            )
+        )
+        if exists is not None:
+            raise DuplicateError("member", "e-mail", email)
+        member = Member(
+            organization_id=actor.organization_id,
+            email=email,
+            display_name=(display_name or email.split("@")[0]).strip(),
+            role=role,
+        )
+        session.add(member)
+        session.flush()
+        outbox.record(session, actor, "member.create", member.id,
+                      {"id": member.id, "email": email, "role": role,
+                       "display_name": member.display_name})
+        return MemberView.model_validate(member)
+
+
+def list_members(store: Store, actor: Actor) -> list[MemberView]:
+    with store.read() as session:
+        rows = session.scalars(
+            select(Member)
+            .where(Member.organization_id == actor.organization_id)
+            .order_by(Member.email)
+        ).all()
+        return [MemberView.model_validate(m) for m in rows]
+
+
+def use_member(store: Store, email: str) -> MemberView:
+    """Remember which member this installation acts as when ``--as`` is not given."""
+    email = _email(email)
+    with store.write() as session:
+        found = session.scalars(select(Member).where(Member.email == email)).all()
+        if len(found) != 1:
+            raise ValidationError.single(
+                "email", f"No single member with the e-mail {email} is known in this database."
+            )
+        member = found[0]
+        setting = session.get(LocalSetting, CURRENT_MEMBER_KEY)
+        value = {"member_id": str(member.id)}
+        if setting is None:
+            session.add(LocalSetting(key=CURRENT_MEMBER_KEY, value=value))
+        else:
+            setting.value = value
+        return MemberView.model_validate(member)

@@ -1,0 +1,146 @@
+"""Recurring series: a parent with a pattern generates its dated children."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from boxoffice.domain.permissions import Action
+from boxoffice.domain.recurrence import RecurrenceRule, instances
+from boxoffice.domain.validation import SeriesTimes, validate_name, validate_series
+from boxoffice.errors import DuplicateError, ValidationError
+from boxoffice.schemas.series import SeriesView
+from boxoffice.services import outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.services.series import ensure_editable, times_of
+from boxoffice.store.database import Store
+from boxoffice.store.models import Event, EventSeries, SeriesCategoryLimit, SeriesGate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME_PATTERN = "{name} {n}"
+
+
+def _child_name(pattern: str, parent: str, n: int, local_date: str, weekday: str) -> str:
+    try:
+        name = pattern.format(name=parent, n=n, date=local_date, weekday=weekday)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError.single(
+            "name_pattern",
+            f"The name pattern {pattern!r} cannot be used ({exc}); "
+            "it may contain {name}, {n}, {date} and {weekday}.",
+        ) from None
+    return validate_name("series name", name)
+
+
+def generate_recurring(
+    store: Store,
+    actor: Actor,
+    series_ref: str,
+    rule: RecurrenceRule,
+    name_pattern: str = DEFAULT_NAME_PATTERN,
+) -> list[SeriesView]:
+    """Create ``rule.count`` draft children of a series, dated in the event's time zone.
+
+    Each child keeps the parent's local start and end times (20:00 stays
+    20:00 across a DST change), capacity, re-entry policy, gates and
+    category limits, and carries ``parent_series_id`` and its sequence number.
+    """
+    actor.require(Action.GENERATE_RECURRENCE)
+    with store.write() as session:
+        parent = refs.series(session, actor, series_ref)
+        ensure_editable(parent)
+        if parent.parent_series_id is not None:
+            raise ValidationError.single(
+                "series", f"{parent.name} is itself generated from a recurring series; "
+                "recur the parent instead."
+            )
+        has_children = session.scalar(
+            select(func.count()).select_from(EventSeries).where(
+                EventSeries.parent_series_id == parent.id
+            )
+        )
+        if has_children:
+            raise ValidationError.single(
+                "series", f"{parent.name} already has {has_children} generated series."
+            )
+        ev = session.get_one(Event, parent.event_id)
+        tz = ZoneInfo(ev.timezone)
+        planned = instances(rule, tz, times_of(parent))
+        names = []
+        for inst in planned:
+            local = inst.starts_at.astimezone(tz)
+            names.append(
+                _child_name(name_pattern, parent.name, inst.sequence, local.date().isoformat(),
+                            local.strftime("%A"))
+            )
+        if len(set(n.lower() for n in names)) != len(names):
+            raise ValidationError.single(
+                "name_pattern", "The name pattern gives several series the same name; add {n} or {date}."
+            )
+        taken = session.scalars(
+            select(EventSeries.name).where(
+                EventSeries.event_id == ev.id,
+                func.lower(EventSeries.name).in_([n.lower() for n in names]),
+            )
+        ).all()
+        if taken:
+            raise DuplicateError("series", "name", taken[0], f"in {ev.name}")
+        gate_ids = session.scalars(
+            select(SeriesGate.gate_id).where(SeriesGate.series_id == parent.id)
+        ).all()
+        limits = session.execute(
+            select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
+                SeriesCategoryLimit.series_id == parent.id
+            )
+        ).tuples().all()
+
+        children: list[EventSeries] = []
+        for inst, name in zip(planned, names, strict=True):
+            times = SeriesTimes(inst.starts_at, inst.ends_at, inst.checkin_opens_at,
+                                inst.checkin_closes_at)
+            validate_series(times, parent.capacity)
+            child = EventSeries(
+                organization_id=parent.organization_id,
+                event_id=parent.event_id,
+                name=name,
+                description=parent.description,
+                starts_at=inst.starts_at,
+                ends_at=inst.ends_at,
+                checkin_opens_at=inst.checkin_opens_at,
+                checkin_closes_at=inst.checkin_closes_at,
+                capacity=parent.capacity,
+                reentry_policy=parent.reentry_policy,
+                parent_series_id=parent.id,
+                sequence_number=inst.sequence,
+                created_by=actor.member_id,
+            )
+            session.add(child)
+            children.append(child)
+        session.flush()
+        for child in children:
+            session.add_all(SeriesGate(series_id=child.id, gate_id=g) for g in gate_ids)
+            session.add_all(
+                SeriesCategoryLimit(series_id=child.id, category_id=c, band_limit=n)
+                for c, n in limits
+            )
+        parent.recurrence_kind = rule.kind
+        parent.recurrence_interval = rule.interval
+        parent.recurrence_weekdays = ",".join(str(d) for d in sorted(rule.weekdays)) or None
+        parent.recurrence_count = rule.count
+        session.flush()
+        views = [SeriesView.model_validate(c) for c in children]
+        outbox.record(
+            session, actor, "series.generate_recurring", parent.id,
+            {
+                "rule": {"kind": rule.kind, "count": rule.count, "interval": rule.interval,
+                         "weekdays": sorted(rule.weekdays)},
+                "name_pattern": name_pattern,
+                "children": [{"id": v.id, "name": v.name, "sequence_number": v.sequence_number}
+                             for v in views],
+            },
+        )
+        log.info("generated %d series from %s", len(views), parent.name)
+        return views

@@ -1,0 +1,126 @@
+"""Finding rows by what a person types: an id, or a name.
+
+Everything found is scoped to the actor's organization: another
+organization's row answers "not found", exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.errors import AmbiguousError, NotFoundError
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import Category, Event, EventSeries, Gate, Wristband
+
+T = TypeVar("T")
+
+
+def as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
+    if isinstance(ref, uuid.UUID):
+        return ref
+    try:
+        return uuid.UUID(ref.strip())
+    except ValueError:
+        return None
+
+
+def event(session: Session, actor: Actor, ref: str | uuid.UUID) -> Event:
+    ident = as_uuid(ref)
+    if ident is not None:
+        found = session.get(Event, ident)
+        if found is None or found.organization_id != actor.organization_id:
+            raise NotFoundError("event", ref)
+        return found
+    rows = session.scalars(
+        select(Event).where(
+            Event.organization_id == actor.organization_id,
+            func.lower(Event.name) == str(ref).strip().lower(),
+        )
+    ).all()
+    return _one(rows, "event", ref, lambda e: str(e.id))
+
+
+def _in_event(
+    session: Session, actor: Actor, model: type[T], kind: str, ev: Event, ref: str | uuid.UUID
+) -> T:
+    ident = as_uuid(ref)
+    column = getattr(model, "event_id")
+    if ident is not None:
+        found = session.get(model, ident)
+        if found is None or getattr(found, "event_id") != ev.id:
+            raise NotFoundError(kind, f"{ref} in {ev.name}")
+        return found
+    rows = session.scalars(
+        select(model).where(
+            column == ev.id, func.lower(getattr(model, "name")) == str(ref).strip().lower()
+        )
+    ).all()
+    if not rows:
+        raise NotFoundError(kind, f"{ref!s} in {ev.name}")
+    return rows[0]
+
+
+def gate(session: Session, actor: Actor, ev: Event, ref: str | uuid.UUID) -> Gate:
+    return _in_event(session, actor, Gate, "gate", ev, ref)
+
+
+def category(session: Session, actor: Actor, ev: Event, ref: str | uuid.UUID) -> Category:
+    return _in_event(session, actor, Category, "category", ev, ref)
+
+
+def series(
+    session: Session, actor: Actor, ref: str | uuid.UUID, ev: Event | None = None
+) -> EventSeries:
+    """A series by id, or by name (within ``ev`` when given, else across the organization)."""
+    ident = as_uuid(ref)
+    if ident is not None:
+        found = session.get(EventSeries, ident)
+        if found is None or found.organization_id != actor.organization_id:
+            raise NotFoundError("series", ref)
+        if ev is not None and found.event_id != ev.id:
+            raise NotFoundError("series", f"{ref} in {ev.name}")
+        return found
+    query = select(EventSeries).where(
+        EventSeries.organization_id == actor.organization_id,
+        func.lower(EventSeries.name) == str(ref).strip().lower(),
+    )
+    if ev is not None:
+        query = query.where(EventSeries.event_id == ev.id)
+    rows = session.scalars(query).all()
+    return _one(rows, "series", ref, lambda s: str(s.id))
+
+
+def wristband(session: Session, ev: Event, uid: str) -> Wristband:
+    found = session.scalar(
+        select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == normalize_uid(uid))
+    )
+    if found is None:
+        raise NotFoundError("wristband with UID", f"{uid} in {ev.name}")
+    return found
+
+
+def normalize_uid(uid: str) -> str:
+    """Readers print UIDs as ``04:A2:…``, ``04a2…`` or with spaces; store one form."""
+    return "".join(ch for ch in uid if ch not in ": -").upper()
+
+
+def _one(rows: Sequence[T], kind: str, ref: object, label: Callable[[T], str]) -> T:
+    items = list(rows)
+    if not items:
+        raise NotFoundError(kind, ref)
+    if len(items) > 1:
+        raise AmbiguousError(kind, ref, [label(i) for i in items])
+    return items[0]
+
+
+def series_id(store: Store, actor: Actor, ref: str, event_ref: str | None = None) -> str:
+    """Turn what a person typed into the series' id, using the event to disambiguate."""
+    with store.read() as session:
+        ev = event(session, actor, event_ref) if event_ref else None
+        return str(series(session, actor, ref, ev).id)

@@ -1,0 +1,192 @@
+"""A seeded three-day festival, so every screen and report has real data at once.
+
+Bands are written straight to the store as if the encoding station had
+encoded them (the encoder itself arrives with the NFC layer); everything
+else goes through the same services a person's clicks do, and the day of
+check-ins goes through the real access decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+from boxoffice.domain.enums import BandStatus, Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.domain.recurrence import RecurrenceRule
+from boxoffice.domain.enums import Role
+from boxoffice.services import assignments, events, organization, recurring, refs
+from boxoffice.services import series as series_svc
+from boxoffice.services.actor import Actor
+from boxoffice.services.checkins import decide_and_record
+from boxoffice.store.base import new_id
+from boxoffice.store.database import Store
+from boxoffice.store.models import Event, EventSeries, Gate, Member, Wristband
+from boxoffice.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "Northern Lights Festival"
+EVENT = "Northern Lights 2026"
+TIMEZONE = "Europe/Amsterdam"
+OWNER = "owner@example.org"
+CATEGORIES = (("GA", "#2E86DE", 0.80), ("VIP", "#F5B041", 0.10), ("Staff", "#58D68D", 0.07),
+              ("Press", "#AF7AC5", 0.03))
+GATES = (("Main Entrance", GateKind.ENTRY, ()), ("VIP Entrance", GateKind.ENTRY, ("VIP", "Staff", "Press")),
+         ("South Gate", GateKind.BOTH, ()), ("Exit", GateKind.EXIT, ()))
+MEMBERS = (("admin@example.org", Role.ADMIN), ("manager@example.org", Role.MANAGER),
+           ("box@example.org", Role.MEMBER), ("viewer@example.org", Role.VIEWER),
+           ("gate-1@example.org", Role.GATE), ("station-1@example.org", Role.STATION))
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    organization: str
+    event: str
+    owner: str
+    series: list[str]
+    bands: int
+    taps: int
+    allowed: int
+    denied: int
+
+
+def random_uid(rng: random.Random) -> str:
+    """A 7-byte NXP UID (manufacturer byte 0x04)."""
+    return "04" + "".join(f"{rng.randrange(256):02X}" for _ in range(6))
+
+
+def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
+                  now: datetime | None = None) -> DemoSummary:
+    rng = random.Random(seed)
+    now = now or utcnow()
+    tz = ZoneInfo(TIMEZONE)
+    _, owner_view = organization.create_organization(store, ORGANIZATION, OWNER, "Olivia Owner")
+    owner = Actor(owner_view.id, owner_view.organization_id, Role.OWNER, owner_view.email)
+    for email, role in MEMBERS:
+        organization.add_member(store, owner, email, role)
+
+    local_now = now.astimezone(tz)
+    day1_start = (local_now - timedelta(hours=10)).replace(minute=0, second=0, microsecond=0)
+    ev = events.create_event(store, owner, EVENT, TIMEZONE, "Hollandse Velden",
+                             day1_start.date(), (day1_start + timedelta(days=2)).date())
+    for name, color, _ in CATEGORIES:
+        events.add_category(store, owner, str(ev.id), name, color)
+    for name, kind, only in GATES:
+        events.add_gate(store, owner, str(ev.id), name, kind, list(only))
+
+    template = series_svc.create_series(
+        store, owner, str(ev.id), "Festival day",
+        day1_start, day1_start + timedelta(hours=14), capacity=max(100, int(bands * 0.9)),
+        checkin_opens_at=day1_start - timedelta(hours=1),
+        reentry_policy=ReentryPolicy.REENTRY,
+        description="Template for the three festival days.",
+        gates=[g[0] for g in GATES],
+    ).series
+    series_svc.set_category_limit(store, owner, str(template.id), "VIP", int(bands * 0.12))
+    days = recurring.generate_recurring(
+        store, owner, str(template.id), RecurrenceRule(RecurrenceKind.DAILY, 3), "Day {n}"
+    )
+
+    band_rows = _encode_bands(store, ev.id, owner.member_id, bands, rng, now)
+    for name, _, _ in CATEGORIES:
+        for day in days:
+            assignments.assign_bands(store, owner, str(day.id), category_ref=name)
+
+    for day in days:
+        series_svc.transition_series(store, owner, str(day.id), SeriesStatus.SCHEDULED,
+                                     "Programme published")
+    series_svc.transition_series(store, owner, str(days[0].id), SeriesStatus.ACTIVE, "Doors open")
+    allowed, denied, taps = _day_of_checkins(store, days[0].id, band_rows, rng, now)
+    return DemoSummary(ORGANIZATION, EVENT, OWNER, [d.name for d in days], bands, taps, allowed, denied)
+
+
+def _encode_bands(store: Store, event_id: uuid.UUID, member_id: uuid.UUID, count: int,
+                  rng: random.Random, now: datetime) -> list[tuple[uuid.UUID, str, str]]:
+    """(id, uid, category) of ``count`` active bands, plus a few void and lost ones."""
+    with store.write() as session:
+        ev = session.get_one(Event, event_id)
+        actor = Actor(member_id, ev.organization_id, Role.OWNER, OWNER)
+        cats = {name: refs.category(session, actor, ev, name).id for name, _, _ in CATEGORIES}
+        rows, out, numbers, seen = [], [], {name: 0 for name in cats}, set()
+        batch = new_id()
+        for i in range(count):
+            name = rng.choices([c[0] for c in CATEGORIES], [c[2] for c in CATEGORIES])[0]
+            uid = random_uid(rng)
+            while uid in seen:
+                uid = random_uid(rng)
+            seen.add(uid)
+            numbers[name] += 1
+            status = BandStatus.ACTIVE
+            if i % 97 == 13:
+                status = BandStatus.VOID
+            elif i % 131 == 7:
+                status = BandStatus.LOST
+            band_id = new_id()
+            rows.append({
+                "id": band_id, "event_id": event_id, "category_id": cats[name], "uid": uid,
+                "status": status, "number": numbers[name], "batch_id": batch,
+                "station": "Box office 1", "encoded_by": member_id,
+                "encoded_at": now - timedelta(days=3), "created_at": now - timedelta(days=3),
+                "updated_at": now - timedelta(days=3),
+            })
+            out.append((band_id, uid, name))
+        session.execute(insert(Wristband), rows)
+    return out
+
+
+def _day_of_checkins(store: Store, series_id: uuid.UUID, bands: list[tuple[uuid.UUID, str, str]],
+                     rng: random.Random, now: datetime) -> tuple[int, int, int]:
+    """Taps from doors-open until now, through the real access decision."""
+    with store.write() as session:
+        series = session.get_one(EventSeries, series_id)
+        gates = {g.name: g for g in session.query(Gate).filter(Gate.event_id == series.event_id)}
+        opens = series.checkin_opens_at
+        span = max((now - opens).total_seconds(), 60.0)
+        plan: list[tuple[datetime, str, str, Direction]] = []
+        for _, uid, category in bands:
+            if rng.random() > 0.75:
+                continue
+            # A doors-open peak: most people arrive in the first third of the day so far.
+            t = opens + timedelta(seconds=span * min(rng.betavariate(1.6, 4.0), 0.98))
+            entry_gate = "VIP Entrance" if category != "GA" and rng.random() < 0.7 else rng.choice(
+                ["Main Entrance", "Main Entrance", "South Gate"])
+            if category == "GA" and rng.random() < 0.02:
+                entry_gate = "VIP Entrance"  # wrong gate: denied, then they walk round
+                plan.append((t, uid, entry_gate, Direction.IN))
+                t += timedelta(minutes=4)
+                entry_gate = "Main Entrance"
+            plan.append((t, uid, entry_gate, Direction.IN))
+            if rng.random() < 0.03:  # taps twice: the second is "already inside"
+                plan.append((t + timedelta(seconds=20), uid, entry_gate, Direction.IN))
+            if rng.random() < 0.3:
+                out_at = t + timedelta(seconds=(now - t).total_seconds() * rng.uniform(0.2, 0.9))
+                plan.append((out_at, uid, rng.choice(["Exit", "South Gate"]), Direction.OUT))
+                if rng.random() < 0.5:
+                    back = out_at + timedelta(seconds=(now - out_at).total_seconds() * rng.uniform(0.1, 0.9))
+                    plan.append((back, uid, "South Gate", Direction.IN))
+        for _ in range(max(3, len(bands) // 200)):  # bands from another event, or forged
+            t = opens + timedelta(seconds=span * rng.random())
+            plan.append((t, random_uid(rng), "Main Entrance", Direction.IN))
+        plan.sort(key=lambda p: p[0])
+        allowed = denied = 0
+        for at, uid, gate_name, direction in plan:
+            view, _ = decide_and_record(
+                session, series, gates[gate_name], uid, direction,
+                client_scan_id=str(uuid.uuid4()), device_id=f"{gate_name} #1", now=at,
+            )
+            if view.result.value == "allowed":
+                allowed += 1
+            else:
+                denied += 1
+    return allowed, denied, len(plan)
+
+
+def demo_owner(store: Store) -> Member | None:
+    with store.read() as session:
+        return session.query(Member).filter(Member.email == OWNER).one_or_none()

@@ -1,0 +1,34 @@
+"""SQL fragments that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from boxoffice.store.models import SeriesPresence
+
+
+def quarter_hour(column: ColumnElement, dialect: str) -> tuple[ColumnElement, ColumnElement]:  # type: ignore[type-arg]
+    """(UTC hour as 'YYYY-MM-DD HH', quarter 0..3) of a UTC timestamp column.
+
+    Quarter hours, not hours, because local hours in zones offset by :30 or
+    :45 (India, Nepal) are made of whole UTC quarters but not of UTC hours.
+    """
+    if dialect == "sqlite":
+        # UTCDateTime stores 'YYYY-MM-DD HH:MM:SS.ffffff' on SQLite.
+        return func.substr(column, 1, 13), cast(func.substr(column, 15, 2), Integer) / 15
+    utc = func.timezone("UTC", column)
+    return func.to_char(utc, "YYYY-MM-DD HH24"), cast(func.floor(func.extract("minute", utc) / 15), Integer)
+
+
+def inside_count(session: Session, series_id: uuid.UUID, category_id: uuid.UUID | None = None) -> int:
+    """Bands inside a series now (of one category, when given)."""
+    query = select(func.count()).select_from(SeriesPresence).where(
+        SeriesPresence.series_id == series_id, SeriesPresence.inside.is_(True)
+    )
+    if category_id is not None:
+        query = query.where(SeriesPresence.category_id == category_id)
+    return session.scalar(query) or 0
