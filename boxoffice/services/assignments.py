@@ -88,7 +88,7 @@ def assign_bands(
                     Wristband.category_id == cat.id,
                     Wristband.status == BandStatus.ACTIVE,
                 )
-            ).tuples().all()
+            ).all()
             if not candidates:
                 raise ValidationError.single(
                     "category", f"{ev.name} has no active {cat.name} wristbands to assign."
@@ -116,7 +116,7 @@ def _assign(
             select(SeriesWristbandAssignment.wristband_id, SeriesWristbandAssignment.active).where(
                 SeriesWristbandAssignment.series_id == series.id
             )
-        ).tuples().all()
+        ).all()
     )
     already = [b for b, _ in bands if existing.get(b) is True]
     reactivate = [b for b, _ in bands if existing.get(b) is False]
@@ -155,7 +155,7 @@ def _check_limits(session: Session, series: EventSeries, adding: Counter[uuid.UU
             select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
                 SeriesCategoryLimit.series_id == series.id
             )
-        ).tuples().all()
+        ).all()
     )
     relevant = {c: n for c, n in adding.items() if c in limits}
     if not relevant:
@@ -170,7 +170,7 @@ def _check_limits(session: Session, series: EventSeries, adding: Counter[uuid.UU
                 Wristband.category_id.in_(list(relevant)),
             )
             .group_by(Wristband.category_id)
-        ).tuples().all()
+        ).all()
     )
     for cat_id, n in relevant.items():
         have = assigned.get(cat_id, 0)

@@ -32,7 +32,7 @@ def create_event(
 ) -> EventView:
     actor.require(Action.MANAGE_EVENTS)
     name = validate_name("event name", name)
-    validate_timezone(timezone)
+    timezone = validate_timezone(timezone).key
     if starts_on and ends_on and ends_on < starts_on:
         raise ValidationError.single("ends_on", "The event must end on or after the day it starts.")
     with store.write() as session:

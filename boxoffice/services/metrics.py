@@ -78,7 +78,7 @@ def compute_metrics(
             .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
             .where(active_assignment)
             .group_by(Wristband.category_id)
-        ).tuples().all()
+        ).all()
     )
 
     totals: dict[str, int] = defaultdict(int)
@@ -87,7 +87,7 @@ def compute_metrics(
         select(Checkin.result, Checkin.reason, func.count())
         .where(Checkin.series_id == sid)
         .group_by(Checkin.result, Checkin.reason)
-    ).tuples():
+    ):
         totals[result.value] += n
         if result is CheckinResult.DENIED:
             denials[reason.value] = n
@@ -97,12 +97,12 @@ def compute_metrics(
         select(Checkin.gate_id, Checkin.result, func.count())
         .where(Checkin.series_id == sid)
         .group_by(Checkin.gate_id, Checkin.result)
-    ).tuples():
+    ):
         gate_counts[gate_id][result.value] += n
     gate_names = dict(
         session.execute(
             select(Gate.id, Gate.name).where(Gate.id.in_(list(gate_counts)))
-        ).tuples().all()
+        ).all()
     ) if gate_counts else {}
     by_gate = sorted(
         (
@@ -126,20 +126,20 @@ def compute_metrics(
             .join(Wristband, Wristband.id == Checkin.wristband_id)
             .where(entry)
             .group_by(Wristband.category_id)
-        ).tuples().all()
+        ).all()
     )
     limits = dict(
         session.execute(
             select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
                 SeriesCategoryLimit.series_id == sid
             )
-        ).tuples().all()
+        ).all()
     )
     categories = session.execute(
         select(Category.id, Category.name)
         .where(Category.event_id == series.event_id)
         .order_by(Category.name)
-    ).tuples().all()
+    ).all()
     by_category = [
         CategoryMetrics(
             category_id=cid, category=name, limit=limits.get(cid),
@@ -176,7 +176,7 @@ def _peak_hour(session: Session, series_id: uuid.UUID, tz: ZoneInfo, dialect: st
             Checkin.direction == Direction.IN,
         )
         .group_by(hour, quarter)
-    ).tuples():
+    ):
         utc_start = datetime.strptime(f"{hour_text}:{int(q) * 15:02d}+0000", "%Y-%m-%d %H:%M%z")
         local = utc_start.astimezone(tz)
         per_local_hour[local.replace(minute=0)] += n

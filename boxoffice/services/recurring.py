@@ -95,7 +95,7 @@ def generate_recurring(
             select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
                 SeriesCategoryLimit.series_id == parent.id
             )
-        ).tuples().all()
+        ).all()
 
         children: list[EventSeries] = []
         for inst, name in zip(planned, names, strict=True):

@@ -276,14 +276,14 @@ def series_detail(
                     SeriesWristbandAssignment.active.is_(True),
                 )
                 .group_by(Wristband.category_id)
-            ).tuples().all()
+            ).all()
         )
         limit_rows = dict(
             session.execute(
                 select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
                     SeriesCategoryLimit.series_id == series.id
                 )
-            ).tuples().all()
+            ).all()
         )
         categories = session.scalars(
             select(Category).where(Category.event_id == ev.id).order_by(Category.name)
@@ -307,7 +307,7 @@ def series_detail(
                 .outerjoin(Member, Member.id == SeriesStateTransition.actor_id)
                 .where(SeriesStateTransition.series_id == series.id)
                 .order_by(SeriesStateTransition.at)
-            ).tuples()
+            )
         ]
         children = session.scalars(
             select(EventSeries)

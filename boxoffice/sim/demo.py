@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from boxoffice.domain.enums import BandStatus, Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule
@@ -26,7 +26,7 @@ from boxoffice.services.actor import Actor
 from boxoffice.services.checkins import decide_and_record
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
-from boxoffice.store.models import Event, EventSeries, Gate, Member, Wristband
+from boxoffice.store.models import Event, EventSeries, Gate, Wristband
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def _day_of_checkins(store: Store, series_id: uuid.UUID, bands: list[tuple[uuid.
     """Taps from doors-open until now, through the real access decision."""
     with store.write() as session:
         series = session.get_one(EventSeries, series_id)
-        gates = {g.name: g for g in session.query(Gate).filter(Gate.event_id == series.event_id)}
+        gates = {g.name: g for g in session.scalars(select(Gate).where(Gate.event_id == series.event_id))}
         opens = series.checkin_opens_at
         span = max((now - opens).total_seconds(), 60.0)
         plan: list[tuple[datetime, str, str, Direction]] = []
@@ -185,8 +185,3 @@ def _day_of_checkins(store: Store, series_id: uuid.UUID, bands: list[tuple[uuid.
             else:
                 denied += 1
     return allowed, denied, len(plan)
-
-
-def demo_owner(store: Store) -> Member | None:
-    with store.read() as session:
-        return session.query(Member).filter(Member.email == OWNER).one_or_none()

@@ -1,0 +1,208 @@
+"""The one access decision: may this band pass this gate, this way, now?
+
+The server's verify endpoint, the desktop lookup and the simulator all call
+:func:`decide`, so a gate, a box-office screen and a rehearsal can never
+disagree. The caller gathers the facts (which needs the database); deciding
+needs nothing but the facts, which keeps it fast, testable and identical
+offline and online.
+
+Rules are checked in a fixed order and the first failing one is the answer,
+so the reason shown is the most fundamental: a void band is "void", even at
+the wrong gate. Exits skip everything about the series (status, window,
+assignment, category, counts): people must always be able to leave, also
+after check-in has closed or the series was cancelled.
+
+``now`` and the window must be timezone-aware. A naive one is a programming
+error, not a gate situation, so it raises ``ValueError`` instead of
+producing a denial that would hide the bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from boxoffice.domain.enums import (
+    BandStatus,
+    Direction,
+    GateKind,
+    Reason,
+    ReentryPolicy,
+    SeriesStatus,
+)
+
+ALLOWED_REASONS = frozenset({Reason.OK, Reason.REENTRY, Reason.EXIT_OK})
+
+# What the gate display and the lookup screen show, "<headline>: <why>".
+MESSAGES: Mapping[Reason, str] = MappingProxyType(
+    {
+        Reason.OK: "Welcome: entry allowed.",
+        Reason.REENTRY: "Welcome back: re-entry allowed.",
+        Reason.EXIT_OK: "Goodbye: exit allowed.",
+        Reason.UNKNOWN_BAND: "Unknown band: this wristband is not registered.",
+        Reason.BAND_PENDING: "Band not finished: encoding was not completed; "
+        "send the guest to the box office.",
+        Reason.BAND_VOID: "Void band: this wristband has been cancelled.",
+        Reason.BAND_LOST: "Lost band: this wristband was reported lost.",
+        Reason.BAD_SIGNATURE: "Invalid band: the data on the wristband "
+        "is forged or damaged.",
+        Reason.WRONG_EVENT: "Wrong event: this wristband is for another event.",
+        Reason.SERIES_NOT_ACTIVE: "Not open: this series is not active.",
+        Reason.WINDOW_NOT_OPEN: "Too early: check-in has not opened yet.",
+        Reason.WINDOW_CLOSED: "Too late: check-in has closed.",
+        Reason.NOT_ASSIGNED: "No access: this wristband is not valid for this series.",
+        Reason.GATE_NOT_IN_SERIES: "Wrong gate: this gate is not used for this series.",
+        Reason.WRONG_DIRECTION: "Wrong way: this gate does not let people through "
+        "in this direction.",
+        Reason.CATEGORY_NOT_ALLOWED: "Wrong gate for this band: its category "
+        "may not use this gate.",
+        Reason.CATEGORY_FULL: "Category full: the limit for this band's category "
+        "has been reached.",
+        Reason.SERIES_FULL: "Full: the series has reached its capacity.",
+        Reason.ALREADY_INSIDE: "Already inside: this band has not been scanned out.",
+        Reason.NO_REENTRY: "No re-entry: this band has already been used to enter.",
+        Reason.NOT_INSIDE: "Not inside: this band has not been scanned in.",
+    }
+)
+
+_STATUS_REASONS: Mapping[BandStatus, Reason] = MappingProxyType(
+    {
+        BandStatus.PENDING: Reason.BAND_PENDING,
+        BandStatus.VOID: Reason.BAND_VOID,
+        BandStatus.LOST: Reason.BAND_LOST,
+    }
+)
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """Everything the decision depends on, as of ``now``; gathered by the caller."""
+
+    direction: Direction
+    now: datetime
+    # the band (None when the UID/payload is unknown)
+    band_status: BandStatus | None
+    band_event_id: object | None
+    band_category_id: object | None
+    signature_valid: bool | None  # None: no payload to check (UID-only lookup)
+    # the series the gate is checking for
+    series_event_id: object
+    series_status: SeriesStatus
+    checkin_opens_at: datetime
+    checkin_closes_at: datetime
+    capacity: int
+    reentry_policy: ReentryPolicy
+    band_assigned: bool  # active assignment of this band to the series
+    # the gate
+    gate_kind: GateKind
+    gate_in_series: bool
+    gate_categories: frozenset[object]  # category ids the gate is open to; empty = all
+    # counts and presence, as of now
+    band_inside: bool  # last allowed scan of this band in this series was IN
+    band_has_entered: bool  # any allowed IN ever in this series
+    occupancy: int  # bands currently inside the series
+    category_inside: int  # bands of the band's category currently inside
+    category_limit: int | None  # None = no limit for this category
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer and its machine-readable reason (stored on the check-in)."""
+
+    allowed: bool
+    reason: Reason
+
+    @property
+    def message(self) -> str:
+        """A short sentence for the gate display and the lookup screen."""
+        return MESSAGES[self.reason]
+
+
+def _deny(reason: Reason) -> Decision:
+    return Decision(False, reason)
+
+
+def _allow(reason: Reason) -> Decision:
+    return Decision(True, reason)
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+def decide(facts: AccessFacts) -> Decision:
+    """Apply the rules in order; the first one that fails is the answer."""
+    for name in ("now", "checkin_opens_at", "checkin_closes_at"):
+        _require_aware(name, getattr(facts, name))
+
+    refusal = _check_band(facts) or _check_gate(facts)
+    if refusal is not None:
+        return refusal
+    if facts.direction == Direction.OUT:
+        return _decide_exit(facts)
+    return _decide_entry(facts)
+
+
+def _check_band(facts: AccessFacts) -> Decision | None:
+    if facts.band_status is None:
+        return _deny(Reason.UNKNOWN_BAND)
+    if facts.band_status in _STATUS_REASONS:
+        return _deny(_STATUS_REASONS[facts.band_status])
+    if facts.signature_valid is False:
+        return _deny(Reason.BAD_SIGNATURE)
+    if facts.band_event_id != facts.series_event_id:
+        return _deny(Reason.WRONG_EVENT)
+    return None
+
+
+def _check_gate(facts: AccessFacts) -> Decision | None:
+    if not facts.gate_in_series:
+        return _deny(Reason.GATE_NOT_IN_SERIES)
+    wrong_way = (
+        facts.direction == Direction.IN and facts.gate_kind == GateKind.EXIT
+    ) or (facts.direction == Direction.OUT and facts.gate_kind == GateKind.ENTRY)
+    if wrong_way:
+        return _deny(Reason.WRONG_DIRECTION)
+    return None
+
+
+def _decide_exit(facts: AccessFacts) -> Decision:
+    # Unlimited series do not track presence, so there is nothing to check.
+    if facts.reentry_policy != ReentryPolicy.UNLIMITED and not facts.band_inside:
+        return _deny(Reason.NOT_INSIDE)
+    return _allow(Reason.EXIT_OK)
+
+
+def _decide_entry(facts: AccessFacts) -> Decision:
+    if facts.series_status != SeriesStatus.ACTIVE:
+        return _deny(Reason.SERIES_NOT_ACTIVE)
+    # The window is half-open: open at checkin_opens_at, closed at checkin_closes_at.
+    if facts.now < facts.checkin_opens_at:
+        return _deny(Reason.WINDOW_NOT_OPEN)
+    if facts.now >= facts.checkin_closes_at:
+        return _deny(Reason.WINDOW_CLOSED)
+    if not facts.band_assigned:
+        return _deny(Reason.NOT_ASSIGNED)
+    if facts.gate_categories and facts.band_category_id not in facts.gate_categories:
+        return _deny(Reason.CATEGORY_NOT_ALLOWED)
+
+    policy = facts.reentry_policy
+    if policy != ReentryPolicy.UNLIMITED and facts.band_inside:
+        return _deny(Reason.ALREADY_INSIDE)
+    if policy == ReentryPolicy.SINGLE and facts.band_has_entered:
+        return _deny(Reason.NO_REENTRY)
+
+    # A band already inside (only possible when unlimited) is already counted.
+    if not facts.band_inside:
+        if (
+            facts.category_limit is not None
+            and facts.category_inside >= facts.category_limit
+        ):
+            return _deny(Reason.CATEGORY_FULL)
+        if facts.occupancy >= facts.capacity:
+            return _deny(Reason.SERIES_FULL)
+
+    return _allow(Reason.REENTRY if facts.band_has_entered else Reason.OK)

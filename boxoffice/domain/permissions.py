@@ -1,0 +1,134 @@
+"""Who may do what: one table, one function that answers.
+
+Every layer (CLI, server, desktop) asks :func:`may` or :func:`require`
+instead of comparing roles itself, so a change of policy is a change of
+:data:`PERMISSIONS` and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from boxoffice.domain.enums import Role
+from boxoffice.errors import PermissionDeniedError
+
+
+class Action(StrEnum):
+    VIEW_SERIES = "view_series"
+    VIEW_CHECKINS = "view_checkins"
+    VIEW_BANDS = "view_bands"
+    VIEW_METRICS = "view_metrics"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_EVENTS = "manage_events"
+    MANAGE_GATES = "manage_gates"
+    MANAGE_CATEGORIES = "manage_categories"
+    MANAGE_TICKETS = "manage_tickets"
+    CREATE_SERIES = "create_series"
+    UPDATE_SERIES = "update_series"
+    DELETE_SERIES = "delete_series"
+    TRANSITION_SERIES = "transition_series"
+    ASSIGN_SERIES_GATES = "assign_series_gates"
+    SET_CATEGORY_LIMITS = "set_category_limits"
+    GENERATE_RECURRENCE = "generate_recurrence"
+    ASSIGN_BANDS = "assign_bands"
+    ENCODE_BANDS = "encode_bands"
+    VOID_BANDS = "void_bands"
+    VERIFY = "verify"
+
+
+_A = Action
+_VIEW_ALL = frozenset(
+    {_A.VIEW_SERIES, _A.VIEW_CHECKINS, _A.VIEW_BANDS, _A.VIEW_METRICS}
+)
+
+# The policy. Read a row as "a <role> may ...".
+PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
+    {
+        # The owner is the only one who can hand out (or take away) roles,
+        # so an organisation can never lock its owner out.
+        Role.OWNER: frozenset(Action),
+        # Admins run the event but cannot change who is an admin.
+        Role.ADMIN: frozenset(Action) - {_A.MANAGE_MEMBERS},
+        # Managers run the box office on the day: they can add series from a
+        # pattern and deal with bands and tickets, but not reshape the event
+        # (gates, categories, limits, lifecycle) that others have planned.
+        Role.MANAGER: _VIEW_ALL
+        | {
+            _A.CREATE_SERIES,
+            _A.GENERATE_RECURRENCE,
+            _A.ASSIGN_BANDS,
+            _A.MANAGE_TICKETS,
+            _A.ENCODE_BANDS,
+            _A.VOID_BANDS,
+        },
+        # Members can see everything, including who came in, but change nothing.
+        Role.MEMBER: _VIEW_ALL,
+        # Viewers (sponsors, the municipality) see figures, never per-person data.
+        Role.VIEWER: frozenset({_A.VIEW_SERIES, _A.VIEW_METRICS}),
+        # A gate scanner is a device on a pole: it only answers "may this band pass?".
+        Role.GATE: frozenset({_A.VERIFY}),
+        # A box-office station encodes, voids and looks up bands and sells tickets.
+        Role.STATION: frozenset(
+            {
+                _A.VIEW_SERIES,
+                _A.VIEW_BANDS,
+                _A.VIEW_CHECKINS,
+                _A.ENCODE_BANDS,
+                _A.VOID_BANDS,
+                _A.MANAGE_TICKETS,
+            }
+        ),
+    }
+)
+
+_DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
+    {
+        _A.VIEW_SERIES: "view series",
+        _A.VIEW_CHECKINS: "view check-ins",
+        _A.VIEW_BANDS: "view wristbands",
+        _A.VIEW_METRICS: "view figures and metrics",
+        _A.MANAGE_MEMBERS: "manage members and their roles",
+        _A.MANAGE_EVENTS: "manage events",
+        _A.MANAGE_GATES: "manage gates",
+        _A.MANAGE_CATEGORIES: "manage wristband categories",
+        _A.MANAGE_TICKETS: "manage tickets",
+        _A.CREATE_SERIES: "create series",
+        _A.UPDATE_SERIES: "change series",
+        _A.DELETE_SERIES: "delete series",
+        _A.TRANSITION_SERIES: "change a series' lifecycle",
+        _A.ASSIGN_SERIES_GATES: "assign gates to series",
+        _A.SET_CATEGORY_LIMITS: "set category limits on series",
+        _A.GENERATE_RECURRENCE: "generate recurring series",
+        _A.ASSIGN_BANDS: "assign wristbands to series",
+        _A.ENCODE_BANDS: "encode wristbands",
+        _A.VOID_BANDS: "void wristbands",
+        _A.VERIFY: "verify wristbands at a gate",
+    }
+)
+
+# Devices are never the answer to "who can do this for me?".
+_DEVICE_ROLES = frozenset({Role.GATE, Role.STATION})
+
+
+def may(role: Role, action: Action) -> bool:
+    """The single answer to "may this role do this?"."""
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def roles_allowed(action: Action) -> tuple[Role, ...]:
+    """Roles that may do ``action``, in declaration order so messages are stable."""
+    return tuple(role for role in Role if may(role, action))
+
+
+def describe(action: Action) -> str:
+    """A phrase that completes "Your role may not ..."."""
+    return _DESCRIPTIONS[action]
+
+
+def require(role: Role, action: Action) -> None:
+    """Refuse with a message that tells a person whom to ask instead."""
+    if not may(role, action):
+        people = [r.value for r in roles_allowed(action) if r not in _DEVICE_ROLES]
+        raise PermissionDeniedError(role.value, describe(action), people)

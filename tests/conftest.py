@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: a real SQLite file per test, and actors of each role."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from boxoffice.domain.enums import Role
+from boxoffice.services import organization
+from boxoffice.services.actor import Actor, resolve_actor
+from boxoffice.store.database import Store, open_store
+
+PG_URL_VAR = "BOXOFFICE_TEST_PG_URL"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never touch the real user's data directory from a test.
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("BOXOFFICE_DB", raising=False)
+    monkeypatch.delenv("BOXOFFICE_AS", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "boxoffice.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    s = open_store(db_path)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def owner(store: Store) -> Actor:
+    organization.create_organization(store, "Test Festival", "owner@example.org", "Owner")
+    return resolve_actor(store, "owner@example.org")
+
+
+@pytest.fixture
+def actors(store: Store, owner: Actor) -> dict[Role, Actor]:
+    """One actor per role, all in the owner's organization."""
+    out = {Role.OWNER: owner}
+    for role in Role:
+        if role is Role.OWNER:
+            continue
+        email = f"{role.value}@example.org"
+        organization.add_member(store, owner, email, role)
+        out[role] = resolve_actor(store, email)
+    return out
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_URL_VAR)
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    """Row count of every table: compared before and after a refused call, it proves nothing was written."""
+    from sqlalchemy import func, select
+
+    from boxoffice.store.models import Base
+
+    with store.read() as session:
+        return {
+            name: session.scalar(select(func.count()).select_from(table)) or 0
+            for name, table in Base.metadata.tables.items()
+        }
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards.
+
+    CI sets the server URL and must run these tests; a developer without
+    PostgreSQL gets a skip that says what to set.
+    """
+    import uuid as _uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = pg_url()
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_URL_VAR} must be set in CI: the PostgreSQL tests are required there")
+        pytest.skip(f"set {PG_URL_VAR} to a PostgreSQL server URL to run this test")
+    name = f"boxoffice_test_{_uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

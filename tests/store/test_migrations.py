@@ -1,0 +1,126 @@
+"""The schema is made by migrations, on SQLite files and on PostgreSQL, and matches the models."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from boxoffice.errors import DatabaseError, DatabaseTooNewError
+from boxoffice.store.database import Store, open_store
+from boxoffice.store.migrate import _backup, current_revision, head_revision, upgrade
+from boxoffice.store.models import Base
+
+EXPECTED_TABLES = {
+    "organizations", "members", "events", "gates", "gate_categories", "categories", "tickets",
+    "event_series", "series_gates", "series_category_limits", "wristbands",
+    "series_wristband_assignments", "series_tickets", "checkins", "series_presence",
+    "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
+    "alembic_version",
+}
+EXPECTED_INDEXES = {
+    "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",
+                     "ix_event_series_organization_id"},
+    "series_gates": {"ix_series_gates_series_id"},
+    "series_wristband_assignments": {"ix_series_wristband_assignments_series_id_active"},
+    "checkins": {"ix_checkins_series_id_occurred_at"},
+}
+
+
+def _schema_diff(store: Store) -> list[object]:
+    with store.write_engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(ctx, Base.metadata))
+
+
+def _check_schema(store: Store) -> None:
+    with store.write_engine.connect() as conn:
+        insp = inspect(conn)
+        assert set(insp.get_table_names()) == EXPECTED_TABLES
+        for table, wanted in EXPECTED_INDEXES.items():
+            assert wanted <= {i["name"] for i in insp.get_indexes(table)}, table
+        assert current_revision(conn) == head_revision()
+    assert _schema_diff(store) == []
+
+
+def test_migrates_an_empty_sqlite_file_to_the_models(db_path: Path) -> None:
+    assert not db_path.exists()
+    store = open_store(db_path)
+    try:
+        _check_schema(store)
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_migrates_an_empty_postgresql_database_to_the_models(pg_database: str) -> None:
+    store = open_store(pg_database)
+    try:
+        _check_schema(store)
+        assert upgrade(store) == head_revision()  # a second run changes nothing
+    finally:
+        store.dispose()
+
+
+def test_sqlite_connection_settings(store: Store) -> None:
+    with store.write_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_reopening_an_up_to_date_database_writes_no_backup(db_path: Path) -> None:
+    open_store(db_path).dispose()
+    open_store(db_path).dispose()
+    assert list(db_path.parent.glob("*.bak")) == []
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_database_from_a_newer_program_is_refused_and_left_alone(db_path: Path) -> None:
+    open_store(db_path).dispose()
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = _digest(db_path)
+    with pytest.raises(DatabaseTooNewError, match="newer version of Box office"):
+        open_store(db_path)
+    assert _digest(db_path) == before
+
+
+def test_a_foreign_sqlite_file_is_refused(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+    with pytest.raises(DatabaseError, match="not a Box office database"):
+        open_store(db_path)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("photos",)]
+
+
+def test_backup_copies_the_whole_database(store: Store, owner: object) -> None:
+    target = _backup(store, "0001")
+    assert target is not None and target.exists()
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT count(*) FROM members").fetchone() == (1,)
+
+
+def test_migrations_run_inside_one_transaction_on_sqlite(db_path: Path) -> None:
+    # Alembic's batch mode needs the connection it is given; a second open
+    # must see the finished schema, not a half-made one.
+    first = open_store(db_path)
+    second = Store(db_path)
+    try:
+        with second.read() as session:
+            assert session.execute(text("SELECT count(*) FROM event_series")).scalar() == 0
+    finally:
+        first.dispose()
+        second.dispose()
