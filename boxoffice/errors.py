@@ -72,7 +72,8 @@ class DuplicateError(BoxOfficeError):
 
     def __init__(self, kind: str, field: str, value: object, where: str = "") -> None:
         place = f" {where}" if where else ""
-        super().__init__(f"A {kind} with {field} {value!s} already exists{place}.")
+        article = "An" if kind[:1].lower() in "aeiou" else "A"
+        super().__init__(f"{article} {kind} with {field} {value!s} already exists{place}.")
         self.kind = kind
         self.field = field
         self.value = value

@@ -64,7 +64,7 @@ def _report(error: BoxOfficeError, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="boxoffice", standalone_mode=False)
+        status = cli.main(args=args, prog_name="boxoffice", standalone_mode=False)
     except BoxOfficeError as error:
         _report(error, "--json" in args)
         sys.exit(1)
@@ -76,3 +76,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    # Without standalone mode click hands back the status of ctx.exit(N) instead of exiting.
+    if isinstance(status, int) and status:
+        sys.exit(status)

@@ -6,12 +6,12 @@ from pathlib import Path
 import click
 
 from boxoffice.cli.app import App, pass_app
+from boxoffice.cli.gates import _metrics_text
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.services.metrics import series_metrics
 from boxoffice.sim.demo import OWNER, seed_festival
 from boxoffice.store.database import open_store
-from boxoffice.cli.gates import _metrics_text
 
 
 @click.command()

@@ -20,8 +20,13 @@ def org() -> None:
 def org_create(app: App, name: str, owner_email: str, owner_name: str | None) -> None:
     """Create an organization and its owner."""
     org_view, owner = organization.create_organization(app.store, name, owner_email, owner_name)
-    app.emit({"organization": org_view, "owner": owner},
-             f"Created organization {org_view.name} ({org_view.id}); owner {owner.email}.")
+    # Whoever sets up an organization here goes on working as its owner.
+    organization.use_member(app.store, owner.email)
+    app.emit(
+        {"organization": org_view, "owner": owner},
+        f"Created organization {org_view.name} ({org_view.id}); commands now act as its owner "
+        f"{owner.email} (change with: boxoffice member use EMAIL).",
+    )
 
 
 @click.group()

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import CheckinResult, Direction
@@ -25,6 +25,7 @@ from boxoffice.store.models import (
     Gate,
     SeriesCategoryLimit,
     SeriesMetricsCache,
+    SeriesPresence,
     SeriesWristbandAssignment,
     Wristband,
 )
@@ -115,17 +116,13 @@ def compute_metrics(
         key=lambda m: m.gate,
     )
 
-    entry = and_(
-        Checkin.series_id == sid,
-        Checkin.result == CheckinResult.ALLOWED,
-        Checkin.direction == Direction.IN,
-    )
+    # series_presence holds each band's category and whether it ever got in,
+    # so the distinct count needs neither the check-ins nor the wristbands.
     entered_by_cat: dict[uuid.UUID, int] = dict(
         session.execute(
-            select(Wristband.category_id, func.count(distinct(Checkin.wristband_id)))
-            .join(Wristband, Wristband.id == Checkin.wristband_id)
-            .where(entry)
-            .group_by(Wristband.category_id)
+            select(SeriesPresence.category_id, func.count())
+            .where(SeriesPresence.series_id == sid, SeriesPresence.has_entered.is_(True))
+            .group_by(SeriesPresence.category_id)
         ).all()
     )
     limits = dict(

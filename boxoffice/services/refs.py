@@ -50,15 +50,15 @@ def _in_event(
     session: Session, actor: Actor, model: type[T], kind: str, ev: Event, ref: str | uuid.UUID
 ) -> T:
     ident = as_uuid(ref)
-    column = getattr(model, "event_id")
+    column = model.event_id
     if ident is not None:
         found = session.get(model, ident)
-        if found is None or getattr(found, "event_id") != ev.id:
+        if found is None or found.event_id != ev.id:
             raise NotFoundError(kind, f"{ref} in {ev.name}")
         return found
     rows = session.scalars(
         select(model).where(
-            column == ev.id, func.lower(getattr(model, "name")) == str(ref).strip().lower()
+            column == ev.id, func.lower(model.name) == str(ref).strip().lower()
         )
     ).all()
     if not rows:

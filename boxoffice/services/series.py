@@ -36,6 +36,7 @@ from boxoffice.schemas.series import (
 )
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
     Event,
@@ -48,7 +49,6 @@ from boxoffice.store.models import (
     SeriesWristbandAssignment,
     Wristband,
 )
-from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from boxoffice.domain.enums import BandStatus, Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.domain.enums import (
+    BandStatus,
+    Direction,
+    GateKind,
+    RecurrenceKind,
+    ReentryPolicy,
+    Role,
+    SeriesStatus,
+)
 from boxoffice.domain.recurrence import RecurrenceRule
-from boxoffice.domain.enums import Role
 from boxoffice.services import assignments, events, organization, recurring, refs
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
@@ -67,6 +74,7 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
     now = now or utcnow()
     tz = ZoneInfo(TIMEZONE)
     _, owner_view = organization.create_organization(store, ORGANIZATION, OWNER, "Olivia Owner")
+    organization.use_member(store, OWNER)
     owner = Actor(owner_view.id, owner_view.organization_id, Role.OWNER, owner_view.email)
     for email, role in MEMBERS:
         organization.add_member(store, owner, email, role)

@@ -19,7 +19,7 @@ def quarter_hour(column: ColumnElement, dialect: str) -> tuple[ColumnElement, Co
     """
     if dialect == "sqlite":
         # UTCDateTime stores 'YYYY-MM-DD HH:MM:SS.ffffff' on SQLite.
-        return func.substr(column, 1, 13), cast(func.substr(column, 15, 2), Integer) / 15
+        return func.substr(column, 1, 13), cast(func.substr(column, 15, 2), Integer) // 15
     utc = func.timezone("UTC", column)
     return func.to_char(utc, "YYYY-MM-DD HH24"), cast(func.floor(func.extract("minute", utc) / 15), Integer)
 

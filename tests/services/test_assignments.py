@@ -33,7 +33,7 @@ def test_assign_by_category_takes_only_active_bands(store: Store, owner: Actor, 
 def test_assign_by_uid_accepts_reader_spellings(store: Store, owner: Actor, festival: Festival) -> None:
     uids = add_bands(store, festival.event.id, "VIP", 3)
     spelled = [":".join(u[i:i + 2] for i in range(0, len(u), 2)).lower() for u in uids]
-    result = assignments.assign_bands(store, owner, str(festival.day.id), uids=spelled + [spelled[0]])
+    result = assignments.assign_bands(store, owner, str(festival.day.id), uids=[*spelled, spelled[0]])
     assert result.assigned == 3
 
 
@@ -42,7 +42,9 @@ def test_a_limit_stops_the_whole_batch(store: Store, owner: Actor, festival: Fes
     sid = str(festival.day.id)
     svc.set_category_limit(store, owner, sid, "VIP", 10)
     before = table_counts(store)
-    with pytest.raises(LimitExceededError, match="at most 10 VIP bands; 0 are assigned and this would add 12"):
+    with pytest.raises(
+        LimitExceededError, match="at most 10 VIP bands; 0 are assigned and this would add 12"
+    ):
         assignments.assign_bands(store, owner, sid, category_ref="VIP")
     assert table_counts(store) == before
 

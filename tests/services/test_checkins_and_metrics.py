@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, Reason, ReentryPolicy, Role, SeriesStatus
+from boxoffice.domain.enums import (
+    BandStatus,
+    CheckinResult,
+    Direction,
+    Reason,
+    ReentryPolicy,
+    Role,
+    SeriesStatus,
+)
 from boxoffice.errors import PermissionDeniedError
 from boxoffice.services import assignments, checkins, metrics
 from boxoffice.services import series as svc

@@ -18,7 +18,8 @@ class EventSeries(Base):
     __tablename__ = "event_series"
     __table_args__ = (
         UniqueConstraint("event_id", "name"),
-        Index("ix_event_series_event_id", "event_id"),
+        # (event_id, starts_at): "series of an event, in order" is the builder's main list.
+        Index("ix_event_series_event_id", "event_id", "starts_at"),
         Index("ix_event_series_status_starts_at", "status", "starts_at"),
         Index("ix_event_series_organization_id", "organization_id"),
         Index("ix_event_series_parent_series_id", "parent_series_id"),

@@ -123,7 +123,7 @@ REACHABLE = _reachable_from_draft()
 
 
 def test_every_status_is_reachable_from_draft() -> None:
-    assert REACHABLE == set(SeriesStatus)
+    assert set(SeriesStatus) == REACHABLE
 
 
 @given(st.lists(st.sampled_from(list(SeriesStatus)), max_size=40))

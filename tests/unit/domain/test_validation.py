@@ -49,8 +49,8 @@ def fields_of(error: pytest.ExceptionInfo[ValidationError]) -> list[str]:
 
 
 def test_constants() -> None:
-    assert MAX_EARLY_CHECKIN == timedelta(hours=12)
-    assert MAX_SERIES_DURATION == timedelta(days=31)
+    assert timedelta(hours=12) == MAX_EARLY_CHECKIN
+    assert timedelta(days=31) == MAX_SERIES_DURATION
     assert MAX_NAME_LENGTH == 120
 
 

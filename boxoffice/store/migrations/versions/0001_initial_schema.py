@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id', 'name', name=op.f('uq_event_series_event_id_name'))
     )
     with op.batch_alter_table('event_series', schema=None) as batch_op:
-        batch_op.create_index('ix_event_series_event_id', ['event_id'], unique=False)
+        batch_op.create_index('ix_event_series_event_id', ['event_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_event_series_organization_id', ['organization_id'], unique=False)
         batch_op.create_index('ix_event_series_parent_series_id', ['parent_series_id'], unique=False)
         batch_op.create_index('ix_event_series_status_starts_at', ['status', 'starts_at'], unique=False)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up a development environment in .venv on a fresh Debian (or any Linux with Python >= 3.11).
+# Installs the system packages the project needs when run as root; idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+need_apt=()
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    need_apt+=(python3 python3-venv python3-dev)
+elif ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    need_apt+=(python3-venv)
+fi
+# libusb for nfcpy's USB readers; poppler-utils to read generated PDFs back in tests.
+for pkg in libusb-1.0-0 poppler-utils; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing system packages: ${need_apt[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "Please install these system packages first: ${need_apt[*]}" >&2
+        exit 1
+    fi
+fi
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"Box office needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+PY
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "Ready: .venv/bin/boxoffice --help"

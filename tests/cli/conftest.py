@@ -1,0 +1,93 @@
+"""Run the real ``boxoffice`` command in a subprocess, as a person or a script would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_SCRIPT = Path(sys.executable).with_name("boxoffice")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    def __init__(self, db: Path, env: dict[str, str]) -> None:
+        self.db = db
+        self.env = env
+
+    def __call__(self, *args: str, as_: str | None = None, db: bool = True) -> Result:
+        cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "boxoffice"]
+        if db:
+            cmd += ["--db", str(self.db)]
+        if as_:
+            cmd += ["--as", as_]
+        proc = subprocess.run(
+            [*cmd, *args], capture_output=True, text=True, env=self.env, timeout=60,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def ok(self, *args: str, as_: str | None = None) -> Result:
+        result = self(*args, as_=as_)
+        assert result.code == 0, f"{args} failed ({result.code}): {result.err}"
+        return result
+
+
+def _make_cli(folder: Path) -> Cli:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env["HOME"] = str(folder / "home")
+    env["XDG_DATA_HOME"] = str(folder / "home" / "data")
+    return Cli(folder / "cli.sqlite3", env)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return _make_cli(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def _festival_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per module by commands; each test gets its own copy of the file."""
+    cli = _make_cli(tmp_path_factory.mktemp("festival"))
+    cli.ok("org", "create", "Fest Org", "--owner", "owner@example.org")
+    cli.ok("member", "add", "viewer@example.org", "--role", "viewer")
+    cli.ok("member", "add", "manager@example.org", "--role", "manager")
+    cli.ok("member", "use", "owner@example.org")
+    cli.ok("event", "create", "Harbour Days", "--timezone", "Europe/Amsterdam",
+           "--starts-on", "2027-08-06", "--ends-on", "2027-08-08")
+    for name in ("GA", "VIP"):
+        cli.ok("category", "add", "--event", "Harbour Days", name)
+    cli.ok("gate", "add", "--event", "Harbour Days", "Quay", "--kind", "entry")
+    cli.ok("gate", "add", "--event", "Harbour Days", "VIP Deck", "--kind", "entry", "--category", "VIP")
+    cli.ok("gate", "add", "--event", "Harbour Days", "Way Out", "--kind", "exit")
+    cli.ok("series", "create", "--event", "Harbour Days", "Friday", "--start", "2027-08-06 14:00",
+           "--end", "2027-08-06 23:30", "--capacity", "5000", "--checkin-opens", "2027-08-06 13:00",
+           "--gate", "Quay", "--gate", "Way Out")
+    return cli.db
+
+
+@pytest.fixture
+def festival_cli(cli: Cli, _festival_template: Path) -> Cli:
+    """An organization, an event with categories and gates, and a draft series, made by commands."""
+    for suffix in ("", "-wal"):
+        source = _festival_template.with_name(_festival_template.name + suffix)
+        if source.exists():
+            shutil.copy(source, cli.db.with_name(cli.db.name + suffix))
+    return cli
