@@ -105,7 +105,7 @@ def _detail_text(d: SeriesDetail) -> str:
         f"  bands         {d.assigned_bands:,} assigned",
     ]
     if s.parent_series_id:
-        out.append(f"  generated     #{s.sequence_number} of {s.parent_series_id}")
+        out.append(f"  generated     #{s.sequence_number} of {d.parent_name}")
     if s.description:
         out.append(f"  description   {s.description}")
     out.append("  categories    limit      assigned")

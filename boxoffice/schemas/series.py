@@ -53,6 +53,7 @@ class SeriesDetail(View):
     assigned_bands: int
     transitions: list[TransitionView]
     children: list[SeriesView]
+    parent_name: str | None = None
 
 
 class SeriesChange(View):

@@ -323,6 +323,11 @@ def series_detail(
             assigned_bands=sum(assigned_by_cat.values()),
             transitions=transitions,
             children=[SeriesView.model_validate(c) for c in children],
+            parent_name=(
+                session.get_one(EventSeries, series.parent_series_id).name
+                if series.parent_series_id
+                else None
+            ),
         )
 
 
