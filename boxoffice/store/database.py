@@ -92,11 +92,10 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        # Closing (not rolling back) ends the read transaction without
+        # expiring what was loaded, so the objects stay readable afterwards.
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.write_engine.dispose()

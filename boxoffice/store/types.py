@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)  # type: ignore[return-value]
+
+        # SQLite hands back the text SQLAlchemy wrote ('YYYY-MM-DD HH:MM:SS.ffffff');
+        # fromisoformat reads it in C, an order of magnitude faster than the
+        # generic regex parser, which matters when a list loads 10,000 series.
+        def parse(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return parse
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

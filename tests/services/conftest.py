@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +18,7 @@ from boxoffice.schemas.series import SeriesView
 from boxoffice.services import events
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
-from boxoffice.store.database import Store
+from boxoffice.store.database import Store, open_store
 from boxoffice.store.models import Category, Wristband
 
 
@@ -40,6 +42,15 @@ def add_bands(store: Store, event_id: uuid.UUID, category: str, n: int,
             {"event_id": event_id, "category_id": cat_id, "uid": u, "status": status} for u in uids
         ])
     return uids
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Store]:
+    """Every service test runs on a SQLite file and on PostgreSQL (the central server's database)."""
+    target = str(db_path) if request.param == "sqlite" else request.getfixturevalue("pg_database")
+    s = open_store(target)
+    yield s
+    s.dispose()
 
 
 @pytest.fixture
