@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
@@ -24,10 +24,10 @@ from boxoffice.store.models import (
     Category,
     Event,
     EventSeries,
-    SeriesCategoryLimit,
     SeriesWristbandAssignment,
     Wristband,
 )
+from boxoffice.store.queries import assigned_by_category, category_limits
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -150,28 +150,11 @@ def _assign(
 
 
 def _check_limits(session: Session, series: EventSeries, adding: Counter[uuid.UUID]) -> None:
-    limits = dict(
-        session.execute(
-            select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
-                SeriesCategoryLimit.series_id == series.id
-            )
-        ).all()
-    )
+    limits = category_limits(session, series.id)
     relevant = {c: n for c, n in adding.items() if c in limits}
     if not relevant:
         return
-    assigned = dict(
-        session.execute(
-            select(Wristband.category_id, func.count())
-            .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
-            .where(
-                SeriesWristbandAssignment.series_id == series.id,
-                SeriesWristbandAssignment.active.is_(True),
-                Wristband.category_id.in_(list(relevant)),
-            )
-            .group_by(Wristband.category_id)
-        ).all()
-    )
+    assigned = assigned_by_category(session, series.id, list(relevant))
     for cat_id, n in relevant.items():
         have = assigned.get(cat_id, 0)
         if have + n > limits[cat_id]:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import CheckinResult, Direction
@@ -23,13 +23,15 @@ from boxoffice.store.models import (
     Event,
     EventSeries,
     Gate,
-    SeriesCategoryLimit,
     SeriesMetricsCache,
     SeriesPresence,
-    SeriesWristbandAssignment,
-    Wristband,
 )
-from boxoffice.store.queries import inside_count, quarter_hour
+from boxoffice.store.queries import (
+    assigned_by_category,
+    category_limits,
+    inside_count,
+    quarter_hour,
+)
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,17 +72,7 @@ def compute_metrics(
     session: Session, series: EventSeries, now: datetime, dialect: str
 ) -> SeriesMetrics:
     sid = series.id
-    active_assignment = and_(
-        SeriesWristbandAssignment.series_id == sid, SeriesWristbandAssignment.active.is_(True)
-    )
-    assigned_by_cat: dict[uuid.UUID, int] = dict(
-        session.execute(
-            select(Wristband.category_id, func.count())
-            .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
-            .where(active_assignment)
-            .group_by(Wristband.category_id)
-        ).all()
-    )
+    assigned_by_cat = assigned_by_category(session, sid)
 
     totals: dict[str, int] = defaultdict(int)
     denials: dict[str, int] = {}
@@ -125,13 +117,7 @@ def compute_metrics(
             .group_by(SeriesPresence.category_id)
         ).all()
     )
-    limits = dict(
-        session.execute(
-            select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
-                SeriesCategoryLimit.series_id == sid
-            )
-        ).all()
-    )
+    limits = category_limits(session, sid)
     categories = session.execute(
         select(Category.id, Category.name)
         .where(Category.event_id == series.event_id)

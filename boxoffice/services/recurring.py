@@ -17,6 +17,7 @@ from boxoffice.services.actor import Actor
 from boxoffice.services.series import ensure_editable, times_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, EventSeries, SeriesCategoryLimit, SeriesGate
+from boxoffice.store.queries import category_limits
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,7 @@ def generate_recurring(
         gate_ids = session.scalars(
             select(SeriesGate.gate_id).where(SeriesGate.series_id == parent.id)
         ).all()
-        limits = session.execute(
-            select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
-                SeriesCategoryLimit.series_id == parent.id
-            )
-        ).all()
+        limits = category_limits(session, parent.id).items()
 
         children: list[EventSeries] = []
         for inst, name in zip(planned, names, strict=True):

@@ -46,9 +46,8 @@ from boxoffice.store.models import (
     SeriesCategoryLimit,
     SeriesGate,
     SeriesStateTransition,
-    SeriesWristbandAssignment,
-    Wristband,
 )
+from boxoffice.store.queries import assigned_by_category, category_limits
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -267,24 +266,8 @@ def series_detail(
             .where(SeriesGate.series_id == series.id)
             .order_by(Gate.name)
         ).all()
-        assigned_by_cat = dict(
-            session.execute(
-                select(Wristband.category_id, func.count())
-                .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
-                .where(
-                    SeriesWristbandAssignment.series_id == series.id,
-                    SeriesWristbandAssignment.active.is_(True),
-                )
-                .group_by(Wristband.category_id)
-            ).all()
-        )
-        limit_rows = dict(
-            session.execute(
-                select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
-                    SeriesCategoryLimit.series_id == series.id
-                )
-            ).all()
-        )
+        assigned_by_cat = assigned_by_category(session, series.id)
+        limit_rows = category_limits(session, series.id)
         categories = session.scalars(
             select(Category).where(Category.event_id == ev.id).order_by(Category.name)
         ).all()
@@ -445,16 +428,7 @@ def set_category_limit(
         else:
             row.band_limit = limit
         if limit is not None:
-            assigned = session.scalar(
-                select(func.count())
-                .select_from(SeriesWristbandAssignment)
-                .join(Wristband, Wristband.id == SeriesWristbandAssignment.wristband_id)
-                .where(
-                    SeriesWristbandAssignment.series_id == series.id,
-                    SeriesWristbandAssignment.active.is_(True),
-                    Wristband.category_id == cat.id,
-                )
-            ) or 0
+            assigned = assigned_by_category(session, series.id, [cat.id]).get(cat.id, 0)
             if assigned > limit:
                 warnings.append(
                     f"{assigned:,} {cat.name} bands are already assigned, more than the new limit "

@@ -8,7 +8,12 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from boxoffice.store.models import SeriesPresence
+from boxoffice.store.models import (
+    SeriesCategoryLimit,
+    SeriesPresence,
+    SeriesWristbandAssignment,
+    Wristband,
+)
 
 
 def quarter_hour(column: ColumnElement, dialect: str) -> tuple[ColumnElement, ColumnElement]:  # type: ignore[type-arg]
@@ -32,3 +37,31 @@ def inside_count(session: Session, series_id: uuid.UUID, category_id: uuid.UUID 
     if category_id is not None:
         query = query.where(SeriesPresence.category_id == category_id)
     return session.scalar(query) or 0
+
+
+def assigned_by_category(
+    session: Session, series_id: uuid.UUID, category_ids: list[uuid.UUID] | None = None
+) -> dict[uuid.UUID, int]:
+    """Bands actively assigned to a series, per category (only ``category_ids`` when given)."""
+    query = (
+        select(Wristband.category_id, func.count())
+        .join(SeriesWristbandAssignment, SeriesWristbandAssignment.wristband_id == Wristband.id)
+        .where(
+            SeriesWristbandAssignment.series_id == series_id,
+            SeriesWristbandAssignment.active.is_(True),
+        )
+        .group_by(Wristband.category_id)
+    )
+    if category_ids is not None:
+        query = query.where(Wristband.category_id.in_(category_ids))
+    return {cat: n for cat, n in session.execute(query).all()}
+
+
+def category_limits(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The series' category limits; a category without a row has no limit."""
+    rows = session.execute(
+        select(SeriesCategoryLimit.category_id, SeriesCategoryLimit.band_limit).where(
+            SeriesCategoryLimit.series_id == series_id
+        )
+    ).all()
+    return {cat: limit for cat, limit in rows}
