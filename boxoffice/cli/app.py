@@ -50,6 +50,7 @@ class App:
     def emit(self, data: Any, human: str | None = None) -> None:
         """Print ``data`` as JSON with ``--json``, else the human text."""
         if self.json:
+            payload: Any
             if isinstance(data, BaseModel):
                 payload = data.model_dump(mode="json")
             elif isinstance(data, list) and data and isinstance(data[0], BaseModel):

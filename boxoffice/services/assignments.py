@@ -6,9 +6,9 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
@@ -82,13 +82,16 @@ def assign_bands(
         ev = session.get_one(Event, series.event_id)
         if category_ref is not None:
             cat = refs.category(session, actor, ev, category_ref)
-            candidates = session.execute(
+            candidates: list[tuple[uuid.UUID, uuid.UUID, str, BandStatus]] = [
+                (row[0], row[1], row[2], row[3])
+                for row in session.execute(
                 select(Wristband.id, Wristband.category_id, Wristband.uid, Wristband.status).where(
                     Wristband.event_id == ev.id,
                     Wristband.category_id == cat.id,
                     Wristband.status == BandStatus.ACTIVE,
                 )
             ).all()
+            ]
             if not candidates:
                 raise ValidationError.single(
                     "category", f"{ev.name} has no active {cat.name} wristbands to assign."
@@ -139,8 +142,8 @@ def _assign(
          "assigned_at": now, "assigned_by": actor.member_id}
         for b, _ in fresh
     ]
-    for chunk in _chunks(rows, 2_000):
-        session.execute(insert(SeriesWristbandAssignment), chunk)
+    for batch in _chunks(rows, 2_000):
+        session.execute(insert(SeriesWristbandAssignment), batch)
     added = [b for b, _ in fresh] + reactivate
     if added:
         outbox.record(
@@ -176,7 +179,7 @@ def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -
         ids = [b.id for b in bands]
         removed = 0
         for chunk in _chunks(ids):
-            removed += session.execute(
+            done = session.execute(
                 update(SeriesWristbandAssignment)
                 .where(
                     SeriesWristbandAssignment.series_id == series.id,
@@ -184,7 +187,8 @@ def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -
                     SeriesWristbandAssignment.active.is_(True),
                 )
                 .values(active=False, removed_at=utcnow())
-            ).rowcount
+            )
+            removed += cast(CursorResult[Any], done).rowcount
         if removed:
             outbox.record(session, actor, "series.remove_bands", series.id, {"wristband_ids": ids})
         return AssignResult(series_id=series.id, assigned=0, already_assigned=0, removed=removed)

@@ -19,6 +19,8 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Event, EventSeries, Gate, Wristband
 
 T = TypeVar("T")
+# The event-scoped, named things a person picks by name.
+Named = TypeVar("Named", Gate, Category)
 
 
 def as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
@@ -47,8 +49,8 @@ def event(session: Session, actor: Actor, ref: str | uuid.UUID) -> Event:
 
 
 def _in_event(
-    session: Session, actor: Actor, model: type[T], kind: str, ev: Event, ref: str | uuid.UUID
-) -> T:
+    session: Session, actor: Actor, model: type[Named], kind: str, ev: Event, ref: str | uuid.UUID
+) -> Named:
     ident = as_uuid(ref)
     column = model.event_id
     if ident is not None:

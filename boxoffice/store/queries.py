@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from boxoffice.store.models import (
@@ -16,7 +17,9 @@ from boxoffice.store.models import (
 )
 
 
-def quarter_hour(column: ColumnElement, dialect: str) -> tuple[ColumnElement, ColumnElement]:  # type: ignore[type-arg]
+def quarter_hour(
+    column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """(UTC hour as 'YYYY-MM-DD HH', quarter 0..3) of a UTC timestamp column.
 
     Quarter hours, not hours, because local hours in zones offset by :30 or
