@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from boxoffice.cli.app import App, pass_app
-from boxoffice.cli.gates import _metrics_text
+from boxoffice.cli.gates import metrics_text
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.services.metrics import series_metrics
@@ -40,7 +40,7 @@ def demo(app: App, demo_db: Path | None, bands: int) -> None:
         f"{summary.taps:,} taps on {summary.series[0]} ({summary.allowed:,} allowed, "
         f"{summary.denied:,} denied)",
         "",
-        _metrics_text(day1.name, figures),
+        metrics_text(day1.name, figures),
         "",
         "Look around:",
         f"  boxoffice --db {path} series list",

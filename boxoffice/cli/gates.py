@@ -13,7 +13,7 @@ from boxoffice.services import metrics as metrics_svc
 from boxoffice.services import series as series_svc
 
 
-def _metrics_text(name: str, m: SeriesMetrics) -> str:
+def metrics_text(name: str, m: SeriesMetrics) -> str:
     out = [
         f"{name}: metrics of {m.computed_at:%Y-%m-%d %H:%M} UTC",
         f"  bands assigned   {m.assigned_bands:>9,}",
@@ -47,7 +47,7 @@ def metrics(app: App, series_ref: str, event_ref: str | None, fresh: bool) -> No
     sid = refs.series_id(app.store, app.actor, series_ref, event_ref)
     result = metrics_svc.series_metrics(app.store, app.actor, sid, fresh=fresh)
     name = series_svc.series_detail(app.store, app.actor, sid).series.name
-    app.emit(result, _metrics_text(name, result))
+    app.emit(result, metrics_text(name, result))
 
 
 @click.command()
