@@ -33,6 +33,12 @@ if sys.version_info < (3, 11):
 PY
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# pip's build chatter goes to a log, shown only if the install fails.
+log=.venv/setup.log
+if ! { .venv/bin/python -m pip install -q --upgrade pip \
+       && .venv/bin/python -m pip install -q -e ".[test]"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "Installing the Python packages failed (log above, also in $log)." >&2
+    exit 1
+fi
 echo "Ready: .venv/bin/boxoffice --help"
