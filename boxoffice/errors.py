@@ -143,3 +143,19 @@ class DatabaseTooNewError(DatabaseError):
             f"(schema {revision}). Update Box office to open it; the file was not changed."
         )
         self.revision = revision
+
+
+class AuthenticationError(BoxOfficeError):
+    """Wrong password, or a token that is unknown, expired or revoked."""
+
+    code = "unauthenticated"
+
+
+class TooManyAttemptsError(BoxOfficeError):
+    code = "too_many_attempts"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            f"Too many failed logins for this account; try again in {minutes} minutes."
+        )
+        self.minutes = minutes

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import sys
+
 import click
 
 from boxoffice.cli.app import App, pass_app
 from boxoffice.domain.enums import Role
-from boxoffice.services import organization
+from boxoffice.services import auth, organization
 
 
 @click.group()
@@ -63,3 +65,28 @@ def member_use(app: App, email: str) -> None:
     """Act as this member from now on when --as is not given."""
     view = organization.use_member(app.store, email)
     app.emit(view, f"Commands now act as {view.email} ({view.role.value}).")
+
+
+@member.command("passwd")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@pass_app
+def member_passwd(app: App, email: str, password_stdin: bool) -> None:
+    """Set a member's password (your own, or anyone's as the owner)."""
+    password: str
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
+    view = auth.set_password(app.store, app.actor, email, password)
+    app.emit(view, f"Password of {view.email} set; their open sessions were closed.")
+
+
+@member.command("device-token")
+@click.argument("email")
+@click.option("--label", default="", help="Which device this is, e.g. 'Gate 3 handheld'.")
+@pass_app
+def member_device_token(app: App, email: str, label: str) -> None:
+    """Issue a bearer token for a gate or station member (shown once)."""
+    token = auth.issue_device_token(app.store, app.actor, email, label)
+    app.emit({"email": email, "token": token}, token)

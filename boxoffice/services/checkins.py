@@ -131,8 +131,12 @@ def decide_and_record(
     if previous is not None:
         return _view(previous, replayed=True), False
     uid = refs.normalize_uid(uid)
+    # FOR UPDATE makes concurrent taps of one band wait for each other on
+    # PostgreSQL (SQLite writers are already serialised by BEGIN IMMEDIATE).
     band = session.scalar(
-        select(Wristband).where(Wristband.event_id == series.event_id, Wristband.uid == uid)
+        select(Wristband)
+        .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
+        .with_for_update()
     )
     facts = gather_facts(session, series, gate, band, direction, now, signature_valid)
     decision = decide(facts)

@@ -21,7 +21,7 @@ EXPECTED_TABLES = {
     "event_series", "series_gates", "series_category_limits", "wristbands",
     "series_wristband_assignments", "series_tickets", "checkins", "series_presence",
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
-    "alembic_version",
+    "api_tokens", "login_failures", "alembic_version",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",
@@ -124,3 +124,35 @@ def test_migrations_run_inside_one_transaction_on_sqlite(db_path: Path) -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_upgrading_from_the_first_schema_keeps_the_data_and_a_backup(db_path: Path) -> None:
+    from alembic import command
+
+    from boxoffice.store.migrate import alembic_config
+
+    old = Store(db_path)
+    cfg = alembic_config()
+    with old.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with old.write_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO organizations (id, name, created_at) "
+            "VALUES ('0123456789abcdef0123456789abcdef', 'Old Org', '2026-01-01 00:00:00.000000')"
+        )
+        assert current_revision(conn) == "0001"
+    old.dispose()
+
+    store = open_store(db_path)
+    try:
+        with store.write_engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            assert conn.exec_driver_sql("SELECT name FROM organizations").scalar() == "Old Org"
+        assert _schema_diff(store) == []
+    finally:
+        store.dispose()
+    backups = list(db_path.parent.glob(f"{db_path.name}.0001.*.bak"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)

@@ -1,6 +1,7 @@
 """Every table of the local store (and of the central server, which shares them)."""
 
 from boxoffice.store.base import Base
+from boxoffice.store.models.auth import ApiToken, LoginFailure
 from boxoffice.store.models.checkin import Checkin, SeriesPresence
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
@@ -17,6 +18,7 @@ from boxoffice.store.models.sync import LocalSetting, OutboxEntry
 from boxoffice.store.models.wristband import Wristband
 
 __all__ = [
+    "ApiToken",
     "Base",
     "Category",
     "Checkin",
@@ -25,6 +27,7 @@ __all__ = [
     "Gate",
     "GateCategory",
     "LocalSetting",
+    "LoginFailure",
     "Member",
     "Organization",
     "OutboxEntry",

@@ -1,0 +1,58 @@
+"""Turning the core's errors into HTTP answers: a status and the same sentence."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from boxoffice import errors as e
+
+STATUS: dict[type[e.BoxOfficeError], int] = {
+    e.AuthenticationError: 401,
+    e.IdentityError: 401,
+    e.PermissionDeniedError: 403,
+    e.NotFoundError: 404,
+    e.AmbiguousError: 409,
+    e.DuplicateError: 409,
+    e.StaleVersionError: 409,
+    e.IllegalTransitionError: 409,
+    e.LimitExceededError: 409,
+    e.ValidationError: 422,
+    e.TooManyAttemptsError: 429,
+}
+
+
+def status_of(error: e.BoxOfficeError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def body_of(error: e.BoxOfficeError) -> dict[str, object]:
+    body: dict[str, object] = {"error": error.code, "message": error.message}
+    if isinstance(error, e.ValidationError):
+        body["problems"] = [{"field": p.field, "message": p.message} for p in error.problems]
+    return body
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.BoxOfficeError)
+    async def _core(_: Request, error: e.BoxOfficeError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if status_of(error) == 401 else None
+        return JSONResponse(body_of(error), status_code=status_of(error), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())[1:]) or "body",
+                "message": err.get("msg", ""),
+            }
+            for err in error.errors()
+        ]
+        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "The request is malformed."
+        return JSONResponse(
+            {"error": "invalid", "message": message, "problems": problems}, status_code=422
+        )

@@ -1,0 +1,112 @@
+"""Request bodies of the REST API; responses reuse ``boxoffice.schemas``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.schemas.member import MemberView
+
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Body(BaseModel):
+    # Unknown fields are refused: a typo in a field name must not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Body):
+    email: Annotated[str, Field(max_length=254)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class LoginResponse(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    member: MemberView
+
+
+class EventCreate(Body):
+    name: Name
+    timezone: Annotated[str, Field(max_length=64)]
+    venue: Annotated[str | None, Field(max_length=200)] = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class GateCreate(Body):
+    name: Name
+    kind: GateKind = GateKind.BOTH
+    categories: Annotated[list[str], Field(max_length=100)] = []
+
+
+class CategoryCreate(Body):
+    name: Name
+    color: Annotated[str | None, Field(max_length=7)] = None
+
+
+class SeriesCreate(Body):
+    event_id: uuid.UUID
+    name: Name
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    capacity: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+    checkin_opens_at: AwareDatetime | None = None
+    checkin_closes_at: AwareDatetime | None = None
+    reentry_policy: ReentryPolicy = ReentryPolicy.REENTRY
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    gate_ids: Annotated[list[uuid.UUID], Field(max_length=500)] = []
+
+
+class SeriesUpdate(Body):
+    expected_version: int
+    name: Name | None = None
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    checkin_opens_at: AwareDatetime | None = None
+    checkin_closes_at: AwareDatetime | None = None
+    capacity: Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1)] = None
+    reentry_policy: ReentryPolicy | None = None
+
+
+class TransitionRequest(Body):
+    to: SeriesStatus
+    reason: Annotated[str, Field(max_length=1000)]
+    expected_version: int | None = None
+
+
+class GatesRequest(Body):
+    gate_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=500)]
+
+
+class LimitRequest(Body):
+    category_id: uuid.UUID
+    limit: Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class BandsRequest(Body):
+    category_id: uuid.UUID | None = None
+    uids: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=200_000)] = None
+
+
+class RecurRequest(Body):
+    kind: RecurrenceKind
+    count: int
+    interval: int = 1
+    weekdays: Annotated[list[int], Field(max_length=7)] = []
+    name_pattern: Annotated[str, Field(max_length=200)] = "{name} {n}"
+
+
+class VerifyRequest(Body):
+    series_id: uuid.UUID
+    gate_id: uuid.UUID
+    uid: Annotated[str, Field(min_length=1, max_length=40)]
+    direction: Direction = Direction.IN
+    scan_id: Annotated[str, Field(min_length=1, max_length=64)]
+    device_id: Annotated[str | None, Field(max_length=120)] = None
+    occurred_at: AwareDatetime | None = None

@@ -1,0 +1,180 @@
+"""The REST API: thin routes over the services, one transaction each.
+
+Plain ``def`` routes: FastAPI runs them in its thread pool, which is where
+blocking database work belongs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from boxoffice import __version__
+from boxoffice.domain.enums import SeriesStatus
+from boxoffice.domain.recurrence import RecurrenceRule
+from boxoffice.errors import AuthenticationError, ValidationError
+from boxoffice.schemas.checkin import CheckinView
+from boxoffice.schemas.event import CategoryView, EventView, GateView
+from boxoffice.schemas.metrics import SeriesMetrics
+from boxoffice.schemas.series import AssignResult, SeriesChange, SeriesDetail, SeriesView
+from boxoffice.server import requests as rq
+from boxoffice.server.deps import ActorDep, StoreDep
+from boxoffice.services import assignments, auth, checkins, events, metrics, recurring
+from boxoffice.services import series as svc
+from boxoffice.store.types import utcnow
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["meta"])
+def health(store: StoreDep) -> dict[str, Any]:
+    with store.read() as session:
+        session.connection().exec_driver_sql("SELECT 1")
+    return {"status": "ok", "version": __version__}
+
+
+@router.post("/auth/login", tags=["auth"])
+def login(body: rq.LoginRequest, store: StoreDep) -> rq.LoginResponse:
+    token, member = auth.login(store, body.email, body.password)
+    return rq.LoginResponse(token=token, member=member)
+
+
+@router.post("/auth/logout", tags=["auth"], status_code=204)
+def logout(request: Request, store: StoreDep, actor: ActorDep) -> None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise AuthenticationError("Log in first: this needs a bearer token.")
+    auth.revoke(store, header[7:])
+
+
+@router.get("/me", tags=["auth"])
+def me(actor: ActorDep) -> dict[str, Any]:
+    return {"member_id": actor.member_id, "organization_id": actor.organization_id,
+            "role": actor.role, "email": actor.email}
+
+
+@router.get("/events", tags=["events"])
+def list_events(store: StoreDep, actor: ActorDep) -> list[EventView]:
+    return events.list_events(store, actor)
+
+
+@router.post("/events", tags=["events"], status_code=201)
+def create_event(body: rq.EventCreate, store: StoreDep, actor: ActorDep) -> EventView:
+    return events.create_event(store, actor, body.name, body.timezone, body.venue, body.starts_on,
+                               body.ends_on)
+
+
+@router.get("/events/{event_id}/gates", tags=["events"])
+def list_gates(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> list[GateView]:
+    return events.list_gates(store, actor, str(event_id))
+
+
+@router.post("/events/{event_id}/gates", tags=["events"], status_code=201)
+def add_gate(event_id: uuid.UUID, body: rq.GateCreate, store: StoreDep, actor: ActorDep) -> GateView:
+    return events.add_gate(store, actor, str(event_id), body.name, body.kind, body.categories)
+
+
+@router.get("/events/{event_id}/categories", tags=["events"])
+def list_categories(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> list[CategoryView]:
+    return events.list_categories(store, actor, str(event_id))
+
+
+@router.post("/events/{event_id}/categories", tags=["events"], status_code=201)
+def add_category(event_id: uuid.UUID, body: rq.CategoryCreate, store: StoreDep,
+                 actor: ActorDep) -> CategoryView:
+    return events.add_category(store, actor, str(event_id), body.name, body.color)
+
+
+@router.get("/series", tags=["series"])
+def list_series(
+    store: StoreDep, actor: ActorDep, event_id: uuid.UUID | None = None,
+    status: SeriesStatus | None = None, active_now: bool = False,
+) -> list[SeriesView]:
+    return svc.list_series(store, actor, str(event_id) if event_id else None, status,
+                           utcnow() if active_now else None)
+
+
+@router.post("/series", tags=["series"], status_code=201)
+def create_series(body: rq.SeriesCreate, store: StoreDep, actor: ActorDep) -> SeriesChange:
+    return svc.create_series(
+        store, actor, str(body.event_id), body.name, body.starts_at, body.ends_at, body.capacity,
+        checkin_opens_at=body.checkin_opens_at, checkin_closes_at=body.checkin_closes_at,
+        reentry_policy=body.reentry_policy, description=body.description,
+        gates=[str(g) for g in body.gate_ids],
+    )
+
+
+@router.get("/series/{series_id}", tags=["series"])
+def get_series(series_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> SeriesDetail:
+    return svc.series_detail(store, actor, str(series_id))
+
+
+@router.patch("/series/{series_id}", tags=["series"])
+def update_series(series_id: uuid.UUID, body: rq.SeriesUpdate, store: StoreDep,
+                  actor: ActorDep) -> SeriesChange:
+    changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    return svc.update_series(store, actor, str(series_id), body.expected_version, changes)
+
+
+@router.post("/series/{series_id}/transitions", tags=["series"])
+def transition(series_id: uuid.UUID, body: rq.TransitionRequest, store: StoreDep,
+               actor: ActorDep) -> SeriesChange:
+    return svc.transition_series(store, actor, str(series_id), body.to, body.reason,
+                                 body.expected_version)
+
+
+@router.post("/series/{series_id}/gates", tags=["series"])
+def assign_gates(series_id: uuid.UUID, body: rq.GatesRequest, store: StoreDep,
+                 actor: ActorDep) -> SeriesChange:
+    return svc.assign_gates(store, actor, str(series_id), [str(g) for g in body.gate_ids])
+
+
+@router.delete("/series/{series_id}/gates/{gate_id}", tags=["series"])
+def remove_gate(series_id: uuid.UUID, gate_id: uuid.UUID, store: StoreDep,
+                actor: ActorDep) -> SeriesChange:
+    return svc.assign_gates(store, actor, str(series_id), [str(gate_id)], remove=True)
+
+
+@router.put("/series/{series_id}/limits", tags=["series"])
+def set_limit(series_id: uuid.UUID, body: rq.LimitRequest, store: StoreDep,
+              actor: ActorDep) -> SeriesChange:
+    return svc.set_category_limit(store, actor, str(series_id), str(body.category_id), body.limit)
+
+
+@router.post("/series/{series_id}/wristbands", tags=["series"])
+def assign_bands(series_id: uuid.UUID, body: rq.BandsRequest, store: StoreDep,
+                 actor: ActorDep) -> AssignResult:
+    return assignments.assign_bands(
+        store, actor, str(series_id),
+        category_ref=str(body.category_id) if body.category_id else None, uids=body.uids,
+    )
+
+
+@router.post("/series/{series_id}/recurring", tags=["series"], status_code=201)
+def recur(series_id: uuid.UUID, body: rq.RecurRequest, store: StoreDep,
+          actor: ActorDep) -> list[SeriesView]:
+    rule = RecurrenceRule(kind=body.kind, count=body.count, interval=body.interval,
+                          weekdays=frozenset(body.weekdays))
+    return recurring.generate_recurring(store, actor, str(series_id), rule, body.name_pattern)
+
+
+@router.get("/series/{series_id}/metrics", tags=["series"])
+def series_metrics(series_id: uuid.UUID, store: StoreDep, actor: ActorDep,
+                   fresh: bool = Query(False)) -> SeriesMetrics:
+    return metrics.series_metrics(store, actor, str(series_id), fresh=fresh)
+
+
+@router.post("/verify", tags=["gates"])
+def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinView:
+    """One tap at a gate: allowed or denied with its reason, recorded once per scan id."""
+    if body.occurred_at is not None and body.occurred_at > utcnow():
+        raise ValidationError.single("occurred_at", "A scan cannot happen in the future.")
+    return checkins.record_tap(
+        store, actor, str(body.series_id), str(body.gate_id), body.uid, body.direction,
+        client_scan_id=body.scan_id, device_id=body.device_id or actor.email, now=body.occurred_at,
+    )
+
+
+__all__ = ["router"]

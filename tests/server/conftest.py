@@ -1,0 +1,102 @@
+"""A real central server (uvicorn) on a free loopback port, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from boxoffice.domain.enums import GateKind, Role
+from boxoffice.server.app import create_app
+from boxoffice.services import auth, events, organization
+from boxoffice.services import series as svc
+from boxoffice.services.actor import resolve_actor
+from boxoffice.store.database import Store, open_store
+from tests.services.conftest import add_bands
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Live:
+    url: str
+    store: Store
+    tokens: dict[Role, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    bands: list[str] = field(default_factory=list)
+
+    def client(self, role: Role | None = Role.OWNER, token: str | None = None) -> httpx.Client:
+        headers = {}
+        if token or role is not None:
+            headers["Authorization"] = f"Bearer {token or self.tokens[role]}"  # type: ignore[index]
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def _serve(store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(store), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def seed(store: Store) -> Live:
+    organization.create_organization(store, "Gate Org", "owner@example.org")
+    owner = resolve_actor(store, "owner@example.org")
+    live = Live("", store)
+    for role in Role:
+        email = f"{role.value}@example.org"
+        if role is not Role.OWNER:
+            organization.add_member(store, owner, email, role)
+        auth.set_password(store, owner, email, PASSWORD)
+        live.tokens[role] = auth.login(store, email, PASSWORD)[0]
+    ev = events.create_event(store, owner, "Gate Fest", "Europe/Amsterdam")
+    for name in ("GA", "VIP"):
+        live.ids[f"cat:{name}"] = str(events.add_category(store, owner, "Gate Fest", name).id)
+    live.ids["gate:Main"] = str(events.add_gate(store, owner, "Gate Fest", "Main", GateKind.ENTRY).id)
+    live.ids["gate:Exit"] = str(events.add_gate(store, owner, "Gate Fest", "Exit", GateKind.EXIT).id)
+    now = datetime.now(UTC)
+    day = svc.create_series(store, owner, "Gate Fest", "Today", now - timedelta(hours=2),
+                            now + timedelta(hours=6), 10_000, gates=["Main", "Exit"]).series
+    live.ids["event"], live.ids["series"] = str(ev.id), str(day.id)
+    live.bands = add_bands(store, ev.id, "GA", 20)
+    from boxoffice.domain.enums import SeriesStatus
+    from boxoffice.services import assignments
+
+    assignments.assign_bands(store, owner, str(day.id), category_ref="GA")
+    svc.transition_series(store, owner, str(day.id), SeriesStatus.SCHEDULED, "ok")
+    svc.transition_series(store, owner, str(day.id), SeriesStatus.ACTIVE, "ok")
+    return live
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
+        "pg_database"
+    )
+    store = open_store(target)
+    state = seed(store)
+    server, thread, url = _serve(store)
+    state.url = url
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
