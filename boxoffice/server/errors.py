@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from boxoffice import errors as e
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[e.BoxOfficeError], int] = {
     e.AuthenticationError: 401,
@@ -42,6 +48,25 @@ def install(app: FastAPI) -> None:
     async def _core(_: Request, error: e.BoxOfficeError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if status_of(error) == 401 else None
         return JSONResponse(body_of(error), status_code=status_of(error), headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers (bad JSON, 405, 404 of unknown paths) in our shape.
+        return JSONResponse(
+            {"error": "http_error", "message": str(error.detail)},
+            status_code=error.status_code,
+            headers=dict(error.headers or {}),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, error: IntegrityError) -> JSONResponse:
+        # The services check uniqueness first; this is the database catching a
+        # race between two writers. A conflict, not a server failure.
+        log.warning("integrity conflict: %s", error.orig)
+        return JSONResponse(
+            {"error": "conflict", "message": "This conflicts with data saved at the same moment; try again."},
+            status_code=409,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -110,3 +110,31 @@ class VerifyRequest(Body):
     scan_id: Annotated[str, Field(min_length=1, max_length=64)]
     device_id: Annotated[str | None, Field(max_length=120)] = None
     occurred_at: AwareDatetime | None = None
+
+
+class ProblemBody(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a stable code and a sentence for a person."""
+
+    error: str
+    message: str
+    problems: list[ProblemBody] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Refused"),
+        (401, "Not logged in, or the token is not valid"),
+        (403, "The caller's role may not do this"),
+        (404, "Not found in the caller's organization"),
+        (409, "Conflicts with the current state (version, lifecycle, duplicate, limit)"),
+        (413, "The request body is too large"),
+        (422, "The request is malformed or its values are invalid"),
+        (429, "Too many failed logins"),
+    )
+}

@@ -25,7 +25,7 @@ from boxoffice.services import assignments, auth, checkins, events, metrics, rec
 from boxoffice.services import series as svc
 from boxoffice.store.types import utcnow
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=rq.ERROR_RESPONSES)
 
 
 @router.get("/health", tags=["meta"])

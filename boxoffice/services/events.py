@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import GateKind
@@ -39,7 +39,7 @@ def create_event(
         clash = session.scalar(
             select(Event).where(
                 Event.organization_id == actor.organization_id,
-                func.lower(Event.name) == name.lower(),
+                refs.same_name(Event.name, name),
             )
         )
         if clash is not None:
@@ -102,7 +102,7 @@ def add_gate(
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)
         if session.scalar(
-            select(Gate).where(Gate.event_id == ev.id, func.lower(Gate.name) == name.lower())
+            select(Gate).where(Gate.event_id == ev.id, refs.same_name(Gate.name, name))
         ):
             raise DuplicateError("gate", "name", name, f"in {ev.name}")
         cats = [refs.category(session, actor, ev, c) for c in categories or []]
@@ -139,7 +139,7 @@ def add_category(
         ev = refs.event(session, actor, event_ref)
         if session.scalar(
             select(Category).where(
-                Category.event_id == ev.id, func.lower(Category.name) == name.lower()
+                Category.event_id == ev.id, refs.same_name(Category.name, name)
             )
         ):
             raise DuplicateError("category", "name", name, f"in {ev.name}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import Action
 from boxoffice.domain.validation import validate_name
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.member import MemberView, OrganizationView
-from boxoffice.services import outbox
+from boxoffice.services import outbox, refs
 from boxoffice.services.actor import CURRENT_MEMBER_KEY, Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, Member, Organization
@@ -34,7 +34,7 @@ def create_organization(
     name = validate_name("organization name", name)
     email = _email(owner_email)
     with store.write() as session:
-        if session.scalar(select(Organization).where(func.lower(Organization.name) == name.lower())):
+        if session.scalar(select(Organization).where(refs.same_name(Organization.name, name))):
             raise DuplicateError("organization", "name", name)
         org = Organization(name=name)
         session.add(org)

@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from boxoffice.errors import AmbiguousError, NotFoundError
 from boxoffice.services.actor import Actor
@@ -21,6 +21,16 @@ from boxoffice.store.models import Category, Event, EventSeries, Gate, Wristband
 T = TypeVar("T")
 # The event-scoped, named things a person picks by name.
 Named = TypeVar("Named", Gate, Category)
+
+
+def same_name(column: InstrumentedAttribute[str], name: str) -> ColumnElement[bool]:
+    """Names match ignoring case, and always when they are identical.
+
+    SQLite's lower() folds only ASCII, so "Zoë" vs "ZOË" is caught only by
+    the first test and an exact "Ørsted" only by the second.
+    """
+    name = name.strip()
+    return or_(column == name, func.lower(column) == name.lower())
 
 
 def as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
@@ -42,7 +52,7 @@ def event(session: Session, actor: Actor, ref: str | uuid.UUID) -> Event:
     rows = session.scalars(
         select(Event).where(
             Event.organization_id == actor.organization_id,
-            func.lower(Event.name) == str(ref).strip().lower(),
+            same_name(Event.name, str(ref)),
         )
     ).all()
     return _one(rows, "event", ref, lambda e: str(e.id))
@@ -60,7 +70,7 @@ def _in_event(
         return found
     rows = session.scalars(
         select(model).where(
-            column == ev.id, func.lower(model.name) == str(ref).strip().lower()
+            column == ev.id, same_name(model.name, str(ref))
         )
     ).all()
     if not rows:
@@ -90,7 +100,7 @@ def series(
         return found
     query = select(EventSeries).where(
         EventSeries.organization_id == actor.organization_id,
-        func.lower(EventSeries.name) == str(ref).strip().lower(),
+        same_name(EventSeries.name, str(ref)),
     )
     if ev is not None:
         query = query.where(EventSeries.event_id == ev.id)

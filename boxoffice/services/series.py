@@ -83,7 +83,7 @@ def ensure_editable(series: EventSeries) -> None:
 def ensure_unique_name(session: Session, event: Event, name: str, own_id: uuid.UUID | None) -> None:
     clash = session.scalar(
         select(EventSeries.id).where(
-            EventSeries.event_id == event.id, func.lower(EventSeries.name) == name.lower()
+            EventSeries.event_id == event.id, refs.same_name(EventSeries.name, name)
         )
     )
     if clash is not None and clash != own_id:

@@ -227,3 +227,22 @@ def test_list_series_filters(store: Store, owner: Actor, festival: Festival) -> 
     assert svc.list_series(store, owner, active_at=festival.start - timedelta(hours=1)) == []
     assert [s.name for s in svc.list_series(store, owner, "Summer Fest", SeriesStatus.ACTIVE)] == ["Day 1"]
     assert svc.list_series(store, owner, status=SeriesStatus.DRAFT) == []
+
+
+@pytest.mark.parametrize("name", ["Ørsted Hall", "東京 Day", "Łódź", "ZOË"])
+def test_identical_non_ascii_names_are_duplicates(store: Store, owner: Actor, festival: Festival,
+                                                  name: str) -> None:
+    # SQLite's lower() folds only ASCII; an identical name must still be caught
+    # by the service, not by the unique constraint as a crash.
+    events.create_event(store, owner, name, "UTC")
+    events.add_gate(store, owner, name, name, GateKind.ENTRY)
+    before = table_counts(store)
+    with pytest.raises(DuplicateError):
+        events.create_event(store, owner, name, "UTC")
+    with pytest.raises(DuplicateError):
+        events.add_gate(store, owner, name, name, GateKind.EXIT)
+    svc.create_series(store, owner, name, name, festival.start, festival.start + timedelta(hours=1), 5)
+    with pytest.raises(DuplicateError):
+        svc.create_series(store, owner, name, name, festival.start, festival.start + timedelta(hours=1), 5)
+    assert table_counts(store) == {**before, "event_series": before["event_series"] + 1,
+                                   "outbox": before["outbox"] + 1}
