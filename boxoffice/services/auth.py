@@ -79,23 +79,21 @@ def login(store: Store, email: str, password: str, now: datetime | None = None) 
         stored = member.password_hash if member is not None and member.password_hash else _DUMMY_HASH
         try:
             _hasher.verify(stored, password)
-            ok = member is not None and member.password_hash is not None
+            failed = member is None or member.password_hash is None
         except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or member is None:
+            failed = True
+        if failed or member is None:
             session.add(LoginFailure(email=email, at=now))
             log.warning("failed login for %s", email)
-            ok_failure = True
         else:
-            ok_failure = False
             token = secrets.token_urlsafe(32)
             session.add(ApiToken(member_id=member.id, token_hash=token_digest(token), kind="login",
                                  created_at=now, expires_at=now + LOGIN_TTL))
             session.execute(delete(LoginFailure).where(LoginFailure.email == email))
             view = MemberView.model_validate(member)
-    # The failure must be committed before the error is raised: raising
-    # inside the transaction would roll the count back.
-    if ok_failure:
+    # Raised only after the block has committed the recorded failure:
+    # raising inside the transaction would roll the count back.
+    if failed or member is None:
         raise AuthenticationError("The e-mail or password is wrong.")
     return token, view
 
