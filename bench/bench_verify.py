@@ -847,6 +847,9 @@ def print_backend(r: BackendResult, cfg: Config) -> None:
             print(f"    share of the HTTP verify p50 at {first.clients} client(s) ({p50:.2f} ms): decision "
                   f"{d.decide_ms / p50 * 100:.0f} %, whole service {d.service_ms / p50 * 100:.0f} %, "
                   f"HTTP + auth + framework the other {max(0.0, 100 - d.service_ms / p50 * 100):.0f} %")
+            if d.service_ms > p50:
+                print("    !! the in-process service took longer than the whole HTTP verify: the machine's "
+                      "load changed between the two measurements; the shares are unreliable, rerun")
 
 
 def print_summary(results: list[BackendResult]) -> None:
