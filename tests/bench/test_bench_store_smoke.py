@@ -7,37 +7,20 @@ lands, not the day someone next wants the numbers.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_store.py"
-
-
-def _load_bench() -> ModuleType:
-    # bench/ is a folder of scripts, not a package: load the file by path.
-    spec = importlib.util.spec_from_file_location("bench_store", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(spec.name, None)
-        raise
-    return module
+from tests.bench.conftest import bench_script
 
 
 @pytest.fixture
 def bench() -> Iterator[ModuleType]:
-    module = _load_bench()
-    yield module
-    sys.modules.pop("bench_store", None)
+    with bench_script("bench_store", also_loads=()) as module:
+        yield module
 
 
 def test_benchmark_prints_every_query_with_a_ratio(

@@ -8,43 +8,20 @@ the day someone next wants the throughput figures.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_verify.py"
-# bench_verify loads bench_store by path under this name; both are dropped afterwards.
-MODULES = ("bench_verify", "bench_store")
-
-
-def _load_bench() -> ModuleType:
-    # bench/ is a folder of scripts, not a package: load the file by path.
-    spec = importlib.util.spec_from_file_location("bench_verify", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        raise
-    return module
+from tests.bench.conftest import bench_script
 
 
 @pytest.fixture
 def bench() -> Iterator[ModuleType]:
-    loaded_before = {name for name in MODULES if name in sys.modules}
-    module = _load_bench()
-    yield module
-    for name in MODULES:
-        if name not in loaded_before:
-            sys.modules.pop(name, None)
+    with bench_script("bench_verify", also_loads=("bench_store",)) as module:
+        yield module
 
 
 def test_benchmark_prints_every_level_with_a_ratio(
