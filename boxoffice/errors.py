@@ -79,6 +79,18 @@ class DuplicateError(BoxOfficeError):
         self.value = value
 
 
+class UidTakenError(DuplicateError):
+    """The UID is on another band of the event: what a station hears when another got there first."""
+
+    code = "uid_taken"
+
+    def __init__(self, uid: str, event: str, holder: str, station: str | None) -> None:
+        super().__init__("wristband", "UID", uid, f"in {event}")
+        where = f" at {station}" if station else ""
+        self.message = f"UID {uid} is already registered in {event} as {holder}{where}."
+        self.args = (self.message,)
+
+
 class PermissionDeniedError(BoxOfficeError):
     code = "forbidden"
 

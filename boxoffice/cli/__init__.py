@@ -22,6 +22,7 @@ from boxoffice.cli.gates import checkin, metrics
 from boxoffice.cli.members import member, org
 from boxoffice.cli.series import series
 from boxoffice.cli.server import server
+from boxoffice.cli.sync import login, logout, sync
 from boxoffice.errors import BoxOfficeError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def cli(ctx: click.Context, db: str, as_email: str | None, as_json: bool, verbos
     ctx.call_on_close(app.close)
 
 
-for command in (db, org, member, event, gate, category, series, metrics, checkin, demo, server):
+for command in (db, org, member, event, gate, category, series, metrics, checkin, demo, server,
+                login, logout, sync):
     cli.add_command(command)
 
 

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from boxoffice import __version__
-from boxoffice.server import errors, routes
+from boxoffice.server import errors, routes, sync_routes
+from boxoffice.store import changelog
 from boxoffice.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,11 @@ class BodyLimit(BaseHTTPMiddleware):
 
 
 def create_app(store: Store) -> FastAPI:
+    changelog.become_server(store)
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
     app.add_middleware(BodyLimit)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(sync_routes.router)
     return app

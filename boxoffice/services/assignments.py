@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
@@ -18,6 +18,7 @@ from boxoffice.schemas.series import AssignResult
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.series import ensure_editable
+from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -105,15 +106,17 @@ def assign_bands(
                 raise ValidationError.single(
                     "uids", f"Only active wristbands can be assigned; these are not: {listed}."
                 )
-        result = _assign(session, actor, series, [(b, c) for b, c, _, _ in candidates])
+        result = _assign(session, actor, series, [(b, c, u) for b, c, u, _ in candidates])
         log.info("assigned %d bands to %s (%d already there)", result.assigned, series.name,
                  result.already_assigned)
         return result
 
 
 def _assign(
-    session: Session, actor: Actor, series: EventSeries, bands: list[tuple[uuid.UUID, uuid.UUID]]
+    session: Session, actor: Actor, series: EventSeries,
+    bands: list[tuple[uuid.UUID, uuid.UUID, str]],
 ) -> AssignResult:
+    uid_of = {b: u for b, _, u in bands}
     existing: dict[uuid.UUID, bool] = dict(
         session.execute(
             select(SeriesWristbandAssignment.wristband_id, SeriesWristbandAssignment.active).where(
@@ -121,10 +124,10 @@ def _assign(
             )
         ).all()
     )
-    already = [b for b, _ in bands if existing.get(b) is True]
-    reactivate = [b for b, _ in bands if existing.get(b) is False]
-    fresh = [(b, c) for b, c in bands if b not in existing]
-    adding = Counter(c for b, c in bands if existing.get(b) is not True)
+    already = [b for b, _, _ in bands if existing.get(b) is True]
+    reactivate = [b for b, _, _ in bands if existing.get(b) is False]
+    fresh = [(b, c) for b, c, _ in bands if b not in existing]
+    adding = Counter(c for b, c, _ in bands if existing.get(b) is not True)
     _check_limits(session, series, adding)
 
     now = utcnow()
@@ -145,9 +148,19 @@ def _assign(
     for batch in _chunks(rows, 2_000):
         session.execute(insert(SeriesWristbandAssignment), batch)
     added = [b for b, _ in fresh] + reactivate
+    for chunk in _chunks(added):
+        changelog.touch(
+            session, SeriesWristbandAssignment,
+            and_(SeriesWristbandAssignment.series_id == series.id,
+                 SeriesWristbandAssignment.wristband_id.in_(chunk)),
+            series.organization_id,
+        )
     if added:
         outbox.record(
-            session, actor, "series.assign_bands", series.id, {"wristband_ids": added}
+            session, actor, "series.assign_bands", series.id,
+            # The UIDs are what the server replays: a band's id can differ
+            # there when two stations registered the same UID.
+            {"wristband_ids": added, "uids": [uid_of[b] for b in added]},
         )
     return AssignResult(series_id=series.id, assigned=len(added), already_assigned=len(already))
 
@@ -189,6 +202,13 @@ def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -
                 .values(active=False, removed_at=utcnow())
             )
             removed += cast(CursorResult[Any], done).rowcount
+            changelog.touch(
+                session, SeriesWristbandAssignment,
+                and_(SeriesWristbandAssignment.series_id == series.id,
+                     SeriesWristbandAssignment.wristband_id.in_(chunk)),
+                series.organization_id,
+            )
         if removed:
-            outbox.record(session, actor, "series.remove_bands", series.id, {"wristband_ids": ids})
+            outbox.record(session, actor, "series.remove_bands", series.id,
+                          {"wristband_ids": ids, "uids": [b.uid for b in bands]})
         return AssignResult(series_id=series.id, assigned=0, already_assigned=0, removed=removed)

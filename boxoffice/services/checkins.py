@@ -200,3 +200,37 @@ def record_tap(
             outbox.record(session, actor, "checkin.record", view.id, view.model_dump())
         log.info("tap %s at %s: %s (%s)", view.uid, gate.name, view.result, view.reason)
         return view
+
+
+def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
+    """Keep a tap a station decided offline, as it was decided: the person is through the gate.
+
+    Re-deciding it here could turn an admitted person into a denial after the
+    fact; what the server owes the others is the presence it implies. A scan
+    id already known is left alone. Returns whether the tap was new.
+    """
+    actor.require(Action.VERIFY)
+    with store.write() as session:
+        if session.scalar(select(Checkin.id).where(Checkin.client_scan_id == tap.client_scan_id)):
+            return False
+        series = refs.series(session, actor, str(tap.series_id))
+        ev = session.get_one(Event, series.event_id)
+        gate = refs.gate(session, actor, ev, str(tap.gate_id))
+        uid = refs.normalize_uid(tap.uid) if tap.uid else None
+        band = None
+        if uid:
+            band = session.scalar(
+                select(Wristband)
+                .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
+                .with_for_update()
+            )
+        session.add(Checkin(
+            id=tap.id, client_scan_id=tap.client_scan_id, event_id=series.event_id,
+            series_id=series.id, gate_id=gate.id, wristband_id=band.id if band else None, uid=uid,
+            direction=tap.direction, result=tap.result, reason=tap.reason, device_id=tap.device_id,
+            occurred_at=tap.occurred_at,
+        ))
+        if tap.result is CheckinResult.ALLOWED and band is not None:
+            _move(session, series.id, band, tap.direction, tap.occurred_at)
+        session.flush()
+        return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.event import CategoryView, EventView, GateView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
+from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Event, Gate, GateCategory
 
@@ -29,6 +31,8 @@ def create_event(
     venue: str | None = None,
     starts_on: date | None = None,
     ends_on: date | None = None,
+    *,
+    event_id: uuid.UUID | None = None,
 ) -> EventView:
     actor.require(Action.MANAGE_EVENTS)
     name = validate_name("event name", name)
@@ -45,6 +49,7 @@ def create_event(
         if clash is not None:
             raise DuplicateError("event", "name", name)
         ev = Event(
+            id=event_id or new_id(),
             organization_id=actor.organization_id,
             name=name,
             timezone=timezone,
@@ -95,6 +100,8 @@ def add_gate(
     name: str,
     kind: GateKind,
     categories: list[str] | None = None,
+    *,
+    gate_id: uuid.UUID | None = None,
 ) -> GateView:
     """A gate, optionally open only to some categories (a VIP entrance)."""
     actor.require(Action.MANAGE_GATES)
@@ -106,7 +113,7 @@ def add_gate(
         ):
             raise DuplicateError("gate", "name", name, f"in {ev.name}")
         cats = [refs.category(session, actor, ev, c) for c in categories or []]
-        gate = Gate(event_id=ev.id, name=name, kind=kind)
+        gate = Gate(id=gate_id or new_id(), event_id=ev.id, name=name, kind=kind)
         session.add(gate)
         session.flush()
         for cat in {c.id: c for c in cats}.values():
@@ -129,7 +136,8 @@ def list_gates(store: Store, actor: Actor, event_ref: str) -> list[GateView]:
 
 
 def add_category(
-    store: Store, actor: Actor, event_ref: str, name: str, color: str | None = None
+    store: Store, actor: Actor, event_ref: str, name: str, color: str | None = None,
+    *, category_id: uuid.UUID | None = None,
 ) -> CategoryView:
     actor.require(Action.MANAGE_CATEGORIES)
     name = validate_name("category name", name)
@@ -143,7 +151,8 @@ def add_category(
             )
         ):
             raise DuplicateError("category", "name", name, f"in {ev.name}")
-        cat = Category(event_id=ev.id, name=name, color=color.upper() if color else None)
+        cat = Category(id=category_id or new_id(), event_id=ev.id, name=name,
+                       color=color.upper() if color else None)
         session.add(cat)
         session.flush()
         view = CategoryView.model_validate(cat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.member import MemberView, OrganizationView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import CURRENT_MEMBER_KEY, Actor
+from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, Member, Organization
 
@@ -54,7 +56,8 @@ def create_organization(
 
 
 def add_member(
-    store: Store, actor: Actor, email: str, role: Role, display_name: str | None = None
+    store: Store, actor: Actor, email: str, role: Role, display_name: str | None = None,
+    *, member_id: uuid.UUID | None = None,
 ) -> MemberView:
     actor.require(Action.MANAGE_MEMBERS)
     email = _email(email)
@@ -69,6 +72,7 @@ def add_member(
         if exists is not None:
             raise DuplicateError("member", "e-mail", email)
         member = Member(
+            id=member_id or new_id(),
             organization_id=actor.organization_id,
             email=email,
             display_name=(display_name or email.split("@")[0]).strip(),

@@ -14,12 +14,15 @@ from boxoffice.store.models import OutboxEntry
 
 def record(
     session: Session, actor: Actor | None, kind: str, entity_id: uuid.UUID, payload: dict[str, Any]
-) -> OutboxEntry:
+) -> OutboxEntry | None:
     """Queue ``kind`` (the use case, e.g. ``series.create``) with its arguments.
 
     Called inside the use case's own transaction: the entry and the change
     commit together or not at all.
     """
+    store = session.info.get("store")
+    if store is not None and not store.keeps_outbox:
+        return None
     entry = OutboxEntry(
         kind=kind,
         entity_id=entity_id,

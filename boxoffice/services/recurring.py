@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from boxoffice.schemas.series import SeriesView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.series import ensure_editable, times_of
+from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, EventSeries, SeriesCategoryLimit, SeriesGate
 from boxoffice.store.queries import category_limits
@@ -42,6 +44,8 @@ def generate_recurring(
     series_ref: str,
     rule: RecurrenceRule,
     name_pattern: str = DEFAULT_NAME_PATTERN,
+    *,
+    child_ids: list[uuid.UUID] | None = None,
 ) -> list[SeriesView]:
     """Create ``rule.count`` draft children of a series, dated in the event's time zone.
 
@@ -94,12 +98,18 @@ def generate_recurring(
         ).all()
         limits = category_limits(session, parent.id).items()
 
+        if child_ids is not None and len(child_ids) != len(planned):
+            raise ValidationError.single(
+                "children", f"The rule makes {len(planned)} series, but {len(child_ids)} ids were given."
+            )
+        ids = child_ids or [new_id() for _ in planned]
         children: list[EventSeries] = []
-        for inst, name in zip(planned, names, strict=True):
+        for inst, name, child_id in zip(planned, names, ids, strict=True):
             times = SeriesTimes(inst.starts_at, inst.ends_at, inst.checkin_opens_at,
                                 inst.checkin_closes_at)
             validate_series(times, parent.capacity)
             child = EventSeries(
+                id=child_id,
                 organization_id=parent.organization_id,
                 event_id=parent.event_id,
                 name=name,

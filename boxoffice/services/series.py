@@ -36,6 +36,7 @@ from boxoffice.schemas.series import (
 )
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
+from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
@@ -122,6 +123,7 @@ def create_series(
     reentry_policy: ReentryPolicy = ReentryPolicy.REENTRY,
     description: str | None = None,
     gates: list[str] | None = None,
+    series_id: uuid.UUID | None = None,
 ) -> SeriesChange:
     actor.require(Action.CREATE_SERIES)
     name = validate_name("series name", name)
@@ -136,6 +138,7 @@ def create_series(
         ensure_unique_name(session, ev, name, None)
         gate_rows = [refs.gate(session, actor, ev, g) for g in gates or []]
         series = EventSeries(
+            id=series_id or new_id(),
             organization_id=actor.organization_id,
             event_id=ev.id,
             name=name,
@@ -321,6 +324,8 @@ def transition_series(
     target: SeriesStatus,
     reason: str,
     expected_version: int | None = None,
+    *,
+    transition_id: uuid.UUID | None = None,
 ) -> SeriesChange:
     """Move a series through its lifecycle; every move is logged with who and why."""
     actor.require(Action.TRANSITION_SERIES)
@@ -342,20 +347,21 @@ def transition_series(
                     "gates", f"Add at least one gate to {series.name} before activating it."
                 )
         series.status = target
-        session.add(
-            SeriesStateTransition(
+        record = SeriesStateTransition(
+                id=transition_id or new_id(),
                 series_id=series.id,
                 from_status=current,
                 to_status=target,
                 actor_id=actor.member_id,
                 reason=reason,
-            )
         )
+        session.add(record)
         flush_versioned(session, series)
         view = SeriesView.model_validate(series)
         outbox.record(
             session, actor, "series.transition", series.id,
-            {"from": current, "to": target, "reason": reason},
+            {"from": current, "to": target, "reason": reason, "transition_id": record.id,
+             "expected_version": expected_version},
         )
         log.info("series %s: %s -> %s by %s (%s)", series.name, current, target, actor.email, reason)
         return SeriesChange(series=view)

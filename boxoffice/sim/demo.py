@@ -31,6 +31,7 @@ from boxoffice.services import assignments, events, organization, recurring, ref
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.services.checkins import decide_and_record
+from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, EventSeries, Gate, Wristband
@@ -145,6 +146,7 @@ def _encode_bands(store: Store, event_id: uuid.UUID, member_id: uuid.UUID, count
             })
             out.append((band_id, uid, name))
         session.execute(insert(Wristband), rows)
+        changelog.touch(session, Wristband, Wristband.batch_id == batch, ev.organization_id)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+
+# The session of the unit of work in progress in this thread (or task), so
+# that a service called inside another one's transaction joins it. The sync
+# server relies on this: it replays a station's use case and records that it
+# did so in one transaction.
+# Keyed by store: a write to one database inside a read of another must not mix them.
+_ambient: ContextVar[tuple[Store, Session] | None] = ContextVar("boxoffice_ambient_session", default=None)
 
 # Long enough to ride out another process's write transaction (a bulk
 # assignment of 100,000 bands takes a few seconds), short enough that a
@@ -74,8 +82,22 @@ class Store:
         else:
             self.write_engine = create_engine(self.url, pool_pre_ping=True)
             self.read_engine = self.write_engine
-        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False, info={"store": self})
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False, info={"store": self})
+        self.mode = "local"
+
+    def set_mode(self, mode: str) -> None:
+        """What this database is to sync (see ``SyncState``); decides which bookkeeping writes keep."""
+        self.mode = mode
+
+    @property
+    def keeps_outbox(self) -> bool:
+        # The server applies changes; it has nobody to send them to.
+        return self.mode != "server"
+
+    @property
+    def keeps_changelog(self) -> bool:
+        return self.mode == "server"
 
     @property
     def path(self) -> Path | None:
@@ -87,15 +109,43 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        """One transaction; inside another ``write()`` it is a savepoint of that one.
+
+        The savepoint is what lets an outer caller keep going when an inner
+        use case fails: the inner one's writes are undone, the outer ones stay.
+        """
+        outer = self._ambient_session()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
         with self._writer.begin() as session:
-            yield session
+            token = _ambient.set((self, session))
+            try:
+                yield session
+            finally:
+                _ambient.reset(token)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A read; inside a ``write()`` it reads through that transaction, seeing its changes."""
+        outer = self._ambient_session()
+        if outer is not None:
+            yield outer
+            return
         # Closing (not rolling back) ends the read transaction without
         # expiring what was loaded, so the objects stay readable afterwards.
         with self._reader() as session:
             yield session
+
+    def _ambient_session(self) -> Session | None:
+        current = _ambient.get()
+        return current[1] if current is not None and current[0] is self else None
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The write sessions' factory, for hooks that watch every write (the change log)."""
+        return self._writer
 
     def dispose(self) -> None:
         self.write_engine.dispose()
@@ -111,7 +161,10 @@ def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """
     store = Store(target)
     if migrate:
+        from boxoffice.store import changelog
         from boxoffice.store.migrate import upgrade
 
         upgrade(store)
+        store.set_mode(changelog.read_mode(store))
+        changelog.install(store)
     return store

@@ -21,7 +21,8 @@ EXPECTED_TABLES = {
     "event_series", "series_gates", "series_category_limits", "wristbands",
     "series_wristband_assignments", "series_tickets", "checkins", "series_presence",
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
-    "api_tokens", "login_failures", "alembic_version",
+    "api_tokens", "login_failures", "sync_state", "sync_changes", "sync_applied_entries",
+    "alembic_version",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",
@@ -29,6 +30,7 @@ EXPECTED_INDEXES = {
     "series_gates": {"ix_series_gates_series_id"},
     "series_wristband_assignments": {"ix_series_wristband_assignments_series_id_active"},
     "checkins": {"ix_checkins_series_id_occurred_at"},
+    "sync_changes": {"ix_sync_changes_organization_id_seq"},
 }
 
 

@@ -14,11 +14,18 @@ from boxoffice.store.models.series import (
     SeriesTicket,
     SeriesWristbandAssignment,
 )
-from boxoffice.store.models.sync import LocalSetting, OutboxEntry
+from boxoffice.store.models.sync import (
+    AppliedEntry,
+    LocalSetting,
+    OutboxEntry,
+    SyncChange,
+    SyncState,
+)
 from boxoffice.store.models.wristband import Wristband
 
 __all__ = [
     "ApiToken",
+    "AppliedEntry",
     "Base",
     "Category",
     "Checkin",
@@ -38,6 +45,8 @@ __all__ = [
     "SeriesStateTransition",
     "SeriesTicket",
     "SeriesWristbandAssignment",
+    "SyncChange",
+    "SyncState",
     "Ticket",
     "Wristband",
 ]

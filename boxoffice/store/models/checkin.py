@@ -30,8 +30,10 @@ class Checkin(Base):
     )
     gate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gates.id"))
     # None when the tapped band is unknown; ``uid`` then says what was tapped.
+    # SET NULL: a station that loses a UID conflict to the server drops its
+    # own band row; its check-ins keep the UID and stay in the history.
     wristband_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("wristbands.id"), default=None
+        ForeignKey("wristbands.id", ondelete="SET NULL"), default=None
     )
     uid: Mapped[str | None] = mapped_column(String(32), default=None)
     direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction"))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.domain.enums import OutboxStatus
@@ -46,3 +46,62 @@ class LocalSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]]
+
+
+class SyncState(Base):
+    """One row: what this database is to sync, and the change log's last sequence number.
+
+    ``mode`` is ``local`` for a database nobody syncs with, ``server`` for the
+    central server's (it keeps the change log stations pull), ``station`` for
+    a desktop logged in to a server (it keeps the outbox it pushes).
+    Counting ``last_seq`` in a row that each writer updates just before commit
+    hands out sequence numbers in commit order, even on PostgreSQL, so a
+    station that pulled up to N never misses a change committed later with a
+    number below N.
+    """
+
+    __tablename__ = "sync_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), default="local")
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncChange(Base):
+    """The central server's change log: a row's state after a commit, for stations to pull.
+
+    ``row`` holds the values as a station's SQLite stores them (a JSON array
+    in the column order of ``table_name``), so a station inserts them without
+    converting anything; ``None`` means the row was deleted and ``pk`` says
+    which.
+    """
+
+    __tablename__ = "sync_changes"
+    __table_args__ = (Index("ix_sync_changes_organization_id_seq", "organization_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[uuid.UUID]
+    table_name: Mapped[str] = mapped_column(String(64))
+    pk: Mapped[str] = mapped_column(Text)
+    row: Mapped[str | None] = mapped_column(Text, default=None)
+    changed_at: Mapped[datetime] = created_at_column()
+
+
+class AppliedEntry(Base):
+    """An outbox entry a station pushed, and what the server made of it.
+
+    The entry id is the key, so a batch sent twice (the answer was lost on
+    the way back) is applied once, and the second time gets the first answer.
+    """
+
+    __tablename__ = "sync_applied_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    station: Mapped[str | None] = mapped_column(String(120), default=None)
+    kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    applied_at: Mapped[datetime] = created_at_column()

@@ -38,7 +38,7 @@ class Wristband(Base):
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tickets.id"), default=None)
     # Set on the new band when it replaces a lost or void one.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("wristbands.id"), default=None
+        ForeignKey("wristbands.id", ondelete="SET NULL"), default=None
     )
     batch_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     station: Mapped[str | None] = mapped_column(String(120), default=None)

@@ -1,0 +1,81 @@
+"""Sync endpoints: stations push their outbox and pull the change log.
+
+The pull answer is assembled from the log's stored JSON text without
+parsing it: a station catching up on a day of check-ins pulls hundreds of
+thousands of rows, and re-encoding each on the server would be most of the cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from boxoffice.domain.permissions import Action
+from boxoffice.server import requests as rq
+from boxoffice.server.deps import ActorDep, StoreDep
+from boxoffice.store import changelog
+from boxoffice.store.database import Store
+from boxoffice.sync import replay
+from boxoffice.sync.wire import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    MAX_WAIT_SECONDS,
+    PullPage,
+    PushRequest,
+    PushResponse,
+)
+
+router = APIRouter(prefix="/api/sync", tags=["sync"], responses=rq.ERROR_RESPONSES)
+
+# How often a waiting pull looks at the log again. Polling the database
+# (rather than a signal inside this process) is what lets several server
+# instances behind a load balancer answer each other's changes.
+_POLL_SECONDS = 0.2
+
+
+@router.post("/push")
+def push(body: PushRequest, store: StoreDep, actor: ActorDep) -> PushResponse:
+    """Apply a station's outbox entries in order; one answer per entry."""
+    return PushResponse(results=replay.apply_batch(store, actor, body))
+
+
+def _page(store: Store, organization_id: uuid.UUID, after: int, limit: int) -> tuple[str, int]:
+    with store.read() as session:
+        rows = changelog.changes_after(session, organization_id, after, limit)
+        log = changelog.log_id(session)
+    cursor = rows[-1][0] if rows else after
+    tables = changelog.tables_of({t for _, t, _, _ in rows})
+    changes = ",".join(
+        f'[{seq},"{table}",{pk},{row if row is not None else "null"}]' for seq, table, pk, row in rows
+    )
+    body = (
+        f'{{"log":{json.dumps(log)},"cursor":{cursor},"more":{"true" if len(rows) == limit else "false"},'
+        f'"tables":{json.dumps(tables)},"changes":[{changes}]}}'
+    )
+    return body, len(rows)
+
+
+@router.get("/changes", response_model=PullPage)
+async def changes(
+    request: Request,
+    store: StoreDep,
+    actor: ActorDep,
+    after: int = Query(0, ge=0, le=2**62, description="The cursor of the last page applied."),
+    limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE),
+    wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS,
+                        description="Seconds to wait for a change when there is none yet."),
+) -> Response:
+    """Changes of the caller's organization after ``after``, oldest first."""
+    actor.require(Action.VIEW_SERIES)
+    deadline = time.monotonic() + wait
+    while True:
+        body, count = await run_in_threadpool(_page, store, actor.organization_id, after, limit)
+        remaining = deadline - time.monotonic()
+        if count or remaining <= 0 or await request.is_disconnected():
+            return Response(body, media_type="application/json")
+        await asyncio.sleep(min(_POLL_SECONDS, remaining))

@@ -1,0 +1,78 @@
+"""Registering a band: the row a finished encoding leaves behind.
+
+The encoder (tag writing, read-back, protection) comes on top of this; what
+is here is the part every station and the server must agree on: one UID per
+event, and a person-facing number per category.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from sqlalchemy import func, select
+
+from boxoffice.domain.enums import BandStatus
+from boxoffice.domain.permissions import Action
+from boxoffice.errors import UidTakenError, ValidationError
+from boxoffice.schemas.wristband import WristbandView
+from boxoffice.services import outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.store.base import new_id
+from boxoffice.store.database import Store
+from boxoffice.store.models import Category, Wristband
+from boxoffice.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# NTAG21x have 7-byte UIDs, MIFARE Classic 4; anything else is a typing error.
+_UID = re.compile(r"^[0-9A-F]{8}([0-9A-F]{6})?$")
+
+
+def register_band(
+    store: Store,
+    actor: Actor,
+    event_ref: str,
+    category_ref: str,
+    uid: str,
+    *,
+    number: int | None = None,
+    station: str | None = None,
+    band_id: uuid.UUID | None = None,
+) -> WristbandView:
+    actor.require(Action.ENCODE_BANDS)
+    uid = refs.normalize_uid(uid)
+    if not _UID.match(uid):
+        raise ValidationError.single("uid", f"{uid or '(empty)'} is not a tag UID (8 or 14 hex digits).")
+    if number is not None and number < 1:
+        raise ValidationError.single("number", "A band number starts at 1.")
+    with store.write() as session:
+        ev = refs.event(session, actor, event_ref)
+        cat = refs.category(session, actor, ev, category_ref)
+        holder = session.scalar(
+            select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid)
+        )
+        if holder is not None:
+            holder_cat = session.get_one(Category, holder.category_id)
+            label = f"{holder_cat.name} #{holder.number:04d}" if holder.number else holder_cat.name
+            raise UidTakenError(uid, ev.name, label, holder.station)
+        if number is None:
+            top = session.scalar(
+                select(func.max(Wristband.number)).where(
+                    Wristband.event_id == ev.id, Wristband.category_id == cat.id
+                )
+            )
+            number = (top or 0) + 1
+        now = utcnow()
+        band = Wristband(
+            id=band_id or new_id(), event_id=ev.id, category_id=cat.id, uid=uid,
+            status=BandStatus.ACTIVE, number=number, station=station,
+            encoded_by=actor.member_id, encoded_at=now,
+        )
+        session.add(band)
+        session.flush()
+        view = WristbandView.model_validate(band)
+        outbox.record(session, actor, "wristband.register", band.id, view.model_dump())
+        log.info("band %s registered as %s #%d at %s", uid, cat.name, number, station)
+        return view

@@ -1,0 +1,286 @@
+"""How the server replays each kind of outbox entry: through the same use case, with the station's ids.
+
+Going through the use case (not copying rows) means the server applies its
+own rules to what a station did offline: a stale edit, an illegal
+transition, a UID another station registered first are refused with the
+reason, instead of overwriting someone else's work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from boxoffice.domain.enums import GateKind, RecurrenceKind, ReentryPolicy, Role, SeriesStatus
+from boxoffice.domain.recurrence import RecurrenceRule
+from boxoffice.errors import ValidationError
+from boxoffice.schemas.checkin import CheckinView
+from boxoffice.services import (
+    assignments,
+    checkins,
+    events,
+    organization,
+    recurring,
+    series,
+    wristbands,
+)
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import Organization
+from boxoffice.sync.wire import PushEntry
+
+Applier = Callable[[Store, Actor, PushEntry], None]
+APPLIERS: dict[str, Applier] = {}
+
+
+def applier(kind: str) -> Callable[[Applier], Applier]:
+    def register(fn: Applier) -> Applier:
+        APPLIERS[kind] = fn
+        return fn
+
+    return register
+
+
+class Payload(BaseModel):
+    # Stations send what their use case recorded; extra fields are views' extras.
+    model_config = ConfigDict(extra="ignore")
+
+
+P = TypeVar("P", bound=Payload)
+
+
+def parse(model: type[P], entry: PushEntry) -> P:
+    return model.model_validate(entry.payload)
+
+
+class _OrgCreate(Payload):
+    id: uuid.UUID
+
+
+@applier("organization.create")
+def _organization_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    data = parse(_OrgCreate, entry)
+    with store.read() as session:
+        if data.id == actor.organization_id and session.get(Organization, data.id) is not None:
+            return
+    raise ValidationError.single(
+        "organization", "Organizations are created on the central server, not at a station."
+    )
+
+
+class _MemberCreate(Payload):
+    id: uuid.UUID
+    email: str
+    role: Role
+    display_name: str | None = None
+
+
+@applier("member.create")
+def _member_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_MemberCreate, entry)
+    organization.add_member(store, actor, d.email, d.role, d.display_name, member_id=d.id)
+
+
+class _EventCreate(Payload):
+    id: uuid.UUID
+    name: str
+    timezone: str
+    venue: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+@applier("event.create")
+def _event_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_EventCreate, entry)
+    events.create_event(store, actor, d.name, d.timezone, d.venue, d.starts_on, d.ends_on,
+                        event_id=d.id)
+
+
+class _GateCreate(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    kind: GateKind
+    category_ids: list[uuid.UUID] = []
+
+
+@applier("gate.create")
+def _gate_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_GateCreate, entry)
+    events.add_gate(store, actor, str(d.event_id), d.name, d.kind,
+                    [str(c) for c in d.category_ids], gate_id=d.id)
+
+
+class _CategoryCreate(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    color: str | None = None
+
+
+@applier("category.create")
+def _category_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_CategoryCreate, entry)
+    events.add_category(store, actor, str(d.event_id), d.name, d.color, category_id=d.id)
+
+
+class _SeriesCreate(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    description: str | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    checkin_opens_at: AwareDatetime
+    checkin_closes_at: AwareDatetime
+    capacity: int
+    reentry_policy: ReentryPolicy
+    gate_ids: list[uuid.UUID] = []
+
+
+@applier("series.create")
+def _series_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_SeriesCreate, entry)
+    series.create_series(
+        store, actor, str(d.event_id), d.name, d.starts_at, d.ends_at, d.capacity,
+        checkin_opens_at=d.checkin_opens_at, checkin_closes_at=d.checkin_closes_at,
+        reentry_policy=d.reentry_policy, description=d.description,
+        gates=[str(g) for g in d.gate_ids], series_id=d.id,
+    )
+
+
+class _SeriesChanges(Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    checkin_opens_at: AwareDatetime | None = None
+    checkin_closes_at: AwareDatetime | None = None
+    capacity: int | None = None
+    reentry_policy: ReentryPolicy | None = None
+
+
+class _SeriesUpdate(Payload):
+    expected_version: int
+    changes: _SeriesChanges
+
+
+@applier("series.update")
+def _series_update(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_SeriesUpdate, entry)
+    changes: dict[str, Any] = d.changes.model_dump(exclude_unset=True)
+    series.update_series(store, actor, str(entry.entity_id), d.expected_version, changes)
+
+
+class _Transition(Payload):
+    to: SeriesStatus
+    reason: str
+    transition_id: uuid.UUID | None = None
+
+
+@applier("series.transition")
+def _series_transition(store: Store, actor: Actor, entry: PushEntry) -> None:
+    # No version check: the lifecycle table already refuses a move another
+    # station made first (activating an active series), and an edit of the
+    # times elsewhere does not make a cancellation wrong.
+    d = parse(_Transition, entry)
+    series.transition_series(store, actor, str(entry.entity_id), d.to, d.reason,
+                             transition_id=d.transition_id)
+
+
+class _Gates(Payload):
+    gate_ids: list[uuid.UUID]
+
+
+@applier("series.assign_gates")
+def _series_assign_gates(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Gates, entry)
+    series.assign_gates(store, actor, str(entry.entity_id), [str(g) for g in d.gate_ids])
+
+
+@applier("series.remove_gates")
+def _series_remove_gates(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Gates, entry)
+    series.assign_gates(store, actor, str(entry.entity_id), [str(g) for g in d.gate_ids],
+                        remove=True)
+
+
+class _Limit(Payload):
+    category_id: uuid.UUID
+    limit: int | None
+
+
+@applier("series.set_limit")
+def _series_set_limit(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Limit, entry)
+    series.set_category_limit(store, actor, str(entry.entity_id), str(d.category_id), d.limit)
+
+
+class _Bands(Payload):
+    uids: list[str]
+
+
+@applier("series.assign_bands")
+def _series_assign_bands(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Bands, entry)
+    assignments.assign_bands(store, actor, str(entry.entity_id), uids=d.uids)
+
+
+@applier("series.remove_bands")
+def _series_remove_bands(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Bands, entry)
+    assignments.remove_bands(store, actor, str(entry.entity_id), d.uids)
+
+
+class _Rule(Payload):
+    kind: RecurrenceKind
+    count: int
+    interval: int = 1
+    weekdays: list[int] = []
+
+
+class _Child(Payload):
+    id: uuid.UUID
+
+
+class _Recurring(Payload):
+    rule: _Rule
+    name_pattern: str
+    children: list[_Child]
+
+
+@applier("series.generate_recurring")
+def _series_generate_recurring(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Recurring, entry)
+    rule = RecurrenceRule(kind=d.rule.kind, count=d.rule.count, interval=d.rule.interval,
+                          weekdays=frozenset(d.rule.weekdays))
+    recurring.generate_recurring(store, actor, str(entry.entity_id), rule, d.name_pattern,
+                                 child_ids=[c.id for c in d.children])
+
+
+@applier("checkin.record")
+def _checkin_record(store: Store, actor: Actor, entry: PushEntry) -> None:
+    checkins.import_checkin(store, actor, CheckinView.model_validate(entry.payload))
+
+
+class _Band(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    uid: str
+    number: int | None = None
+    station: str | None = None
+
+
+@applier("wristband.register")
+def _wristband_register(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Band, entry)
+    wristbands.register_band(store, actor, str(d.event_id), str(d.category_id), d.uid,
+                             number=d.number, station=d.station, band_id=d.id)

@@ -1,0 +1,465 @@
+"""The station's sync client: push the outbox, pull the change log, and say how it is going.
+
+Push comes before pull, and a pulled page is applied only once the outbox is
+empty: the server then already holds (or has refused) every local change, so
+its state can overwrite the local one without losing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from boxoffice.domain.enums import OutboxStatus
+from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError
+from boxoffice.store.database import Store
+from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
+from boxoffice.store.types import utcnow
+from boxoffice.sync import credentials
+from boxoffice.sync.local import (
+    UnpushedChangesError,
+    apply_page,
+    organization_ids,
+    read_cursor,
+    reset_cursor,
+)
+from boxoffice.sync.wire import (
+    DEFAULT_PAGE,
+    MAX_BATCH,
+    EntryStatus,
+    PushEntry,
+    PushRequest,
+    PushResponse,
+)
+
+log = logging.getLogger(__name__)
+
+SERVER_KEY = "sync_server"
+HEALTH_KEY = "sync_health"
+
+
+class ServerUnreachableError(BoxOfficeError):
+    code = "offline"
+
+
+class SyncRefusedError(BoxOfficeError):
+    code = "sync_refused"
+
+
+@dataclass(frozen=True)
+class ServerLogin:
+    """What ``boxoffice login`` left in the local store: which server, as whom."""
+
+    url: str
+    email: str
+    member_id: uuid.UUID
+    organization_id: uuid.UUID
+    station: str | None
+
+    @classmethod
+    def load(cls, store: Store) -> ServerLogin:
+        with store.read() as session:
+            setting = session.get(LocalSetting, SERVER_KEY)
+        if setting is None:
+            raise IdentityError(
+                "This station is not logged in to a server: boxoffice login --server URL --email EMAIL"
+            )
+        v = setting.value
+        return cls(v["url"], v["email"], uuid.UUID(v["member_id"]), uuid.UUID(v["organization_id"]),
+                   v.get("station"))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows."""
+
+    server: str | None
+    online: bool | None  # None: not tried yet
+    queue_depth: int
+    oldest_unsent: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    rejected: int
+
+    def oldest_unsent_age(self, now: datetime | None = None) -> float | None:
+        if self.oldest_unsent is None:
+            return None
+        return ((now or utcnow()) - self.oldest_unsent).total_seconds()
+
+    def describe(self) -> str:
+        if self.server is None:
+            return "Not connected to a server"
+        state = {None: "not synced yet", True: "online", False: "offline"}[self.online]
+        parts = [f"{state} ({self.server})"]
+        if self.queue_depth:
+            age = self.oldest_unsent_age() or 0
+            parts.append(f"{self.queue_depth} changes waiting, oldest {_ago(age)}")
+        else:
+            parts.append("nothing waiting")
+        if self.rejected:
+            parts.append(f"{self.rejected} refused by the server")
+        if self.last_success:
+            parts.append(f"last sync {_ago((utcnow() - self.last_success).total_seconds())}")
+        if self.online is False and self.last_error:
+            parts.append(self.last_error)
+        return " · ".join(parts)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+@dataclass
+class PushSummary:
+    applied: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    retry: int = 0
+
+
+@dataclass
+class SyncReport:
+    pushed: PushSummary = field(default_factory=PushSummary)
+    pulled: int = 0
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Backoff:
+    """Exponential, with jitter so a room of stations does not retry in step after an outage."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0,
+                 rng: Callable[[], float] = random.random) -> None:
+        self.base, self.cap, self.rng = base, cap, rng
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.failures)
+        self.failures += 1
+        return ceiling / 2 + self.rng() * ceiling / 2
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def queue_status(store: Store) -> tuple[int, datetime | None, int]:
+    with store.read() as session:
+        depth, oldest = session.execute(
+            select(func.count(), func.min(OutboxEntry.created_at))
+            .where(OutboxEntry.status == OutboxStatus.PENDING)
+        ).one()
+        rejected = session.scalar(
+            select(func.count()).select_from(OutboxEntry)
+            .where(OutboxEntry.status == OutboxStatus.REJECTED)
+        )
+    if isinstance(oldest, str):  # min() over the column comes back untyped on SQLite
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=utcnow().tzinfo)
+    return int(depth), oldest, int(rejected or 0)
+
+
+def sync_status(store: Store) -> SyncStatus:
+    """The status from the store alone: works in another process than the one syncing."""
+    depth, oldest, rejected = queue_status(store)
+    with store.read() as session:
+        server = session.get(LocalSetting, SERVER_KEY)
+        health = session.get(LocalSetting, HEALTH_KEY)
+    h = health.value if health else {}
+    return SyncStatus(
+        server=server.value["url"] if server else None,
+        online=h.get("online"),
+        queue_depth=depth,
+        oldest_unsent=oldest,
+        last_success=datetime.fromisoformat(h["last_success"]) if h.get("last_success") else None,
+        last_error=h.get("last_error"),
+        rejected=rejected,
+    )
+
+
+def rejected_entries(store: Store) -> list[OutboxEntry]:
+    with store.read() as session:
+        return list(session.scalars(
+            select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED)
+            .order_by(OutboxEntry.seq)
+        ))
+
+
+class SyncClient:
+    def __init__(self, store: Store, login: ServerLogin, token: str, *,
+                 http: httpx.Client | None = None, page_size: int = DEFAULT_PAGE,
+                 timeout: float = 30.0) -> None:
+        self.store = store
+        self.login = login
+        self.page_size = page_size
+        self.timeout = timeout
+        self.http = http or httpx.Client(
+            base_url=login.url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+        )
+
+    @classmethod
+    def from_store(cls, store: Store, **kwargs: Any) -> SyncClient:
+        login = ServerLogin.load(store)
+        token = credentials.load_token(login.url, login.email)
+        if not token:
+            raise IdentityError(
+                f"No saved login for {login.email} at {login.url}: run boxoffice login again."
+            )
+        return cls(store, login, token, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServerUnreachableError(
+                f"The server at {self.login.url} cannot be reached ({type(exc).__name__}); "
+                "work goes on here and is sent when it is back."
+            ) from exc
+        if response.status_code == 401:
+            raise AuthenticationError(
+                f"The server no longer accepts this station's login; log in again: "
+                f"boxoffice login --server {self.login.url} --email {self.login.email}"
+            )
+        if response.status_code >= 500:
+            raise ServerUnreachableError(
+                f"The server at {self.login.url} answered {response.status_code}; trying again later."
+            )
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message", response.text)
+            except ValueError:
+                message = response.text
+            raise SyncRefusedError(f"The server refused the sync: {message}")
+        return response
+
+    # -- push ---------------------------------------------------------------
+
+    def _pending(self) -> list[OutboxEntry]:
+        with self.store.read() as session:
+            return list(session.scalars(
+                select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.PENDING)
+                .order_by(OutboxEntry.seq).limit(MAX_BATCH)
+            ))
+
+    def push(self) -> PushSummary:
+        summary = PushSummary()
+        while True:
+            entries = self._pending()
+            if not entries:
+                return summary
+            request = PushRequest(
+                station=self.login.station,
+                entries=[
+                    PushEntry(id=e.id, seq=e.seq, kind=e.kind, entity_id=e.entity_id,
+                              payload=e.payload, created_at=e.created_at)
+                    for e in entries
+                ],
+            )
+            response = self._request("POST", "/api/sync/push",
+                                     content=request.model_dump_json(), headers={
+                                         "Content-Type": "application/json"})
+            results = {r.id: r for r in PushResponse.model_validate_json(response.content).results}
+            progressed = self._record_results(entries, results, summary)
+            if summary.retry or not progressed:
+                return summary
+
+    def _record_results(self, entries: list[OutboxEntry], results: dict[uuid.UUID, Any],
+                        summary: PushSummary) -> bool:
+        progressed = False
+        now = utcnow()
+        with self.store.write() as session:
+            for entry in entries:
+                result = results.get(entry.id)
+                if result is None:
+                    continue
+                row = session.get_one(OutboxEntry, entry.seq)
+                row.attempts += 1
+                if result.status in (EntryStatus.APPLIED, EntryStatus.DUPLICATE):
+                    row.status, row.sent_at, row.error = OutboxStatus.SENT, now, None
+                    progressed = True
+                    if result.status is EntryStatus.APPLIED:
+                        summary.applied += 1
+                    else:
+                        summary.duplicate += 1
+                elif result.status is EntryStatus.REJECTED:
+                    row.status, row.sent_at = OutboxStatus.REJECTED, now
+                    row.error = result.reason or result.error or "refused"
+                    progressed = True
+                    summary.rejected += 1
+                    log.warning("the server refused %s: %s", entry.kind, row.error)
+                else:
+                    row.error = result.reason
+                    summary.retry += 1
+        return progressed
+
+    # -- pull ---------------------------------------------------------------
+
+    def pull(self, wait: float = 0.0, report: SyncReport | None = None) -> int:
+        """Apply every change the server has for us; with ``wait``, first wait for one."""
+        report = report or SyncReport()
+        total = 0
+        while True:
+            with self.store.read() as session:
+                cursor = read_cursor(session)
+            response = self._request(
+                "GET", "/api/sync/changes",
+                params={"after": cursor.seq, "limit": self.page_size, "wait": wait},
+                timeout=self.timeout + wait,
+            )
+            page = json.loads(response.content)
+            if cursor.log and page["log"] != cursor.log and cursor.seq:
+                log.warning("the server's change log was replaced; pulling everything again")
+                reset_cursor(self.store)
+                continue
+            try:
+                _, result = apply_page(self.store, page, page["log"])
+            except UnpushedChangesError:
+                report.pushed = self.push()
+                if report.pushed.retry:
+                    return total
+                continue
+            total += result.applied
+            report.superseded.extend(result.superseded)
+            if not page["more"]:
+                return total
+            wait = 0.0
+
+    # -- together -----------------------------------------------------------
+
+    def sync_once(self, wait: float = 0.0) -> SyncReport:
+        report = SyncReport()
+        try:
+            report.pushed = self.push()
+            report.pulled = self.pull(wait, report)
+        except ServerUnreachableError as exc:
+            self._record_health(online=False, error=exc.message)
+            raise
+        self._record_health(online=True, error=None)
+        return report
+
+    def run(self, stop: threading.Event, on_status: Callable[[SyncStatus], None] | None = None,
+            wait: float = 5.0, backoff: Backoff | None = None) -> None:
+        """Sync until ``stop`` is set: long-polling while online, backing off while not.
+
+        ``wait`` bounds how long a change made here waits for its push while
+        the pull is waiting for the server's changes.
+        """
+        backoff = backoff or Backoff()
+        while not stop.is_set():
+            delay = 0.0
+            try:
+                self.sync_once(wait=wait)
+                backoff.reset()
+            except ServerUnreachableError as exc:
+                delay = backoff.next_delay()
+                log.info("offline (%s); next try in %.1f s", exc.message, delay)
+            if on_status is not None:
+                on_status(sync_status(self.store))
+            if delay:
+                stop.wait(delay)
+
+    def _record_health(self, *, online: bool, error: str | None) -> None:
+        with self.store.write() as session:
+            setting = session.get(LocalSetting, HEALTH_KEY)
+            value = dict(setting.value) if setting else {}
+            value.update(online=online, last_error=error, last_attempt=utcnow().isoformat())
+            if online:
+                value["last_success"] = utcnow().isoformat()
+            if setting is None:
+                session.add(LocalSetting(key=HEALTH_KEY, value=value))
+            else:
+                setting.value = value
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    login: ServerLogin
+    role: str
+    stored: credentials.Stored
+    report: SyncReport
+
+
+def login(store: Store, url: str, email: str, password: str, *, station: str | None = None,
+          http: httpx.Client | None = None) -> LoginOutcome:
+    """Log this station in to a server, keep the token, and pull the organization's data."""
+    url = url.rstrip("/")
+    if store.mode == "server":
+        raise SyncRefusedError(
+            f"{store.display_name} is a central server's database; a station needs its own."
+        )
+    client = http or httpx.Client(base_url=url, timeout=30)
+    try:
+        response = client.post("/api/auth/login", json={"email": email, "password": password})
+    except httpx.TransportError as exc:
+        raise ServerUnreachableError(
+            f"The server at {url} cannot be reached ({type(exc).__name__})."
+        ) from exc
+    finally:
+        if http is None:
+            client.close()
+    if response.status_code in (401, 429):
+        raise AuthenticationError(response.json().get("message", "The login was refused."))
+    if response.status_code != 200:
+        raise SyncRefusedError(f"The server refused the login ({response.status_code}).")
+    body = response.json()
+    member = body["member"]
+    org_id = uuid.UUID(member["organization_id"])
+    others = organization_ids(store) - {org_id}
+    if others:
+        raise SyncRefusedError(
+            f"{store.display_name} already holds another organization's data; "
+            "log in with a fresh database (--db NEW_FILE)."
+        )
+    stored = credentials.save_token(url, email, body["token"])
+    server_login = ServerLogin(url, member["email"], uuid.UUID(member["id"]), org_id, station)
+    with store.write() as session:
+        value = {"url": url, "email": server_login.email, "member_id": str(server_login.member_id),
+                 "organization_id": str(org_id), "station": station}
+        setting = session.get(LocalSetting, SERVER_KEY)
+        if setting is None:
+            session.add(LocalSetting(key=SERVER_KEY, value=value))
+        else:
+            setting.value = value
+        session.get_one(SyncState, 1).mode = "station"
+    store.set_mode("station")
+    with SyncClient(store, server_login, body["token"]) as sync:
+        report = sync.sync_once()
+    from boxoffice.services.organization import use_member
+
+    use_member(store, server_login.email)
+    return LoginOutcome(server_login, member["role"], stored, report)
+
+
+def logout(store: Store) -> ServerLogin:
+    server_login = ServerLogin.load(store)
+    token = credentials.load_token(server_login.url, server_login.email)
+    if token:
+        try:
+            httpx.post(f"{server_login.url}/api/auth/logout",
+                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        except httpx.TransportError:
+            log.info("the server could not be told; the token is forgotten here anyway")
+    credentials.forget_token(server_login.url, server_login.email)
+    return server_login

@@ -1,0 +1,82 @@
+"""The server's side of a push: each entry in its own transaction, at most once per entry id."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from boxoffice.errors import BoxOfficeError
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import AppliedEntry
+from boxoffice.sync.appliers import APPLIERS
+from boxoffice.sync.wire import EntryResult, EntryStatus, PushEntry, PushRequest
+
+log = logging.getLogger(__name__)
+
+
+def apply_batch(store: Store, actor: Actor, request: PushRequest) -> list[EntryResult]:
+    """Apply entries in the order the station made them.
+
+    Each entry commits with its ``AppliedEntry`` row, so a push cut off half
+    way (the server stopped, the network dropped) leaves every entry either
+    applied and remembered or not applied at all; the station sends the
+    batch again and the applied ones answer ``duplicate``. Entries after one
+    that must be retried get no answer and stay queued at the station.
+    """
+    results: list[EntryResult] = []
+    for entry in request.entries:
+        result = apply_entry(store, actor, request.station, entry)
+        results.append(result)
+        if result.status is EntryStatus.RETRY:
+            # Later entries may build on this one: they wait for the next push.
+            break
+    return results
+
+
+def apply_entry(store: Store, actor: Actor, station: str | None, entry: PushEntry) -> EntryResult:
+    try:
+        with store.write() as session:
+            seen = session.get(AppliedEntry, entry.id)
+            if seen is not None:
+                if seen.organization_id != actor.organization_id:
+                    return EntryResult(id=entry.id, status=EntryStatus.REJECTED, error="not_found",
+                                       reason="This change belongs to another organization.")
+                if seen.status == EntryStatus.APPLIED:
+                    return EntryResult(id=entry.id, status=EntryStatus.DUPLICATE)
+                return EntryResult(id=entry.id, status=EntryStatus.REJECTED, error=seen.error,
+                                   reason=seen.reason)
+            status, error, reason = EntryStatus.APPLIED, None, None
+            fn = APPLIERS.get(entry.kind)
+            try:
+                if fn is None:
+                    raise _Unknown(entry.kind)
+                with store.write():
+                    fn(store, actor, entry)
+            except BoxOfficeError as exc:
+                status, error, reason = EntryStatus.REJECTED, exc.code, exc.message
+            except PydanticValidationError as exc:
+                status, error = EntryStatus.REJECTED, "malformed"
+                reason = f"The change could not be read ({exc.error_count()} problems in its data)."
+            session.add(AppliedEntry(
+                id=entry.id, organization_id=actor.organization_id, member_id=actor.member_id,
+                station=station, kind=entry.kind, status=status, error=error, reason=reason,
+            ))
+            if status is EntryStatus.REJECTED:
+                log.info("rejected %s %s from %s: %s", entry.kind, entry.id, station, reason)
+            return EntryResult(id=entry.id, status=status, error=error, reason=reason)
+    except (IntegrityError, OperationalError) as exc:
+        # A clash with a concurrent write, or the database busy: nothing was
+        # kept, and the same entry may well apply in a moment.
+        log.warning("could not apply %s %s now: %s", entry.kind, entry.id, exc.orig)
+        return EntryResult(id=entry.id, status=EntryStatus.RETRY, error="busy",
+                           reason="The server was busy with a conflicting change; it will be sent again.")
+
+
+class _Unknown(BoxOfficeError):
+    code = "unknown_kind"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"This server does not know the change {kind!r}; it may be older than the station.")

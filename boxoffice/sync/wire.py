@@ -1,0 +1,71 @@
+"""What travels between a station and the central server, shared by both sides."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+# Small enough that a batch is applied well within a request timeout on a busy server.
+MAX_BATCH = 500
+DEFAULT_PAGE = 5_000
+MAX_PAGE = 20_000
+MAX_WAIT_SECONDS = 30.0
+
+
+class PushEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    seq: int
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    entity_id: uuid.UUID
+    payload: dict[str, Any]
+    created_at: AwareDatetime
+
+
+class PushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    station: Annotated[str | None, Field(max_length=120)] = None
+    entries: Annotated[list[PushEntry], Field(max_length=MAX_BATCH)]
+
+
+class EntryStatus(StrEnum):
+    APPLIED = "applied"
+    # Applied by an earlier push of the same entry; nothing was done this time.
+    DUPLICATE = "duplicate"
+    # Refused for good, with the reason a person should read.
+    REJECTED = "rejected"
+    # Not applied because of something passing (a clash with a concurrent
+    # write); send it again later.
+    RETRY = "retry"
+
+
+class EntryResult(BaseModel):
+    id: uuid.UUID
+    status: EntryStatus
+    error: str | None = None
+    reason: str | None = None
+
+
+class PushResponse(BaseModel):
+    results: list[EntryResult]
+
+
+class PullPage(BaseModel):
+    """One page of the server's change log, oldest first.
+
+    ``tables`` names each table's columns in the order its rows use;
+    ``changes`` are ``[seq, table, primary key values, row values or null
+    for a deletion]``. ``log`` identifies the server's log: a station whose
+    cursor belongs to another log starts again from 0.
+    """
+
+    log: str
+    cursor: int
+    more: bool
+    tables: dict[str, list[str]]
+    changes: list[tuple[int, str, list[Any], list[Any] | None]]

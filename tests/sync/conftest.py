@@ -1,0 +1,75 @@
+"""Stations (real SQLite files) syncing with a real central server over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from boxoffice.store import changelog
+from boxoffice.store.database import Store, open_store
+from boxoffice.sync import client as sync_client
+from tests.server.conftest import PASSWORD, Live, _serve, seed
+
+
+@pytest.fixture(autouse=True)
+def _no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # This machine has no OS keyring; the file fallback is what runs here.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("BOXOFFICE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
+        "pg_database"
+    )
+    store = open_store(target)
+    state = seed(store)
+    srv, thread, url = _serve(store)
+    state.url = url
+    try:
+        yield state
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+Station = Callable[..., Store]
+
+
+@pytest.fixture
+def station(tmp_path: Path, server: Live) -> Iterator[Station]:
+    """Make a logged-in station: its own SQLite file, logged in as ``email``."""
+    opened: list[Store] = []
+
+    def make(name: str = "Box office 1", email: str = "owner@example.org") -> Store:
+        store = open_store(tmp_path / f"{name.replace(' ', '_')}.sqlite3")
+        opened.append(store)
+        sync_client.login(store, server.url, email, PASSWORD, station=name)
+        return store
+
+    yield make
+    for s in opened:
+        s.dispose()
+
+
+def sync(store: Store, **kwargs: Any) -> sync_client.SyncReport:
+    with sync_client.SyncClient.from_store(store, **kwargs) as client:
+        return client.sync_once()
+
+
+def snapshot(store: Store, tables: tuple[str, ...] | None = None) -> dict[str, set[tuple[Any, ...]]]:
+    """Every replicated row, as the change log encodes it: comparable across SQLite and PostgreSQL."""
+    out: dict[str, set[tuple[Any, ...]]] = {}
+    with store.read() as session:
+        for name, replica in changelog.REPLICAS.items():
+            if tables and name not in tables:
+                continue
+            rows = session.execute(select(*replica.columns)).all()
+            out[name] = {tuple(replica.encode(list(r))) for r in rows}
+    return out

@@ -1,0 +1,91 @@
+"""``boxoffice login`` and ``boxoffice sync`` as a person at a station runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from boxoffice.services import series as svc
+from boxoffice.services import wristbands
+from boxoffice.services.actor import resolve_actor
+from boxoffice.store.database import open_store
+from tests.server.conftest import PASSWORD, Live
+
+
+def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    return subprocess.run(
+        [sys.executable, "-m", "boxoffice", "--db", str(tmp_path / "desk.sqlite3"), *args],
+        input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+
+
+def test_login_sync_and_status_from_the_command_line(server: Live, tmp_path: Path) -> None:
+    bad = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
+               "--password-stdin", stdin="nope\n")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ") and "password" in bad.stderr.lower()
+
+    not_yet = _run(tmp_path, "sync", "--once")
+    assert not_yet.returncode == 1
+    assert "not logged in to a server" in not_yet.stderr
+
+    done = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
+                "--station", "Desk 2", "--password-stdin", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert f"Logged in to {server.url} as owner@example.org (owner)" in done.stdout
+    creds = tmp_path / "home" / "config" / "boxoffice" / "credentials.json"
+    assert f"No system keyring was found, so the login is kept in {creds}" in done.stdout
+    assert creds.exists()
+
+    status = _run(tmp_path, "sync", "status")
+    assert status.returncode == 0
+    assert status.stdout.startswith(f"online ({server.url}) · nothing waiting")
+
+    # Edit a series here while the office edits it on the server: this desk's edit is refused.
+    sid = server.ids["series"]
+    desk = open_store(tmp_path / "desk.sqlite3")
+    try:
+        me = resolve_actor(desk, None)
+        wristbands.register_band(desk, me, "Gate Fest", "VIP", "04FFEEDDCCBBAA")
+        version = svc.series_detail(desk, me, sid).series.version
+        svc.update_series(desk, me, sid, version, {"capacity": 1_234})
+    finally:
+        desk.dispose()
+    office = resolve_actor(server.store, "owner@example.org")
+    svc.update_series(server.store, office, sid, version, {"capacity": 4_321})
+    waiting = _run(tmp_path, "--json", "sync", "status")
+    assert json.loads(waiting.stdout)["queue_depth"] == 2
+
+    once = _run(tmp_path, "sync", "--once")
+    assert once.returncode == 0, once.stderr
+    assert once.stdout.startswith("Sent 2 changes (1 refused)")
+    assert "boxoffice sync status" in once.stderr
+
+    shown = _run(tmp_path, "sync", "status")
+    assert "1 refused by the server" in shown.stdout
+    assert "Refused by the server:" in shown.stdout
+    assert "series.update: This series was changed by someone else" in shown.stdout
+    data = json.loads(_run(tmp_path, "--json", "sync", "status").stdout)
+    assert data["queue_depth"] == 0 and data["online"] is True
+    assert [r["kind"] for r in data["rejected"]] == ["series.update"]
+
+    out = _run(tmp_path, "logout")
+    assert out.returncode == 0 and f"Logged out of {server.url}" in out.stdout
+    assert json.loads(creds.read_text()) == {}
+    after = _run(tmp_path, "sync", "--once")
+    assert after.returncode == 1 and "run boxoffice login again" in after.stderr
+
+
+@pytest.mark.parametrize("args", [["login", "--email", "x@example.org"], ["sync", "--once", "--bogus"]])
+def test_sync_commands_explain_bad_usage(tmp_path: Path, args: list[str]) -> None:
+    result = _run(tmp_path, *args)
+    assert result.returncode == 2
+    assert "Error:" in result.stderr
