@@ -13,6 +13,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -316,35 +317,49 @@ class SyncClient:
 
     # -- pull ---------------------------------------------------------------
 
+    def _fetch(self, after: int, wait: float) -> dict[str, Any]:
+        response = self._request(
+            "GET", "/api/sync/changes",
+            params={"after": after, "limit": self.page_size, "wait": wait},
+            timeout=self.timeout + wait,
+        )
+        page: dict[str, Any] = json.loads(response.content)
+        return page
+
     def pull(self, wait: float = 0.0, report: SyncReport | None = None) -> int:
-        """Apply every change the server has for us; with ``wait``, first wait for one."""
+        """Apply every change the server has for us; with ``wait``, first wait for one.
+
+        The next page is fetched while this one is applied: the network and
+        the server's work then hide behind the local inserts.
+        """
         report = report or SyncReport()
         total = 0
-        while True:
-            with self.store.read() as session:
-                cursor = read_cursor(session)
-            response = self._request(
-                "GET", "/api/sync/changes",
-                params={"after": cursor.seq, "limit": self.page_size, "wait": wait},
-                timeout=self.timeout + wait,
-            )
-            page = json.loads(response.content)
-            if cursor.log and page["log"] != cursor.log and cursor.seq:
-                log.warning("the server's change log was replaced; pulling everything again")
-                reset_cursor(self.store)
-                continue
-            try:
-                _, result = apply_page(self.store, page, page["log"])
-            except UnpushedChangesError:
-                report.pushed = self.push()
-                if report.pushed.retry:
-                    return total
-                continue
-            total += result.applied
-            report.superseded.extend(result.superseded)
-            if not page["more"]:
-                return total
-            wait = 0.0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as pool:
+            while True:
+                with self.store.read() as session:
+                    cursor = read_cursor(session)
+                page = self._fetch(cursor.seq, wait)
+                wait = 0.0
+                if cursor.log and page["log"] != cursor.log and cursor.seq:
+                    log.warning("the server's change log was replaced; pulling everything again")
+                    reset_cursor(self.store)
+                    continue
+                while True:
+                    ahead = pool.submit(self._fetch, page["cursor"], 0.0) if page["more"] else None
+                    try:
+                        _, result = apply_page(self.store, page, page["log"])
+                    except UnpushedChangesError:
+                        if ahead is not None:
+                            ahead.exception()  # let it finish; its page is stale now
+                        report.pushed = self.push()
+                        if report.pushed.retry:
+                            return total
+                        break
+                    total += result.applied
+                    report.superseded.extend(result.superseded)
+                    if ahead is None:
+                        return total
+                    page = ahead.result()
 
     # -- together -----------------------------------------------------------
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CURSOR_KEY = "sync_cursor"
 SUPERSEDED_KEY = "sync_superseded"
 _KEEP_SUPERSEDED = 200
+_APPEND_ONLY = frozenset({"checkins", "series_state_transitions"})
 
 
 class UnpushedChangesError(BoxOfficeError):
@@ -67,6 +68,7 @@ def _save_cursor(session: Session, cursor: Cursor) -> None:
 class _Statements:
     """SQL for one table and one column list, built once per page shape."""
 
+    insert: str
     upsert: str
     delete: str
     columns: list[str]  # the columns the upsert's values follow
@@ -85,9 +87,10 @@ def _statements(table: Table, remote_columns: list[str]) -> _Statements:
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in usable if c not in pk) or None
     conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     where_pk = " AND ".join(f'"{c}" = ?' for c in pk)
+    insert = f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})'
     return _Statements(
-        upsert=(f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks}) '
-                f'ON CONFLICT ({", ".join(pk)}) {conflict}'),
+        insert=insert,
+        upsert=f'{insert} ON CONFLICT ({", ".join(pk)}) {conflict}',
         delete=f'DELETE FROM "{table.name}" WHERE {where_pk}',
         columns=usable,
         index=None if usable == remote_columns else [remote_columns.index(c) for c in usable],
@@ -113,11 +116,11 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
         if read_cursor(session).log not in ("", expected_log):
             raise ValueError("the cursor changed while this page was fetched")
         # The last state of each row in the page is all that matters.
-        latest: dict[tuple[str, str], tuple[list[Any], list[Any] | None]] = {}
+        latest: dict[tuple[Any, ...], tuple[list[Any], list[Any] | None]] = {}
         for _, table, pk, row in page["changes"]:
-            latest[(table, repr(pk))] = (pk, row)
+            latest[(table, *pk)] = (pk, row)
         by_table: dict[str, tuple[list[Sequence[Any]], list[Sequence[Any]]]] = {}
-        for (table, _), (pk, row) in latest.items():
+        for (table, *_), (pk, row) in latest.items():
             if table not in REPLICAS:
                 continue  # a table this (older) program does not have
             ups, dels = by_table.setdefault(table, ([], []))
@@ -151,21 +154,32 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
 
 def _upsert(session: Session, table: Table, stmts: _Statements, rows: list[Sequence[Any]],
             result: ApplyResult) -> None:
+    conn = session.connection()
+    params = [tuple(r) for r in rows]
+    if table.name in _APPEND_ONLY:
+        # Rows of these tables are written once and never changed, so they
+        # are almost always new here; SQLite's plain INSERT is much faster
+        # than its upsert. The rare repeat falls through to the upsert.
+        try:
+            conn.exec_driver_sql(stmts.insert, params)
+            return
+        except IntegrityError:
+            pass
     try:
-        with session.begin_nested():
-            session.connection().exec_driver_sql(stmts.upsert, [tuple(r) for r in rows])
+        conn.exec_driver_sql(stmts.upsert, params)
         return
     except IntegrityError:
+        # SQLite undid only the failing statement's row; the rows before it
+        # stay, and upserting them again below changes nothing. (No savepoint
+        # around the batch: it would copy every page it touches to a journal.)
         pass
     # Some row clashes with a local one on another unique key (the same UID
     # registered here and at another station): row by row, the local loser
     # makes way.
     for row in rows:
         try:
-            with session.begin_nested():
-                session.connection().exec_driver_sql(stmts.upsert, tuple(row))
+            conn.exec_driver_sql(stmts.upsert, tuple(row))
         except IntegrityError:
-            conn = session.connection()
             _make_way(conn, table, stmts, row, result)
             conn.exec_driver_sql(stmts.upsert, tuple(row))
 

@@ -10,8 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # Small enough that a batch is applied well within a request timeout on a busy server.
 MAX_BATCH = 500
-DEFAULT_PAGE = 5_000
-MAX_PAGE = 20_000
+DEFAULT_PAGE = 20_000
+MAX_PAGE = 50_000
 MAX_WAIT_SECONDS = 30.0
 
 
