@@ -11,8 +11,10 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
 elif ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     need_apt+=(python3-venv)
 fi
-# libusb for nfcpy's USB readers; poppler-utils to read generated PDFs back in tests.
-for pkg in libusb-1.0-0 poppler-utils; do
+# libusb for nfcpy's USB readers; poppler-utils to read generated PDFs back in tests;
+# swig and libpcsclite-dev to build pyscard (PyPI has only a source archive for Linux).
+# pcscd, the PC/SC service for real CCID readers, is not needed to build or test.
+for pkg in libusb-1.0-0 poppler-utils swig libpcsclite-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -54,6 +54,20 @@ for command in (db, org, member, event, gate, category, series, metrics, checkin
     cli.add_command(command)
 
 
+def _add_plugin_commands() -> None:
+    """Commands from layers the core may not import (``hardware``) arrive through entry points.
+
+    Called from ``main`` rather than at import, so importing the core never loads those layers.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="boxoffice.commands"):
+        try:
+            cli.add_command(entry.load(), entry.name)
+        except Exception:  # one broken plugin must not take every other command down
+            log.warning("The %r command (%s) could not be loaded", entry.name, entry.value, exc_info=True)
+
+
 def _report(error: BoxOfficeError, as_json: bool) -> None:
     if as_json:
         body: dict[str, object] = {"error": error.code, "message": error.message}
@@ -65,6 +79,7 @@ def _report(error: BoxOfficeError, as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    _add_plugin_commands()
     args = sys.argv[1:] if argv is None else argv
     try:
         status = cli.main(args=args, prog_name="boxoffice", standalone_mode=False)

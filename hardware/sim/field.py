@@ -1,0 +1,181 @@
+"""The space above a simulated reader: which band is in it, and what the person does next.
+
+A box-office station is a reader, a box of blank bands and a person who taps
+one band after another and takes each away when the reader beeps. The field
+plays that person (``auto_feed``) and the hazards of a busy counter: a band
+pulled half-way through a write (tearing), a band taken away mid-session,
+a hotel key card or a band from another system put on the reader, the reader
+cable pulled out.
+
+Both transports call ``transceive`` and ``rf_off``: the in-process nfcpy
+device and the UDP server. A lock makes it safe for a test (or the demo) to
+change the field from another thread while the reader is talking to it.
+
+The field also adds up modelled radio time from the NTAG213 datasheet
+figures, so a benchmark can compare software time against air time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+
+from hardware.sim.iso14443a import SimulatedTag
+from hardware.sim.ntag import COMPATIBILITY_WRITE, NTAG213, WRITE, NtagModel, SimulatedNtag
+
+log = logging.getLogger(__name__)
+
+# 106 kbit/s, 8 data bits + parity, CRC_A on every frame after anticollision.
+_SECONDS_PER_BYTE = 9 / 106_000
+_TURNAROUND = 86e-6  # FDT between the reader's frame and the tag's answer
+_EEPROM_WRITE = 4.1e-3  # NTAG21x page programming time
+
+
+def radio_time(frame: bytes, response: bytes | None) -> float:
+    """Air time of one exchange by the datasheet (READ: ~0.37 ms out, ~1.55 ms back)."""
+    out = (len(frame) + 2) * _SECONDS_PER_BYTE
+    back = (len(response) + 2) * _SECONDS_PER_BYTE if response else 0.0
+    write = _EEPROM_WRITE if frame[:1] in (bytes([WRITE]), bytes([COMPATIBILITY_WRITE])) else 0.0
+    return out + _TURNAROUND + back + write
+
+
+def blank_bands(count: int, model: NtagModel = NTAG213, seed: int | None = None) -> list[SimulatedNtag]:
+    """``count`` factory-fresh bands with distinct NXP UIDs (reproducible with a seed)."""
+    rng = random.Random(seed)
+    seen: set[bytes] = set()
+    bands = []
+    while len(bands) < count:
+        uid = b"\x04" + rng.randbytes(6)
+        if uid not in seen:
+            seen.add(uid)
+            bands.append(SimulatedNtag(uid, model))
+    return bands
+
+
+class SimulatedField:
+    """At most one tag in range, a stack of tags waiting, and the faults to inject."""
+
+    def __init__(self, bands: Iterable[SimulatedTag] = (), *, auto_feed: bool = True, realtime: bool = False):
+        self._lock = threading.RLock()
+        self.stack: deque[SimulatedTag] = deque(bands)
+        self.tag: SimulatedTag | None = None
+        self.finished: list[SimulatedTag] = []
+        self.auto_feed = auto_feed
+        self.realtime = realtime  # sleep the modelled radio time, for end-to-end timing
+        self.plugged = True
+        self.radio_seconds = 0.0
+        self.exchanges = 0
+        self.writes = 0
+        self.beeps = 0
+        self._tear_countdown: int | None = None
+        self._remove_countdown: int | None = None
+        self._retap_after_tear = False
+        if auto_feed:
+            self.tap_next()
+
+    # -- what the person does ------------------------------------------------------
+
+    def place(self, tag: SimulatedTag) -> None:
+        """Put ``tag`` on the reader (whatever was there is taken away first)."""
+        with self._lock:
+            self.remove()
+            tag.power_off()
+            self.tag = tag
+
+    def remove(self) -> SimulatedTag | None:
+        """Take the tag in the field away; it loses power and any authentication."""
+        with self._lock:
+            tag, self.tag = self.tag, None
+            if tag is not None:
+                tag.power_off()
+            return tag
+
+    def tap_next(self) -> SimulatedTag | None:
+        """Put the next band from the stack on the reader; None when the box is empty."""
+        with self._lock:
+            self.remove()
+            if self.stack:
+                self.place(self.stack.popleft())
+            return self.tag
+
+    def beep(self) -> None:
+        """The reader signalled it is done with this band: with auto-feed, the person takes the next."""
+        with self._lock:
+            self.beeps += 1
+            if self.auto_feed:
+                done = self.remove()
+                if done is not None:
+                    self.finished.append(done)
+                self.tap_next()
+
+    # -- faults ------------------------------------------------------------------------
+
+    def tear_after(self, writes: int, retap: bool = True) -> None:
+        """The band is pulled after ``writes`` more WRITE commands; the one after never lands.
+
+        With ``retap`` the person puts that same band back on top of the stack, as staff do
+        when the station says "tap again".
+        """
+        with self._lock:
+            self._tear_countdown = writes
+            self._retap_after_tear = retap
+
+    def remove_after(self, exchanges: int) -> None:
+        """The band is taken away after ``exchanges`` more commands (a band pulled mid-session)."""
+        with self._lock:
+            self._remove_countdown = exchanges
+
+    def unplug(self) -> None:
+        with self._lock:
+            self.plugged = False
+            if self.tag is not None:
+                self.tag.power_off()
+
+    def replug(self) -> None:
+        with self._lock:
+            self.plugged = True
+
+    # -- what the reader does ---------------------------------------------------------
+
+    def rf_off(self) -> None:
+        with self._lock:
+            if self.tag is not None:
+                self.tag.power_off()
+
+    def transceive(self, frame: bytes) -> bytes | None:
+        """One frame to whatever is in the field; None means no answer within the frame time."""
+        frame = bytes(frame)
+        with self._lock:
+            self.exchanges += 1
+            tag = self.tag
+            if tag is None:
+                return None
+            if self._remove_countdown is not None:
+                if self._remove_countdown <= 0:
+                    self._remove_countdown = None
+                    log.debug("simulated band %s taken away mid-session", tag.uid.hex())
+                    self.remove()
+                    return None
+                self._remove_countdown -= 1
+            is_write = frame[:1] in (bytes([WRITE]), bytes([COMPATIBILITY_WRITE]))
+            if is_write and self._tear_countdown is not None:
+                if self._tear_countdown <= 0:
+                    self._tear_countdown = None
+                    log.debug("simulated band %s pulled during a write", tag.uid.hex())
+                    self.remove()
+                    if self._retap_after_tear:
+                        self.stack.appendleft(tag)
+                    return None
+                self._tear_countdown -= 1
+            response = tag.process(frame)
+            if is_write and response == b"\x0a":
+                self.writes += 1
+            seconds = radio_time(frame, response)
+            self.radio_seconds += seconds
+        if self.realtime:
+            time.sleep(seconds)
+        return response
