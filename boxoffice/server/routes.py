@@ -47,6 +47,7 @@ def logout(request: Request, store: StoreDep, actor: ActorDep) -> None:
     if not header.lower().startswith("bearer "):
         raise AuthenticationError("Log in first: this needs a bearer token.")
     auth.revoke(store, header[7:])
+    request.app.state.token_cache.forget(header[7:])
 
 
 @router.get("/me", tags=["auth"])

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.access import AccessFacts, Decision, decide
@@ -48,6 +49,61 @@ def _view(row: Checkin, *, replayed: bool = False) -> CheckinView:
     )
 
 
+@dataclass(frozen=True)
+class _BandFacts:
+    band: Wristband | None
+    assigned: bool = False
+    inside: bool = False
+    entered: bool = False
+    category_limit: int | None = None
+
+
+def _band_facts(session: Session, series: EventSeries, uid: str) -> _BandFacts:
+    """The band, its assignment, presence and category limit in one statement.
+
+    One joined query instead of four lookups: a verify is mostly the ORM's
+    per-statement cost. On PostgreSQL the band's row is locked first, in a
+    statement of its own, so concurrent taps of one band wait for each other
+    and the joined read after the wait sees the presence the other tap left
+    (a lock taken inside the joined query would return the presence as it
+    was before the wait). SQLite writers are serialised by BEGIN IMMEDIATE.
+    """
+    sid = series.id
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(Wristband.id)
+            .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
+            .with_for_update()
+        ).all()
+    row = session.execute(
+        select(Wristband, SeriesWristbandAssignment.id, SeriesPresence,
+               SeriesCategoryLimit.band_limit)
+        .outerjoin(SeriesWristbandAssignment, and_(
+            SeriesWristbandAssignment.series_id == sid,
+            SeriesWristbandAssignment.wristband_id == Wristband.id,
+            SeriesWristbandAssignment.active.is_(True),
+        ))
+        .outerjoin(SeriesPresence, and_(
+            SeriesPresence.series_id == sid, SeriesPresence.wristband_id == Wristband.id,
+        ))
+        .outerjoin(SeriesCategoryLimit, and_(
+            SeriesCategoryLimit.series_id == sid,
+            SeriesCategoryLimit.category_id == Wristband.category_id,
+        ))
+        .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
+    ).first()
+    if row is None:
+        return _BandFacts(None)
+    band, assignment_id, presence, limit = row
+    return _BandFacts(
+        band=band,
+        assigned=assignment_id is not None,
+        inside=bool(presence and presence.inside),
+        entered=bool(presence and presence.has_entered),
+        category_limit=limit,
+    )
+
+
 def gather_facts(
     session: Session,
     series: EventSeries,
@@ -56,30 +112,20 @@ def gather_facts(
     direction: Direction,
     now: datetime,
     signature_valid: bool | None,
+    *,
+    gate_in_series: bool | None = None,
+    band_facts: _BandFacts | None = None,
 ) -> AccessFacts:
     sid = series.id
-    gate_in_series = session.get(SeriesGate, (sid, gate.id)) is not None
+    if gate_in_series is None:
+        gate_in_series = session.get(SeriesGate, (sid, gate.id)) is not None
     gate_categories = frozenset(
         session.scalars(select(GateCategory.category_id).where(GateCategory.gate_id == gate.id))
     )
-    assigned = inside = entered = False
-    category_limit: int | None = None
-    if band is not None:
-        assigned = bool(
-            session.scalar(
-                select(func.count()).select_from(SeriesWristbandAssignment).where(
-                    SeriesWristbandAssignment.series_id == sid,
-                    SeriesWristbandAssignment.wristband_id == band.id,
-                    SeriesWristbandAssignment.active.is_(True),
-                )
-            )
-        )
-        presence = session.get(SeriesPresence, (sid, band.id))
-        if presence is not None:
-            inside, entered = presence.inside, presence.has_entered
-        limit_row = session.get(SeriesCategoryLimit, (sid, band.category_id))
-        category_limit = limit_row.band_limit if limit_row else None
-    # The counts cost a scan of the series' check-ins: only an entry that got
+    if band_facts is None:
+        band_facts = _band_facts(session, series, band.uid) if band is not None else _BandFacts(None)
+    inside, category_limit = band_facts.inside, band_facts.category_limit
+    # The counts cost a scan of the series' presence: only an entry that got
     # this far needs them.
     needs_counts = band is not None and direction is Direction.IN and not inside
     return AccessFacts(
@@ -95,12 +141,12 @@ def gather_facts(
         checkin_closes_at=series.checkin_closes_at,
         capacity=series.capacity,
         reentry_policy=series.reentry_policy,
-        band_assigned=assigned,
+        band_assigned=band_facts.assigned,
         gate_kind=gate.kind,
         gate_in_series=gate_in_series,
         gate_categories=gate_categories,
         band_inside=inside,
-        band_has_entered=entered,
+        band_has_entered=band_facts.entered,
         occupancy=inside_count(session, sid, None) if needs_counts else 0,
         category_inside=(
             inside_count(session, sid, band.category_id)
@@ -122,6 +168,7 @@ def decide_and_record(
     device_id: str,
     now: datetime,
     signature_valid: bool | None = None,
+    gate_in_series: bool | None = None,
 ) -> tuple[CheckinView, bool]:
     """Decide one tap and store it; a known ``client_scan_id`` returns the stored answer.
 
@@ -131,14 +178,10 @@ def decide_and_record(
     if previous is not None:
         return _view(previous, replayed=True), False
     uid = refs.normalize_uid(uid)
-    # FOR UPDATE makes concurrent taps of one band wait for each other on
-    # PostgreSQL (SQLite writers are already serialised by BEGIN IMMEDIATE).
-    band = session.scalar(
-        select(Wristband)
-        .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
-        .with_for_update()
-    )
-    facts = gather_facts(session, series, gate, band, direction, now, signature_valid)
+    facts_of_band = _band_facts(session, series, uid)
+    band = facts_of_band.band
+    facts = gather_facts(session, series, gate, band, direction, now, signature_valid,
+                         gate_in_series=gate_in_series, band_facts=facts_of_band)
     decision = decide(facts)
     row = Checkin(
         client_scan_id=client_scan_id,
@@ -158,6 +201,28 @@ def decide_and_record(
         _move(session, series.id, band, direction, now)
     session.flush()
     return _view(row), True
+
+
+def _series_and_gate(
+    session: Session, actor: Actor, series_ref: str, gate_ref: str
+) -> tuple[EventSeries, Gate, bool]:
+    """The series, the gate and whether the gate serves the series, in one statement for ids."""
+    sid, gid = refs.as_uuid(series_ref), refs.as_uuid(gate_ref)
+    if sid is not None and gid is not None:
+        row = session.execute(
+            select(EventSeries, Gate, SeriesGate.gate_id)
+            .join(Gate, and_(Gate.id == gid, Gate.event_id == EventSeries.event_id))
+            .outerjoin(SeriesGate, and_(SeriesGate.series_id == EventSeries.id,
+                                        SeriesGate.gate_id == Gate.id))
+            .where(EventSeries.id == sid, EventSeries.organization_id == actor.organization_id)
+        ).first()
+        if row is not None:
+            return row[0], row[1], row[2] is not None
+    # Names, or something not found: the lookups that say precisely what is wrong.
+    series = refs.series(session, actor, series_ref)
+    ev = session.get_one(Event, series.event_id)
+    gate = refs.gate(session, actor, ev, gate_ref)
+    return series, gate, session.get(SeriesGate, (series.id, gate.id)) is not None
 
 
 def _move(session: Session, series_id: uuid.UUID, band: Wristband, direction: Direction,
@@ -188,13 +253,11 @@ def record_tap(
 ) -> CheckinView:
     actor.require(Action.VERIFY)
     with store.write() as session:
-        series = refs.series(session, actor, series_ref)
-        ev = session.get_one(Event, series.event_id)
-        gate = refs.gate(session, actor, ev, gate_ref)
+        series, gate, gate_in_series = _series_and_gate(session, actor, series_ref, gate_ref)
         view, new = decide_and_record(
             session, series, gate, uid, direction,
             client_scan_id=client_scan_id or str(uuid.uuid4()),
-            device_id=device_id, now=now or utcnow(),
+            device_id=device_id, now=now or utcnow(), gate_in_series=gate_in_series,
         )
         if new:
             outbox.record(session, actor, "checkin.record", view.id, view.model_dump())

@@ -80,7 +80,11 @@ class Store:
             self.write_engine = _sqlite_engine(self.url, immediate=True)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
         else:
-            self.write_engine = create_engine(self.url, pool_pre_ping=True)
+            # As many connections as the server has worker threads (AnyIO's
+            # default is 40): a verify waiting for a connection is a verify
+            # the gate is waiting for.
+            self.write_engine = create_engine(self.url, pool_pre_ping=True, pool_size=20,
+                                              max_overflow=30)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False, info={"store": self})
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False, info={"store": self})

@@ -68,4 +68,5 @@ class PullPage(BaseModel):
     cursor: int
     more: bool
     tables: dict[str, list[str]]
-    changes: list[tuple[int, str, list[Any], list[Any] | None]]
+    # Each is [seq, table, primary key values, row values or null].
+    changes: list[list[Any]]
