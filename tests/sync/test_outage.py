@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,7 +23,7 @@ from boxoffice.domain.enums import Direction, OutboxStatus
 from boxoffice.services import checkins
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store, open_store
-from boxoffice.store.models import AppliedEntry, Checkin, OutboxEntry
+from boxoffice.store.models import AppliedEntry, Checkin, OutboxEntry, Wristband
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, seed
 from tests.sync.conftest import snapshot
@@ -144,4 +144,54 @@ def test_a_server_killed_mid_push_loses_and_doubles_nothing(
                 OutboxEntry.status != OutboxStatus.SENT)) == 0
         assert snapshot(station) == snapshot(server_store)
     finally:
+        station.dispose()
+
+
+def test_watch_rides_out_an_outage_and_catches_up(
+    server_process: tuple[ServerProcess, Store], tmp_path: Path
+) -> None:
+    import threading
+
+    from boxoffice.services import wristbands
+
+    proc, server_store = server_process
+    station = open_store(tmp_path / "watcher.sqlite3")
+    stop = threading.Event()
+    seen: list[sync_client.SyncStatus] = []
+    try:
+        sync_client.login(station, proc.url, "owner@example.org", PASSWORD, station="Watcher")
+        me = resolve_actor(station, None)
+        with sync_client.SyncClient.from_store(station, timeout=5) as client:
+            watcher = threading.Thread(target=client.run, kwargs={
+                "stop": stop, "on_status": seen.append, "wait": 1.0,
+                "backoff": sync_client.Backoff(base=0.2, cap=1.0)})
+            watcher.start()
+
+            def on_server(uid: str) -> bool:
+                with server_store.read() as session:
+                    return session.scalar(select(func.count()).select_from(Wristband).where(
+                        Wristband.uid == uid)) == 1
+
+            def eventually(check: Callable[[], bool], seconds: float = 20) -> None:
+                deadline = time.monotonic() + seconds
+                while not check():
+                    assert time.monotonic() < deadline, "not within the time allowed"
+                    time.sleep(0.05)
+
+            wristbands.register_band(station, me, "Gate Fest", "VIP", "04000000AAAA01")
+            eventually(lambda: on_server("04000000AAAA01"))
+
+            proc.kill()
+            wristbands.register_band(station, me, "Gate Fest", "VIP", "04000000AAAA02")
+            eventually(lambda: seen[-1].online is False and seen[-1].queue_depth == 1)
+            assert "offline" in seen[-1].describe() and "1 changes waiting" in seen[-1].describe()
+
+            proc.start()
+            eventually(lambda: on_server("04000000AAAA02"))
+            eventually(lambda: seen[-1].online is True and seen[-1].queue_depth == 0)
+            stop.set()
+            watcher.join(timeout=20)
+            assert not watcher.is_alive()
+    finally:
+        stop.set()
         station.dispose()
