@@ -48,13 +48,15 @@ def _page(store: Store, organization_id: uuid.UUID, after: int, limit: int) -> t
     with store.read() as session:
         rows = changelog.changes_after(session, organization_id, after, limit)
         log = changelog.log_id(session)
+        head = changelog.last_seq(session)
     cursor = rows[-1][0] if rows else after
     tables = changelog.tables_of({t for _, t, _, _ in rows})
     changes = ",".join(
         f'[{seq},"{table}",{pk},{row if row is not None else "null"}]' for seq, table, pk, row in rows
     )
     body = (
-        f'{{"log":{json.dumps(log)},"cursor":{cursor},"more":{"true" if len(rows) == limit else "false"},'
+        f'{{"log":{json.dumps(log)},"head":{head},"cursor":{cursor},'
+        f'"more":{"true" if len(rows) == limit else "false"},'
         f'"tables":{json.dumps(tables)},"changes":[{changes}]}}'
     )
     return body, len(rows)

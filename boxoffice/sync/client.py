@@ -340,8 +340,9 @@ class SyncClient:
                     cursor = read_cursor(session)
                 page = self._fetch(cursor.seq, wait)
                 wait = 0.0
-                if cursor.log and page["log"] != cursor.log and cursor.seq:
-                    log.warning("the server's change log was replaced; pulling everything again")
+                if (cursor.log and page["log"] != cursor.log) or cursor.seq > page["head"]:
+                    log.warning("the server's change log was replaced or restored from a backup; "
+                                "pulling everything again")
                     reset_cursor(self.store)
                     continue
                 while True:

@@ -60,11 +60,14 @@ class PullPage(BaseModel):
 
     ``tables`` names each table's columns in the order its rows use;
     ``changes`` are ``[seq, table, primary key values, row values or null
-    for a deletion]``. ``log`` identifies the server's log: a station whose
-    cursor belongs to another log starts again from 0.
+    for a deletion]``. ``log`` identifies the server's log and ``head`` is its
+    last sequence number: a station whose cursor belongs to another log, or
+    lies beyond the head (the server was restored from a backup), starts
+    again from 0.
     """
 
     log: str
+    head: int
     cursor: int
     more: bool
     tables: dict[str, list[str]]

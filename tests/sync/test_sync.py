@@ -316,3 +316,31 @@ def test_another_organizations_changes_are_never_pulled(server: Live) -> None:
     assert names == {"organizations", "members", "events"}
     rows = [c[3] for c in page["changes"]]
     assert all("Gate Fest" not in json.dumps(r) for r in rows)
+
+
+@pytest.mark.parametrize("how", ["restored", "replaced"])
+def test_a_restored_or_replaced_server_log_makes_the_station_pull_everything_again(
+    server: Live, station: Station, how: str
+) -> None:
+    from sqlalchemy import delete, update
+
+    from boxoffice.store import changelog
+    from boxoffice.store.models import LocalSetting, SyncChange, SyncState
+
+    st = station()
+    owner = resolve_actor(server.store, "owner@example.org")
+    with server.store.write() as session:
+        if how == "restored":
+            # As if the server came back from a backup taken 10 changes ago.
+            head = changelog.last_seq(session) - 10
+            session.execute(delete(SyncChange).where(SyncChange.seq > head))
+            session.execute(update(SyncState).values(last_seq=head))
+        else:
+            session.get_one(LocalSetting, changelog.LOG_ID_KEY).value = {"id": str(uuid.uuid4())}
+    events.add_category(server.store, owner, "Gate Fest", "Crew")
+    report = sync(st)
+    assert report.pulled >= len(snapshot(server.store)["wristbands"])
+    with st.read() as session:
+        from boxoffice.store.models import Category
+
+        assert session.scalar(select(Category.id).where(Category.name == "Crew")) is not None
