@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from boxoffice.domain.enums import GateKind, Role
+from boxoffice.domain.enums import GateKind
 from boxoffice.services import auth, events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
