@@ -279,6 +279,8 @@ def become_server(store: Store) -> None:
             state.mode = "server"
             session.flush()
             if state.last_seq == 0:
+                log.warning("first start as a server: logging the rows %s already holds for the "
+                            "stations (once; a large database takes a while)", store.display_name)
                 backfill(session)
         if session.get(LocalSetting, LOG_ID_KEY) is None:
             session.add(LocalSetting(key=LOG_ID_KEY, value={"id": str(uuid.uuid4())}))
