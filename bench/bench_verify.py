@@ -149,6 +149,8 @@ class Config:
     max_requests: int
     workdir: Path | None
     client: str = "raw"
+    # Offered verifies per second in the open-loop level (0: no such level).
+    open_rate: float = TARGET_RPS
 
 
 def _positive_ints(text_value: str) -> tuple[int, ...]:
@@ -191,11 +193,16 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     p.add_argument("--client", choices=CLIENT_KINDS, default="raw",
                    help="load generator: raw asyncio HTTP/1.1, one connection per client (default), or "
                         "one httpx.AsyncClient pooling them all (saturates its own core at 20+ clients here)")
+    p.add_argument("--open-rate", type=float, default=TARGET_RPS,
+                   help=f"verifies per second offered in the open-loop level over {TARGET_CLIENTS} "
+                        "connections, latency timed from each tap's scheduled time (0: skip that level)")
     a = p.parse_args(argv)
-    if a.bands < 2 or a.seconds <= 0 or a.warmup < 0 or a.taps < 1 or a.max_requests < 1:
-        p.error("need --bands >= 2, --seconds > 0, --warmup >= 0, --taps >= 1, --max-requests >= 1")
+    if (a.bands < 2 or a.seconds <= 0 or a.warmup < 0 or a.taps < 1 or a.max_requests < 1
+            or a.open_rate < 0):
+        p.error("need --bands >= 2, --seconds > 0, --warmup >= 0, --taps >= 1, --max-requests >= 1, "
+                "--open-rate >= 0")
     return Config(a.bands, a.clients, a.seconds, a.warmup, a.backend, a.pg_url, a.taps, a.seed,
-                  a.max_requests, a.workdir, a.client)
+                  a.max_requests, a.workdir, a.client, a.open_rate)
 
 
 # --------------------------------------------------------------------------- bulk loading
@@ -611,11 +618,17 @@ async def open_senders(kind: str, url: str, token: str, clients: int) -> AsyncIt
 
 
 async def drive(url: str, token: str, endpoint: str, clients: int, factory: RequestFactory, cfg: Config,
-                server_pid: int) -> LevelResult:
+                server_pid: int, rate: float | None = None) -> LevelResult:
     """``clients`` tasks, each sending its next request as soon as the previous is answered.
 
     A closed loop with exactly ``clients`` connections: the rate is what the
     server sustains at that concurrency, not what we offer it.
+
+    With ``rate`` the loop is open instead, as gates are: taps arrive on a
+    fixed schedule (``rate`` per second spread evenly over the connections)
+    whether or not the server has answered the last one, and each latency is
+    timed from the tap's *scheduled* time, so a server that falls behind pays
+    for the queue it builds (no coordinated omission).
     """
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -635,11 +648,23 @@ async def drive(url: str, token: str, endpoint: str, clients: int, factory: Requ
             await asyncio.sleep(max(0.0, end - time.perf_counter()))
             cpu["server1"], cpu["client1"] = _process_cpu_seconds(server_pid), time.process_time()
 
+        interval = clients / rate if rate else 0.0
+        # Each connection's first tap is offset so the whole schedule is even, not 200 taps at once.
+        schedule = [start + interval * i / clients for i in range(clients)]
+
         async def worker(index: int) -> None:
             nonlocal completed, issued
             send = senders[index]
             while True:
                 t0 = time.perf_counter()
+                if rate:
+                    due = schedule[index]
+                    schedule[index] += interval
+                    if due >= end:
+                        return
+                    if due > t0:
+                        await asyncio.sleep(due - t0)
+                    t0 = due  # queueing behind a slow answer counts as latency
                 if t0 >= end or issued >= cfg.max_requests:
                     return
                 issued += 1
@@ -778,6 +803,7 @@ class BackendResult:
     build_s: float
     levels: list[tuple[LevelResult, LevelResult]]  # (verify, health) per client count
     decision: DecisionTiming | None = None
+    open_loop: LevelResult | None = None  # verifies offered at a fixed rate
 
 
 def _cpu(value: float | None) -> str:
@@ -837,6 +863,8 @@ def print_backend(r: BackendResult, cfg: Config) -> None:
                 print(f"    {loud}on {res.endpoint} at {res.clients} clients: {codes}")
                 for sample in res.failures:
                     print(f"        {sample}")
+    if r.open_loop is not None:
+        print_open_loop(r.backend, r.open_loop, cfg)
     if r.decision is not None:
         d = r.decision
         first = r.levels[0][0] if r.levels else None
@@ -853,7 +881,38 @@ def print_backend(r: BackendResult, cfg: Config) -> None:
                       "load changed between the two measurements; the shares are unreliable, rerun")
 
 
-def print_summary(results: list[BackendResult]) -> None:
+def _open_verdict(o: LevelResult, cfg: Config) -> str:
+    """The issue's target as gates would load the server: a fixed 1,500 taps/s from 200 devices."""
+    if o.clients != TARGET_CLIENTS or cfg.open_rate < TARGET_RPS:
+        return "-"
+    kept_up = o.rps >= TARGET_RPS * 0.98  # the schedule's own edges cost a few taps
+    p99 = o.percentile(0.99)
+    if kept_up and p99 < TARGET_P99_MS and o.non_200 == 0:
+        return "MET"
+    missed = []
+    if not kept_up:
+        missed.append(f"answered {o.rps:,.0f}/s of {cfg.open_rate:,.0f}/s offered")
+    if p99 >= TARGET_P99_MS:
+        missed.append(f"p99 {p99:,.1f} ms >= {TARGET_P99_MS:.0f} ms")
+    if o.non_200:
+        missed.append(f"{o.non_200:,} non-200")
+    return "MISSED: " + "; ".join(missed)
+
+
+def print_open_loop(backend: str, o: LevelResult, cfg: Config) -> None:
+    print(f"\n  Open loop: {cfg.open_rate:,.0f} verifies/s offered over {o.clients} connections on a fixed "
+          "schedule, latency from each tap's scheduled time")
+    print(f"  {'backend':<9}{'offered/s':>10}{'answered/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+          f"{'max ms':>9}{'non-200':>9}{'srv CPU':>9}{'cli CPU':>9}  target")
+    worst = max(o.latencies_ms) if o.latencies_ms else float("nan")
+    print(f"  {backend:<9}{cfg.open_rate:>10,.0f}{o.rps:>11,.1f}{o.percentile(0.5):>9.2f}"
+          f"{o.percentile(0.9):>9.2f}{o.percentile(0.99):>9.2f}{worst:>9.1f}{o.non_200:>9,}"
+          f"{_cpu(o.server_cpu):>9}{_cpu(o.client_cpu):>9}  {_open_verdict(o, cfg)}")
+    mix = ", ".join(f"{k} {v:,}" for k, v in o.answers.most_common())
+    print(f"    verify answers {mix or 'none'}")
+
+
+def print_summary(results: list[BackendResult], cfg: Config) -> None:
     per_second = DESIGN_PER_HOUR / 3600
     print(f"\nSummary (Event Series design: {DESIGN_PER_HOUR:,} check-ins/hour = {per_second:.1f}/s; "
           f"issue target >= {TARGET_RPS:,.0f}/s with p99 < {TARGET_P99_MS:.0f} ms "
@@ -867,14 +926,18 @@ def print_summary(results: list[BackendResult]) -> None:
                   else f"not measured (no level at {TARGET_CLIENTS} clients)")
         design = "met" if lowest >= per_second else "MISSED"
         print(f"  {r.backend:<9} design need {per_second:.0f}/s: {design} (lowest {lowest:,.1f}/s); "
-              f"issue target: {target}")
+              f"issue target, closed loop: {target}")
+        if r.open_loop is not None:
+            print(f"  {'':<9} issue target, open loop at {r.open_loop.clients} connections: "
+                  f"{_open_verdict(r.open_loop, cfg)}")
     # Little's law for a closed loop without think time: mean latency = clients / throughput.
     # Both halves of the target together therefore need more than clients / 50 ms per second.
     needed = TARGET_CLIENTS / (TARGET_P99_MS / 1000)
     print(f"  note: every client sends its next tap as soon as it has the answer, so the mean latency is "
           f"clients / throughput (at {TARGET_CLIENTS} clients and {TARGET_RPS:,.0f}/s: "
           f"{TARGET_CLIENTS / TARGET_RPS * 1000:,.0f} ms); p99 < {TARGET_P99_MS:.0f} ms at "
-          f"{TARGET_CLIENTS} clients needs > {needed:,.0f}/s")
+          f"{TARGET_CLIENTS} clients needs > {needed:,.0f}/s in a closed loop; the open-loop line "
+          f"is the target as written")
 
 
 # --------------------------------------------------------------------------- main
@@ -920,6 +983,16 @@ def run_backend(backend: str, cfg: Config, workdir: Path) -> BackendResult:
                     result.levels.append((verify, health))
                     if verify.server_errors or health.server_errors:
                         log.error("server errors at %d clients; server log:\n%s", clients, server.log_tail())
+                if cfg.open_rate:
+                    clients = max(cfg.clients)
+                    log.info("%s: open loop, %s verifies/s over %d connections", backend,
+                             f"{cfg.open_rate:,.0f}", clients)
+                    result.open_loop = asyncio.run(drive(
+                        server.url, fx.token, "verify", clients,
+                        verify_factory(fx, rng, f"{run_id}-open"), cfg, server.process.pid,
+                        rate=cfg.open_rate))
+                    if result.open_loop.server_errors:
+                        log.error("server errors in the open loop; server log:\n%s", server.log_tail())
             log.info("%s: timing %d taps in-process", backend, cfg.taps)
             result.decision = time_decisions(store, fx, cfg.taps, random.Random(cfg.seed + 2))
             return result
@@ -946,8 +1019,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for backend in cfg.backends:
                 results.append(run_backend(backend, cfg, Path(tmp)))
                 print_backend(results[-1], cfg)
-    print_summary(results)
+    print_summary(results, cfg)
     failed = sum(v.non_200 + h.non_200 for r in results for v, h in r.levels)
+    failed += sum(r.open_loop.non_200 for r in results if r.open_loop is not None)
     if failed:
         print(f"\n!!! {failed:,} requests were not answered 200: the figures above are not clean.")
         return 1

@@ -29,7 +29,7 @@ def test_benchmark_prints_every_level_with_a_ratio(
 ) -> None:
     code = bench.main([
         "--bands", "2000", "--clients", "1,5", "--seconds", "2", "--warmup", "0.5", "--taps", "50",
-        "--backend", "sqlite", "--workdir", str(tmp_path),
+        "--backend", "sqlite", "--workdir", str(tmp_path), "--open-rate", "40",
     ])
     out = capsys.readouterr().out
 
@@ -39,6 +39,12 @@ def test_benchmark_prints_every_level_with_a_ratio(
         assert line is not None, f"no result line for {clients} clients in:\n{out}"
         # verify/s, p50, p99, non-200, health/s, p50, p99, non-200, then the health/verify ratio.
         assert re.search(r"(\s+[\d,]+\.\d+){3}\s+0(\s+[\d,]+\.\d+){3}\s+0\s+[\d,]+\.\d+x\s", line), line
+    # The open-loop level: 40/s offered over the largest client count, every answer 200.
+    open_line = next((ln for ln in out.splitlines() if re.match(r"\s+sqlite\s+40\s", ln)), None)
+    assert open_line is not None, f"no open-loop line in:\n{out}"
+    answered = float(open_line.split()[2].replace(",", ""))
+    assert 0 < answered <= 45, open_line
+    assert re.search(r"(\s+[\d,]+\.\d+){5}\s+0\s", open_line), open_line
     assert "checkins.decide_and_record" in out and "ms/tap" in out
     assert "design need 28/s" in out
     # The SQLite file was removed; only the server log is left in the work directory.
