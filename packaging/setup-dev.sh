@@ -14,7 +14,12 @@ fi
 # libusb for nfcpy's USB readers; poppler-utils to read generated PDFs back in tests;
 # swig and libpcsclite-dev to build pyscard (PyPI has only a source archive for Linux).
 # pcscd, the PC/SC service for real CCID readers, is not needed to build or test.
-for pkg in libusb-1.0-0 poppler-utils swig libpcsclite-dev; do
+# Qt (PySide6 wheels) needs these shared libraries even on its offscreen platform; libpulse0 for
+# QtMultimedia's tap sounds; xvfb and the xcb libraries for a real window on a headless machine.
+qt_libs=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libpulse0 fonts-dejavu-core
+         xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+         libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1)
+for pkg in libusb-1.0-0 poppler-utils swig libpcsclite-dev "${qt_libs[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -81,6 +81,9 @@ def _report(error: BoxOfficeError, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     _add_plugin_commands()
     args = sys.argv[1:] if argv is None else argv
+    if not args and "gui" in cli.commands:
+        # Plain `boxoffice` is what a desktop shortcut runs: open the window.
+        args = ["gui"]
     try:
         status = cli.main(args=args, prog_name="boxoffice", standalone_mode=False)
     except BoxOfficeError as error:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from boxoffice.domain.permissions import Action
-from boxoffice.domain.recurrence import RecurrenceRule, instances
+from boxoffice.domain.recurrence import Instance, RecurrenceRule, instances
 from boxoffice.domain.validation import SeriesTimes, validate_name, validate_series
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.series import SeriesView
@@ -36,6 +36,28 @@ def _child_name(pattern: str, parent: str, n: int, local_date: str, weekday: str
             "it may contain {name}, {n}, {date} and {weekday}.",
         ) from None
     return validate_name("series name", name)
+
+
+def planned_children(
+    rule: RecurrenceRule, tz: ZoneInfo, times: SeriesTimes, parent_name: str,
+    name_pattern: str = DEFAULT_NAME_PATTERN,
+) -> list[tuple[str, Instance]]:
+    """What ``generate_recurring`` would create (names, times): a preview before anything is written.
+
+    Pure (no store), so a dialog can recompute it on every keystroke.
+    """
+    planned = instances(rule, tz, times)
+    out = []
+    for inst in planned:
+        local = inst.starts_at.astimezone(tz)
+        out.append((_child_name(name_pattern, parent_name, inst.sequence, local.date().isoformat(),
+                                local.strftime("%A")), inst))
+    names = [n for n, _ in out]
+    if len(set(n.lower() for n in names)) != len(names):
+        raise ValidationError.single(
+            "name_pattern", "The name pattern gives several series the same name; add {n} or {date}."
+        )
+    return out
 
 
 def generate_recurring(
@@ -73,18 +95,9 @@ def generate_recurring(
             )
         ev = session.get_one(Event, parent.event_id)
         tz = ZoneInfo(ev.timezone)
-        planned = instances(rule, tz, times_of(parent))
-        names = []
-        for inst in planned:
-            local = inst.starts_at.astimezone(tz)
-            names.append(
-                _child_name(name_pattern, parent.name, inst.sequence, local.date().isoformat(),
-                            local.strftime("%A"))
-            )
-        if len(set(n.lower() for n in names)) != len(names):
-            raise ValidationError.single(
-                "name_pattern", "The name pattern gives several series the same name; add {n} or {date}."
-            )
+        plan = planned_children(rule, tz, times_of(parent), parent.name, name_pattern)
+        planned = [inst for _, inst in plan]
+        names = [name for name, _ in plan]
         taken = session.scalars(
             select(EventSeries.name).where(
                 EventSeries.event_id == ev.id,

@@ -1,0 +1,97 @@
+"""Real widgets over real SQLite files, offscreen; each test's QSettings in its own folder.
+
+Background work really runs on the database thread (``ui.ops``); tests wait
+for its results with ``qtbot.waitUntil`` instead of a fake synchronous pool,
+so the threading the app uses is the threading under test.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from boxoffice.domain.enums import GateKind, Role
+from boxoffice.services import events
+from boxoffice.services import series as svc
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from ui.app import build_window
+from ui.main_window import MainWindow
+from ui.ops import Ops
+
+EVENT = "Harbour Days"
+TZ = "Europe/Amsterdam"
+
+
+@pytest.fixture(autouse=True)
+def _own_qsettings(tmp_path: Path) -> Iterator[None]:
+    # QSettings(org, app) uses the native format (INI files on Linux): point both formats here.
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    yield
+
+
+@dataclass
+class Festival:
+    event_id: str
+    series_id: str
+    gates: dict[str, str]
+    categories: dict[str, str]
+
+
+@pytest.fixture
+def festival(store: Store, owner: Actor) -> Festival:
+    """An event with two categories, two gates and one draft series starting tomorrow."""
+    ev = events.create_event(store, owner, EVENT, TZ)
+    cats = {name: str(events.add_category(store, owner, EVENT, name).id) for name in ("GA", "VIP")}
+    gates = {
+        "Quay": str(events.add_gate(store, owner, EVENT, "Quay", GateKind.ENTRY).id),
+        "Exit": str(events.add_gate(store, owner, EVENT, "Exit", GateKind.EXIT).id),
+    }
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    change = svc.create_series(store, owner, EVENT, "Friday", start, start + timedelta(hours=8), 500)
+    return Festival(str(ev.id), str(change.series.id), gates, cats)
+
+
+WindowFactory = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, store: Store) -> Iterator[WindowFactory]:
+    made: list[MainWindow] = []
+
+    def make(actor: Actor, over: Store | None = None, station: str = "Desk 1") -> MainWindow:
+        window, _ctx = build_window(over or store, actor, station=station)
+        qtbot.addWidget(window)
+        window.show()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+        made.append(window)
+        return window
+
+    yield make
+    import shiboken6
+
+    for window in made:
+        ops = window.ctx.ops
+        if shiboken6.isValid(ops):
+            wait_idle(qtbot, ops)
+            ops.shutdown()
+
+
+def wait_idle(qtbot: QtBot, ops: Ops, timeout: int = 10_000) -> None:
+    qtbot.waitUntil(lambda: ops.pending == 0, timeout=timeout)
+
+
+def role_actor(actors: dict[Role, Actor], role: Role) -> Actor:
+    return actors[role]

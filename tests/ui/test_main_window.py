@@ -1,0 +1,114 @@
+"""The shell: pages and shortcuts, state kept between runs, the status bar, refused sync changes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from boxoffice.services import wristbands
+from boxoffice.services.actor import Actor, resolve_actor
+from boxoffice.sync import client as sync_client
+from boxoffice.sync.refused import refused_changes
+from tests.server.conftest import Live
+from tests.sync.conftest import Station, _no_keyring, server, station, sync  # noqa: F401 (fixtures)
+from tests.ui.conftest import WindowFactory
+from ui import settings as S
+
+
+def test_pages_switch_by_shortcut_and_the_last_page_and_size_are_kept(
+    qtbot: QtBot, make_window: WindowFactory, owner: Actor
+) -> None:
+    window = make_window(owner)
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
+        "Series", "Encode", "Lookup", "Gates", "Reports"]
+    assert window.stack.currentWidget() is window.page_named("Series")
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.page_named("Gates")
+    window.resize(701, 502)  # inside the offscreen screen (800 x 600)
+    window.close()
+    assert S.qsettings().value(S.LAST_PAGE_KEY) == "Gates"
+
+    again = make_window(owner)
+    assert again.stack.currentWidget() is again.page_named("Gates")
+    assert (again.width(), again.height()) == (701, 502)
+
+
+def test_the_status_bar_says_who_acts_and_that_work_stays_local(
+    qtbot: QtBot, make_window: WindowFactory, owner: Actor
+) -> None:
+    window = make_window(owner)
+    assert window.status.user_label.text() == "owner@example.org (owner) at Desk 1"
+    qtbot.waitUntil(lambda: window.status.status is not None, timeout=10_000)
+    # Creating the organization left outbox entries; with no server they wait here.
+    assert window.status.sync_label.text().startswith("● Working on this computer only")
+    assert not window.status.rejected_button.isVisible()
+
+
+def test_the_settings_dialog_saves_each_declared_setting(qtbot: QtBot, make_window: WindowFactory,
+                                                         owner: Actor) -> None:
+    window = make_window(owner)
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.settings_dialog is not None and window.settings_dialog.isVisible())
+    dialog = window.settings_dialog
+    assert dialog is not None
+    dialog.editors[S.STATION_NAME.key].setText("Box office 2")  # type: ignore[attr-defined]
+    dialog.editors[S.SOUNDS.key].setChecked(False)  # type: ignore[attr-defined]
+    dialog._save()
+    qs = S.qsettings()
+    assert S.STATION_NAME.read(qs) == "Box office 2"
+    assert S.SOUNDS.read(qs) is False
+    assert S.READER.read(qs) == "sim"  # untouched settings keep their default
+    assert QKeySequence("Ctrl+,").toString()
+
+
+def test_a_change_the_server_refused_appears_and_can_be_marked_seen(
+    qtbot: QtBot, make_window: WindowFactory, server: Live, station: Station  # noqa: F811
+) -> None:
+    a, b = station("Box office A"), station("Box office B")
+    wristbands.register_band(a, resolve_actor(a, None), "Gate Fest", "VIP", "04C0FFEE001122",
+                             station="Box office A")
+    wristbands.register_band(b, resolve_actor(b, None), "Gate Fest", "GA", "04C0FFEE001122",
+                             station="Box office B")
+    sync(a)
+    assert sync(b).pushed.rejected == 1
+
+    window = make_window(resolve_actor(b, None), over=b, station="Box office B")
+    bar = window.status
+    qtbot.waitUntil(bar.rejected_button.isVisible, timeout=10_000)
+    assert bar.rejected_button.text() == "1 refused by the server…"
+    assert "online" in bar.sync_label.text()
+    qtbot.mouseClick(bar.rejected_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.rejected_dialog is not None
+                    and window.rejected_dialog.table.rowCount() == 1, timeout=10_000)
+    dialog = window.rejected_dialog
+    assert dialog is not None
+    table = dialog.table
+    assert table.item(0, 1).text() == "Band registration"
+    assert table.item(0, 2).text() == "04C0FFEE001122"
+    assert table.item(0, 3).text() == (
+        "UID 04C0FFEE001122 is already registered in Gate Fest as VIP #0001 at Box office A.")
+    assert table.item(0, 4).text() == ""
+    table.selectRow(0)
+    qtbot.mouseClick(dialog.mark, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: table.item(0, 4) is not None and table.item(0, 4).text() != "", timeout=10_000)
+    # Still listed (never dropped), no longer counted.
+    assert [c.seen_at is not None for c in refused_changes(b)] == [True]
+    assert len(sync_client.rejected_entries(b)) == 1
+    dialog.reject()
+    qtbot.waitUntil(lambda: not bar.rejected_button.isVisible(), timeout=10_000)
+
+
+def test_an_unexpected_failure_is_shown_as_a_sentence(qtbot: QtBot, make_window: WindowFactory,
+                                                      owner: Actor, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(owner)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    window.ctx.ops.run("broken", broken)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == ["Something went wrong inside Box office (RuntimeError); the log has the details."]

@@ -1,0 +1,153 @@
+"""The composition root: the one place that wires a store, a sync worker and a reader into the windows.
+
+``run_gui`` is what ``boxoffice`` (no arguments) and ``boxoffice gui`` call.
+qasync runs asyncio on Qt's event loop, so coroutines (timers, HTTP) and Qt
+signals share the GUI thread; blocking work goes through ``ui.ops``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from boxoffice.errors import BoxOfficeError
+from boxoffice.services.actor import Actor, resolve_actor
+from boxoffice.store.database import Store, open_store
+from boxoffice.sync.client import ServerLogin
+from ui import settings as S
+from ui.context import AppContext
+from ui.main_window import MainWindow, PlaceholderPage
+from ui.ops import Ops
+from ui.pages.series_page import SeriesPage
+from ui.sync_worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+PAGE_TITLES = ("Series", "Encode", "Lookup", "Gates", "Reports")
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName(S.ORGANIZATION)
+    app.setApplicationName(S.APPLICATION)
+    app.setApplicationDisplayName("Box office")
+    return app
+
+
+def build_pages(ctx: AppContext) -> list[QWidget]:
+    return [
+        SeriesPage(ctx),
+        PlaceholderPage("Encode", "Bulk encoding of wristbands on the reader: pick event, category and "
+                        "series, then tap band after band. Until this page is ready, use "
+                        "<code>boxoffice encode</code>."),
+        PlaceholderPage("Lookup", "Tap a band or type a UID or ticket code to see its card. Until this page "
+                        "is ready, use <code>boxoffice lookup</code>."),
+        PlaceholderPage("Gates", "The live gate monitor (per-gate throughput, denials, occupancy and "
+                        "alerts) arrives with its own release."),
+        PlaceholderPage("Reports", "PDF reports and CSV exports arrive with their own release."),
+    ]
+
+
+def build_window(store: Store, actor: Actor, *, station: str | None = None,
+                 on_close: Callable[[], None] | None = None) -> tuple[MainWindow, AppContext]:
+    ops = Ops()
+    ctx = AppContext(store=store, actor=actor, ops=ops, station=station)
+    window = MainWindow(ctx, build_pages(ctx), on_close=on_close)
+    ops.setParent(window)
+    return window, ctx
+
+
+def current_actor(store: Store, as_email: str | None) -> tuple[Actor, str | None]:
+    """Who the window acts as: the member named, else the station's last login, else the chosen member."""
+    station = None
+    try:
+        login = ServerLogin.load(store)
+        station = login.station
+        if as_email is None:
+            as_email = login.email
+    except BoxOfficeError:
+        pass
+    return resolve_actor(store, as_email), station
+
+
+def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = None) -> int:
+    """Open the main window over ``db`` and run until it closes (or until the screenshots are taken)."""
+    import qasync
+
+    app = application()
+    store = open_store(db)
+    try:
+        actor, station = current_actor(store, as_email)
+    except BoxOfficeError:
+        store.dispose()
+        raise
+    qs = S.qsettings()
+    station = station or S.STATION_NAME.read(qs) or None
+    sync = SyncWorker(store, wait=S.SYNC_WAIT.read(qs))
+    closed = asyncio.Event()
+
+    def on_close() -> None:
+        sync.stop()
+        closed.set()
+
+    window, ctx = build_window(store, actor, station=station, on_close=on_close)
+    sync.status.connect(window.status.show_sync)
+    sync.failed.connect(lambda text: window.status.showMessage(text, 8000))
+    window.show()
+    sync.start()
+    if screenshot_dir is not None:
+        QTimer.singleShot(0, lambda: take_screenshots(window, screenshot_dir, window.close))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        ctx.ops.shutdown()
+        store.dispose()
+    return 0
+
+
+def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
+                     settle_ms: int = 1500) -> None:
+    """Show each page, let it load, save ``NN-title.png`` of the whole window, then call ``done``."""
+    out.mkdir(parents=True, exist_ok=True)
+    window.resize(1280, 800)
+    titles = [str(getattr(p, "title", "")) for p in window.pages]
+
+    def shoot(index: int) -> None:
+        if index >= len(titles):
+            log.info("screenshots saved in %s", out)
+            done()
+            return
+        window.show_page(titles[index])
+        prepare = getattr(window.pages[index], "prepare_screenshot", None)
+        if callable(prepare):
+            QTimer.singleShot(settle_ms // 2, prepare)
+
+        def grab() -> None:
+            path = out / f"{index + 1:02d}-{titles[index].lower()}.png"
+            window.grab().save(str(path))
+            print(path, flush=True)
+            shoot(index + 1)
+
+        QTimer.singleShot(settle_ms, grab)
+
+    shoot(0)
+
+
+def offscreen_default() -> None:
+    """Without a display (a CI box, ssh), use Qt's offscreen platform instead of failing to start."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,71 @@
+"""The settings dialog: one row per declared setting (``ui.settings.ALL``), saved on OK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import settings as S
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, store: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._store = store
+        self.editors: dict[str, QWidget] = {}
+        form = QFormLayout()
+        for setting in S.ALL:
+            editor = self._editor(setting)
+            editor.setToolTip(setting.help)
+            self.editors[setting.key] = editor
+            form.addRow(setting.label, editor)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _editor(self, setting: S.Setting[Any]) -> QWidget:
+        value = setting.read(self._store)
+        if isinstance(setting.default, bool):
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            return box
+        if isinstance(setting.default, float):
+            spin = QDoubleSpinBox()
+            spin.setRange(0.0, 60.0)
+            spin.setValue(float(value))
+            return spin
+        line = QLineEdit(str(value))
+        line.setPlaceholderText(setting.help)
+        return line
+
+    def value_of(self, setting: S.Setting[Any]) -> Any:
+        editor = self.editors[setting.key]
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QDoubleSpinBox):
+            return editor.value()
+        assert isinstance(editor, QLineEdit)
+        return editor.text().strip()
+
+    def _save(self) -> None:
+        for setting in S.ALL:
+            setting.write(self._store, self.value_of(setting))
+        self._store.sync()
+        self.accept()

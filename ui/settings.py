@@ -1,0 +1,63 @@
+"""The desktop's settings, each declared once with its type, default and label (Picard's habit).
+
+They live in QSettings (the platform's own place: an INI file on Linux, the
+registry on Windows, a plist on macOS). UI state that is not a setting a person
+chooses — window geometry, the last page — is kept apart under ``state/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QSettings
+
+T = TypeVar("T", str, int, bool, float)
+
+ORGANIZATION = "Box office"
+APPLICATION = "boxoffice"
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    key: str
+    default: T
+    label: str
+    help: str = ""
+
+    def read(self, store: QSettings) -> T:
+        raw: Any = store.value(self.key, self.default)
+        kind = type(self.default)
+        if kind is bool:
+            if isinstance(raw, str):
+                return raw.strip().lower() in ("1", "true", "yes", "on")  # type: ignore[return-value]
+            return bool(raw)  # type: ignore[return-value]
+        try:
+            return kind(raw)  # type: ignore[return-value]
+        except (TypeError, ValueError):
+            return self.default
+
+    def write(self, store: QSettings, value: T) -> None:
+        store.setValue(self.key, value)
+
+
+SERVER_URL = Setting("sync/server_url", "", "Central server",
+                     "The address of the central server, e.g. http://central:8750. Empty: work on this "
+                     "computer only.")
+STATION_NAME = Setting("sync/station", "", "Station name",
+                       "How this computer is named in batch manifests and sync conflicts, e.g. Box office 2.")
+READER = Setting("reader/path", "sim", "Reader",
+                 "sim, usb, usb:VID:PID, tty:USB0:pn532, pcsc or udp:HOST:PORT.")
+SOUNDS = Setting("encode/sounds", True, "Sounds", "A tone for each tap at the encoding station.")
+SYNC_WAIT = Setting("sync/wait_seconds", 5.0, "Long-poll wait (s)",
+                    "How long a pull waits for new changes before asking again.")
+
+ALL: tuple[Setting[Any], ...] = (SERVER_URL, STATION_NAME, READER, SOUNDS, SYNC_WAIT)
+
+GEOMETRY_KEY = "state/geometry"
+WINDOW_STATE_KEY = "state/window"
+LAST_PAGE_KEY = "state/last_page"
+
+
+def qsettings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)

@@ -1,0 +1,94 @@
+"""The status bar: sync state, reader state, and who is acting with which role.
+
+Sync state is read from the store (``sync_status``) on the database thread
+every few seconds and whenever the sync worker reports, so the bar shows the
+queue even when no sync runs (a station working offline on purpose).
+Refused changes get a button that opens the list with their reasons: a
+change the server refused must never be silently dropped.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
+
+from boxoffice.sync.client import SyncStatus, sync_status
+from boxoffice.sync.refused import unseen_count
+from ui.context import AppContext
+from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
+
+REFRESH_MS = 3000
+
+
+class StatusBar(QStatusBar):
+    rejected_clicked = Signal()
+    sync_updated = Signal(object)  # SyncStatus
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sync_label = QLabel("Sync: …")
+        self.sync_label.setObjectName("syncState")
+        self.rejected_button = QPushButton()
+        self.rejected_button.setObjectName("rejectedButton")
+        self.rejected_button.setFlat(True)
+        self.rejected_button.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: 600;")
+        self.rejected_button.hide()
+        self.rejected_button.clicked.connect(self.rejected_clicked)
+        self.reader_label = QLabel("Reader: none")
+        self.reader_label.setObjectName("readerState")
+        self.user_label = QLabel()
+        self.user_label.setObjectName("userState")
+        self.busy_label = QLabel()
+        self.addWidget(self.sync_label, 1)
+        self.addWidget(self.rejected_button)
+        self.addPermanentWidget(self.busy_label)
+        self.addPermanentWidget(self.reader_label)
+        self.addPermanentWidget(self.user_label)
+        self.status: SyncStatus | None = None
+        self.show_user()
+        ctx.ops.busy_changed.connect(lambda busy: self.busy_label.setText("Working…" if busy else ""))
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+        QTimer.singleShot(0, self.poll)
+
+    def stop(self) -> None:
+        """No more polling: the window is closing."""
+        self._timer.stop()
+
+    def show_user(self) -> None:
+        a = self.ctx.actor
+        station = f" at {self.ctx.station}" if self.ctx.station else ""
+        self.user_label.setText(f"{a.email} ({a.role.value}){station}")
+
+    def poll(self) -> None:
+        store = self.ctx.store
+        self.ctx.ops.run("sync status", lambda: (sync_status(store), unseen_count(store)),
+                         lambda pair: self.show_sync(*pair), lambda _e: None, owner=self)
+
+    def show_sync(self, status: SyncStatus, unseen: int | None = None) -> None:
+        """``unseen``: refused changes nobody has marked seen yet (defaults to all refused)."""
+        self.status = status
+        if status.server is None:
+            color = WARN_COLOR if status.queue_depth else "#555"
+            text = "Working on this computer only"
+            if status.queue_depth:
+                text += f" · {status.queue_depth} changes kept for the server"
+        else:
+            color = {True: OK_COLOR, False: ERROR_COLOR, None: WARN_COLOR}[status.online]
+            text = status.describe()
+        self.sync_label.setText(f"● {text}")
+        self.sync_label.setStyleSheet(f"color: {color};")
+        unseen = status.rejected if unseen is None else unseen
+        if unseen:
+            self.rejected_button.setText(f"{unseen} refused by the server…")
+            self.rejected_button.show()
+        else:
+            self.rejected_button.hide()
+        self.sync_updated.emit(status)
+
+    def show_reader(self, text: str, ok: bool) -> None:
+        self.reader_label.setText(f"Reader: {text}")
+        self.reader_label.setStyleSheet(f"color: {OK_COLOR if ok else ERROR_COLOR};")
