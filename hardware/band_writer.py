@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,9 @@ AUTHLIM_MASK = 0x07
 
 #: CFG0 page (MIRROR, RFU, MIRROR_PAGE, AUTH0) of each model; CFG1 (ACCESS), PWD and PACK follow it.
 CONFIG_PAGES = {TagKind.NTAG213: 0x29, TagKind.NTAG215: 0x83, TagKind.NTAG216: 0xE3}
+
+#: Other (PWD, PACK) pairs a band may carry, looked up only when they are needed.
+OlderKeys = Callable[[], Sequence[tuple[bytes, bytes]]]
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class Found(enum.Enum):
 class WriteResult:
     uid: bytes
     found: Found
-    was_protected: bool  # already protected with our password when tapped (an earlier tap got that far)
+    was_protected: bool  # already password-protected when tapped, and opened with one of our keys
     wrote_record: bool
     wrote_config: bool
     size: int  # bytes of the NDEF message
@@ -137,8 +141,14 @@ class BandWriter:
             raise ValueError("AUTHLIM is 0 (unlimited) to 7")
         self.authlim = authlim
 
-    def write(self, session: TagSession, content: BandContent) -> WriteResult:
+    def write(self, session: TagSession, content: BandContent,
+              older_keys: OlderKeys | None = None) -> WriteResult:
         """Put ``content`` on the band in ``session``, read it back and protect it.
+
+        ``older_keys()`` gives the (PWD, PACK) pairs the band may have been
+        protected with before (a band reused from an earlier event, an older
+        tag secret); it is only called when our key does not open the band,
+        and a band opened with an older key gets ours.
 
         Raises a ``TagError`` (``ForeignTagError``, ``LockedTagError``,
         ``TagRemovedError``, ``TornWriteError``, ``WriteVerifyError``,
@@ -156,13 +166,14 @@ class BandWriter:
         except TagRefusedError as error:  # PROT set by another system: even reading needs its password
             raise LockedTagError(uid) from error
         was_protected = config.protects_writes(config_page)
+        key_is_ours = False  # PWD and PACK on the band are known to be ours already
         if was_protected:
-            self._authenticate(session, content, LockedTagError(uid))
+            key_is_ours = self._open(session, content, older_keys)
 
         found, wrote_record = self._write_record(session, content, message)
         if wrote_record:  # SAME was itself just read from the band in this session
             self._verify_record(session, message)
-        wrote_config = self._protect(session, content, config, config_page, was_protected)
+        wrote_config = self._protect(session, content, config, config_page, key_is_ours)
         self._confirm_protection(session, content, config_page)
         log.debug("band %s written (%s before, %d bytes, protected before: %s)",
                   uid.hex().upper(), found.value, len(message), was_protected)
@@ -170,14 +181,29 @@ class BandWriter:
 
     # -- steps ------------------------------------------------------------------------
 
-    def _authenticate(self, session: TagSession, content: BandContent, refused: Exception) -> None:
-        """PWD_AUTH with our password; ``refused`` is raised when the band does not take it."""
-        if session.run(lambda t: t.authenticate(content.key)):
-            return
+    def _open(self, session: TagSession, content: BandContent, older_keys: OlderKeys | None) -> bool:
+        """Authenticate a protected band: True with our key, False with an older one; else locked."""
+        if self._try_key(session, content.key):
+            return True
+        for pwd, pack in older_keys() if older_keys is not None else ():
+            if pwd + pack != content.key and self._try_key(session, pwd + pack):
+                log.info("band %s opened with an older password; it gets the current one",
+                         session.uid.hex().upper())
+                return False
+        raise LockedTagError(session.uid)
+
+    def _try_key(self, session: TagSession, key: bytes) -> bool:
+        if session.run(lambda t: t.authenticate(key)):
+            return True
         # nfcpy's authenticate() turns a timeout into False too: a band gone is not a wrong password.
         if not session.is_present():  # also selects the band again after its NAK (trap 4)
             raise TagRemovedError(session.uid)
-        raise refused
+        return False
+
+    def _authenticate(self, session: TagSession, content: BandContent, refused: Exception) -> None:
+        """PWD_AUTH with our password; ``refused`` is raised when the band does not take it."""
+        if not self._try_key(session, content.key):
+            raise refused
 
     def _write_record(self, session: TagSession, content: BandContent, message: bytes) -> tuple[Found, bool]:
         uid = session.uid
@@ -233,13 +259,13 @@ class BandWriter:
         raise WriteVerifyError(session.uid)
 
     def _protect(self, session: TagSession, content: BandContent, config: TagConfig, config_page: int,
-                 was_protected: bool) -> bool:
+                 key_is_ours: bool) -> bool:
         """PWD, PACK, ACCESS, then AUTH0: AUTH0 last, so no band is ever protected by a half-written key."""
         access = (config.access & ~(PROT | AUTHLIM_MASK)) | self.authlim
         cfg1 = bytes([access]) + config.cfg1[1:4]
         cfg0 = config.cfg0[0:3] + bytes([FIRST_USER_PAGE])
         pages: list[tuple[int, bytes]] = []
-        if not was_protected:  # PWD and PACK read back as zeros: write them unless our password opened it
+        if not key_is_ours:  # PWD and PACK read back as zeros: write them unless our password opened it
             pages += [(config_page + 2, content.password), (config_page + 3, content.pack + b"\x00\x00")]
         if cfg1 != config.cfg1:
             pages.append((config_page + 1, cfg1))

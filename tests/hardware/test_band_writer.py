@@ -234,3 +234,24 @@ def test_two_hundred_bands_in_a_row(reader, field: SimulatedField, tap: Tap) -> 
             assert session.wait_removed(threading.Event(), timeout=5)
     assert len(field.finished) == 200
     assert all(b.auth0 == 4 and b.password == CONTENT.password for b in field.finished)
+
+
+def test_a_band_protected_with_an_older_key_of_ours_gets_the_current_one(field: SimulatedField, tap: Tap,
+                                                                        band: SimulatedNtag) -> None:
+    old = (b"\x01\x01\x01\x01", b"\x02\x02")
+    band.set_password(*old, auth0=4, authlim=7)
+    asked: list[int] = []
+
+    def older_keys() -> list[tuple[bytes, bytes]]:
+        asked.append(1)
+        return [(b"\x09\x09\x09\x09", b"\x09\x09"), old]
+
+    field.place(band)
+    with tap() as session:
+        result = BandWriter().write(session, CONTENT, older_keys)
+    assert result.was_protected and result.wrote_config and asked == [1]
+    assert band.password == CONTENT.password and band.pack == CONTENT.pack
+    field.place(band)
+    with tap() as session:  # ours opens it now, and the older keys are not even looked up
+        assert BandWriter().write(session, CONTENT, older_keys).found is Found.SAME
+    assert asked == [1]
