@@ -86,7 +86,7 @@ class Printer:
 
 
 def _run_until_done(job: EncodeJob) -> tuple[JobResult, bool]:
-    """Run ``job`` in its thread; Ctrl+C or SIGTERM cancels it. Returns the result and whether it was stopped."""
+    """Run ``job`` in its thread; Ctrl+C or SIGTERM cancels it. Returns its result and whether it was."""
     stopped = threading.Event()
 
     def on_term(signum: int, frame: types.FrameType | None) -> None:

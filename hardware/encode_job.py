@@ -220,8 +220,11 @@ class EncodeJob:
                 if session is None:
                     continue
                 with session:
-                    self._handle(session)
-                    session.wait_removed(self._interrupt)  # beeps, then waits for the band to go
+                    report = self._handle(session)
+                    # A band that left mid-write is gone already and may be back on the reader at any
+                    # moment to be finished: waiting for it to leave would wait for the wrong thing.
+                    if report.outcome is not Outcome.REMOVED:
+                        session.wait_removed(self._interrupt)  # beeps, then waits for the band to go
         finally:
             self.state = JobState.FINISHED
             finished = encoding.finish_batch(self.store, self.actor, self.batch_id, status=status)
@@ -240,7 +243,7 @@ class EncodeJob:
             self.state = JobState.RUNNING
             self._emit(EventKind.RESUMED, message="Resumed: tap the next band.")
 
-    def _handle(self, session: TagSession) -> None:
+    def _handle(self, session: TagSession) -> BandReport:
         started = time.perf_counter()
         report = self._encode(session)
         report = replace(report, seconds=time.perf_counter() - started)
@@ -253,6 +256,7 @@ class EncodeJob:
         elif not report.repeat:
             self.progress = replace(self.progress, failed=self.progress.failed + 1)
         self._emit(EventKind.BAND, band=report, message=report.message)
+        return report
 
     def _encode(self, session: TagSession) -> BandReport:
         """One tap: plan (pending row) -> write, verify, protect -> active. Never raises for a band."""
