@@ -86,14 +86,19 @@ class Printer:
 
 
 def _run_until_done(job: EncodeJob) -> tuple[JobResult, bool]:
-    """Run ``job`` in its thread; Ctrl+C or SIGTERM cancels it. Returns its result and whether it was."""
+    """Run ``job`` in its thread until it ends; Ctrl+C or SIGTERM cancel it. Returns its result and
+    whether it was stopped that way.
+
+    The signals are handled, not left to raise KeyboardInterrupt: an exception
+    landing in the middle of the wait could skip closing the batch.
+    """
     stopped = threading.Event()
 
-    def on_term(signum: int, frame: types.FrameType | None) -> None:
+    def on_signal(signum: int, frame: types.FrameType | None) -> None:
         stopped.set()
         job.cancel()
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     job.start()
     try:
         while True:
@@ -101,11 +106,9 @@ def _run_until_done(job: EncodeJob) -> tuple[JobResult, bool]:
                 return job.join(timeout=0.2), stopped.is_set()
             except TimeoutError:
                 continue
-            except KeyboardInterrupt:
-                stopped.set()
-                job.cancel()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @click.command("encode")

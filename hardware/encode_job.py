@@ -138,6 +138,7 @@ class EncodeJob:
         self._interrupt = threading.Event()  # set by cancel() and pause(): stops any wait on the reader
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
         self._result: JobResult | None = None
         self._error: BaseException | None = None
         self.state = JobState.NEW
@@ -155,11 +156,13 @@ class EncodeJob:
         return self
 
     def join(self, timeout: float | None = None) -> JobResult:
-        """Wait for the job; re-raises what stopped it, if anything did."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError("the encoding job is still running")
+        """Wait for the job; re-raises what stopped it, if anything did.
+
+        Waits on an event rather than ``Thread.join``, which a KeyboardInterrupt
+        can leave believing the thread has ended.
+        """
+        if self._thread is not None and not self._finished.wait(timeout):
+            raise TimeoutError("the encoding job is still running")
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -197,6 +200,8 @@ class EncodeJob:
         except BaseException as error:  # handed to join(), which re-raises it in the caller
             log.exception("the encoding job stopped")
             self._error = error
+        finally:
+            self._finished.set()
 
     def run(self) -> JobResult:
         params = self.params
