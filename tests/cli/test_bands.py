@@ -94,14 +94,15 @@ def test_bad_input_is_one_sentence_exit_1_and_writes_nothing(festival_cli: Cli, 
         "{dupes}": b"code,category\nX-1,VIP\nX-1,VIP\nX-2,Backstage\n",
     }
     real = []
-    for a in args:
-        if a in files:
-            path = tmp_path / f"{a.strip('{}')}.csv"
-            path.write_bytes(files[a])
-            a = str(path)
-        elif a == "missing.csv":
-            a = str(tmp_path / "missing.csv")
-        real.append(a)
+    for arg in args:
+        if arg in files:
+            path = tmp_path / f"{arg.strip('{}')}.csv"
+            path.write_bytes(files[arg])
+            real.append(str(path))
+        elif arg == "missing.csv":
+            real.append(str(tmp_path / "missing.csv"))
+        else:
+            real.append(arg)
     before = counts(cli)
     result = cli(*real)
     assert result.code == 1, result
