@@ -81,3 +81,26 @@ def test_a_pending_band_planned_at_one_station_is_resumed_at_another(server: Liv
     with server.store.read() as session:
         band = session.get(Wristband, first.band_id)
         assert band is not None and band.status is BandStatus.ACTIVE and band.batch_id == batch_b.id
+
+
+def test_tickets_lost_and_replaced_bands_reach_the_server(server: Live, station: Station) -> None:
+    from boxoffice.services import band_status, ticket_import
+    from boxoffice.store.models import Ticket
+    from tests.sync.conftest import snapshot
+
+    a = station("Box office A")
+    me = resolve_actor(a, None)
+    ticket_import.import_tickets(a, me, "Gate Fest", b"code,name,category\nGF-1,Ana,VIP\nGF-2,Bo,GA\n")
+    old = _encode(a, "Box office A", "VIP", "04000000000001")
+    new = _encode(a, "Box office A", "VIP", "04000000000002")
+    band_status.mark_lost(a, me, "04000000000001", reason="lost")
+    band_status.replace_band(a, me, "04000000000001", "04000000000002")
+    report = sync(a)
+    assert report.pushed.rejected == 0, sync_client.rejected_entries(a)
+    with server.store.read() as session:
+        assert session.get(Wristband, old.band_id).status is BandStatus.LOST  # type: ignore[union-attr]
+        replacement = session.get(Wristband, new.band_id)
+        assert replacement is not None and replacement.replaces_id == old.band_id
+        assert sorted(session.scalars(select(Ticket.code))) == ["GF-1", "GF-2"]
+    tables = ("wristbands", "tickets", "series_wristband_assignments", "event_keys", "tag_secrets")
+    assert snapshot(a, tables) == snapshot(server.store, tables)
