@@ -423,7 +423,7 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
         for sid in batch.series_ids:
             series = session.get_one(EventSeries, uuid.UUID(sid))
             ensure_editable(series)
-            _admit(session, actor, series, band)
+            admit_band(session, actor, series, band)
         batch.encoded += 1
         session.flush()
         outbox.record(session, actor, "wristband.activate", band.id,
@@ -432,7 +432,7 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
         return WristbandView.model_validate(band)
 
 
-def _admit(session: Session, actor: Actor, series: EventSeries, band: Wristband) -> None:
+def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristband) -> None:
     """Assign one band to a series, within its category limit; an inactive assignment comes back."""
     row = session.scalar(select(SeriesWristbandAssignment).where(
         SeriesWristbandAssignment.series_id == series.id, SeriesWristbandAssignment.wristband_id == band.id))

@@ -21,6 +21,7 @@ from boxoffice.errors import ValidationError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import (
     assignments,
+    band_status,
     checkins,
     encoding,
     events,
@@ -28,6 +29,7 @@ from boxoffice.services import (
     organization,
     recurring,
     series,
+    ticket_import,
     wristbands,
 )
 from boxoffice.services.actor import Actor
@@ -381,3 +383,44 @@ class _BatchFinish(Payload):
 def _encode_batch_finish(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BatchFinish, entry)
     encoding.finish_batch(store, actor, entry.entity_id, status=d.status)
+
+
+class _BandStatusChange(Payload):
+    event_id: uuid.UUID
+    uid: str
+    reason: str
+
+
+@applier("wristband.void")
+def _wristband_void(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BandStatusChange, entry)
+    band_status.void_band(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
+
+
+@applier("wristband.lost")
+def _wristband_lost(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BandStatusChange, entry)
+    band_status.mark_lost(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
+
+
+class _Replace(Payload):
+    event_id: uuid.UUID
+    old_uid: str
+    new_uid: str
+    reason: str | None = None
+
+
+@applier("wristband.replace")
+def _wristband_replace(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Replace, entry)
+    band_status.replace_band(store, actor, d.old_uid, d.new_uid, event_ref=str(d.event_id), reason=d.reason)
+
+
+class _TicketImport(Payload):
+    tickets: list[ticket_import.ImportedTicket]
+
+
+@applier("tickets.import")
+def _tickets_import(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_TicketImport, entry)
+    ticket_import.add_imported(store, actor, str(entry.entity_id), d.tickets)
