@@ -30,7 +30,7 @@ def test_benchmark_prints_a_ratio_per_transport(bench: ModuleType, tmp_path: Pat
     for transport in ("inproc", "udp"):
         line = next((ln for ln in out.splitlines() if ln.startswith(transport)), None)
         assert line is not None, f"no result line for {transport} in:\n{out}"
-        assert re.match(rf"{transport}\s+4(\s+\d+\.\d+){{7}}x\s+\d+\s+(ok|!! over)", line), line
+        assert re.match(rf"{transport}\s+4(\s+\d+\.\d+){{7}}x\s+\d+\s+\d+\.\d+\s+(ok|!! over)", line), line
     assert (tmp_path / "station-udp.sqlite3").exists()  # --workdir keeps the files
 
 
