@@ -102,6 +102,7 @@ class Result:
     db: float
     exchanges: int
     cpu: float  # process CPU time minus the simulator's: the machine's load does not count here
+    db_cpu: float
     per_band_software: list[float] = field(default_factory=list)
 
     @property
@@ -168,9 +169,10 @@ def run_transport(transport: str, store: Store, owner: Actor, bands: int, warmup
                             on_event=sample)
             first = Sample(time.perf_counter(), sim.seconds, field_.radio_seconds, db.seconds,
                            field_.exchanges)
-            cpu_before, sim_cpu_before = time.process_time(), sim.cpu
+            cpu_before, sim_cpu_before, db_cpu_before = time.process_time(), sim.cpu, db.cpu
             result = job.run()
             cpu = (time.process_time() - cpu_before) - (sim.cpu - sim_cpu_before)
+            db_cpu = db.cpu - db_cpu_before
             last = Sample(time.perf_counter(), sim.seconds, field_.radio_seconds, db.seconds,
                           field_.exchanges)
     finally:
@@ -183,7 +185,8 @@ def run_transport(transport: str, store: Store, owner: Actor, bands: int, warmup
     points = [first, *samples]
     per_band = [(b.wall - a.wall) - (b.sim - a.sim) for a, b in itertools.pairwise(points)]
     return Result(transport, bands, last.wall - first.wall, last.sim - first.sim, last.radio - first.radio,
-                  last.db - first.db, last.exchanges - first.exchanges, cpu, per_band)
+                  last.db - first.db, last.exchanges - first.exchanges, cpu, db_cpu,
+                  per_band)
 
 
 def report(results: list[Result]) -> None:
@@ -205,6 +208,9 @@ def report(results: list[Result]) -> None:
         print(f"{r.transport:<10}{r.bands:>7}{software:>11.2f}{p50:>8.2f}{p95:>8.2f}{db:>8.2f}"
               f"{software - db:>9.2f}{radio:>9.1f}{software / radio:>9.2f}x{r.exchanges / r.bands:>6.0f}"
               f"{r.per_band(r.cpu):>8.2f}  {verdict}")
+    for r in results:
+        print(f"  {r.transport}: CPU per band {r.per_band(r.cpu):.2f} ms = db {r.per_band(r.db_cpu):.2f} ms"
+              f" + tag+job {r.per_band(r.cpu - r.db_cpu):.2f} ms")
     print()
     print("software: wall time minus the time inside the simulator, per band (whole cycle: wait for the")
     print("band, plan, write, read back, protect, activate, record, wait for removal); db: the three")
