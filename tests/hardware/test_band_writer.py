@@ -255,3 +255,25 @@ def test_a_band_protected_with_an_older_key_of_ours_gets_the_current_one(field: 
     with tap() as session:  # ours opens it now, and the older keys are not even looked up
         assert BandWriter().write(session, CONTENT, older_keys).found is Found.SAME
     assert asked == [1]
+
+
+@pytest.mark.parametrize("name", ["ACS ACR122U PICC Interface 00 00",
+                                  "ACS ACR1252 1S CL Reader [ACR1252 Dual Reader PICC] 00 00"])
+def test_the_writer_runs_unchanged_on_a_pcsc_reader(band: SimulatedNtag, name: str) -> None:
+    from hardware.pcsc import PcscReader
+    from tests.hardware.test_pcsc import FakeSystem
+
+    field = SimulatedField([], auto_feed=False)
+    field.place(band)
+    with PcscReader(system=FakeSystem(field, name)) as reader:
+        session = reader.wait_for_tag(threading.Event(), timeout=2)
+        assert session is not None
+        with session:
+            assert BandWriter().write(session, CONTENT).wrote_config
+        field.place(band)
+        session = reader.wait_for_tag(threading.Event(), timeout=2)
+        assert session is not None
+        with session:
+            result = BandWriter().write(session, CONTENT)
+    assert result.found is Found.SAME and result.was_protected
+    assert band.auth0 == 4 and band.password == CONTENT.password
