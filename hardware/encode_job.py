@@ -229,7 +229,7 @@ class EncodeJob:
                     # A band that left mid-write is gone already and may be back on the reader at any
                     # moment to be finished: waiting for it to leave would wait for the wrong thing.
                     if report.outcome is not Outcome.REMOVED:
-                        session.wait_removed(self._interrupt)  # beeps, then waits for the band to go
+                        self._wait_removed(session)
         finally:
             self.state = JobState.FINISHED
             finished = encoding.finish_batch(self.store, self.actor, self.batch_id, status=status)
@@ -239,6 +239,13 @@ class EncodeJob:
                                  manifest, list(self.bands))
         self._emit(EventKind.FINISHED, message=self._summary(status))
         return self._result
+
+    def _wait_removed(self, session: TagSession) -> None:
+        """Beep, then wait for the band to go; an unplugged reader ends the wait (it is waited for next)."""
+        try:
+            session.wait_removed(self._interrupt)
+        except ReaderUnpluggedError:
+            log.info("the reader went away while a band was on it")
 
     def _wait_paused(self) -> None:
         self.state = JobState.PAUSED

@@ -299,3 +299,23 @@ def test_an_encoded_band_refuses_writes_without_its_password(run, field: Simulat
             pwd, pack = encoding.password_for(store, owner, tags[0].uid.hex())
             assert session.tag.authenticate(pwd + pack)
     verify_band(store, owner, tags[0])
+
+
+def test_a_reader_unplugged_mid_batch_is_waited_for_and_work_goes_on(store: Store, owner: Actor,
+                                                                    festival: None) -> None:
+    tags = blank_bands(3, seed=17)
+    field = SimulatedField(list(tags), auto_feed=True)
+    plugged_back = threading.Timer(0.8, field.replug)
+
+    def pull_the_cable(event: JobEvent) -> None:
+        if event.band is not None and event.progress.done == 1 and not plugged_back.is_alive():
+            field.unplug()
+            plugged_back.start()
+
+    with simulated_reader(field) as reader:
+        r = Run(reader, store, owner, 3, hook=pull_the_cable).start()
+        result = r.finish()
+    assert result.progress.done == 3 and result.status == "completed"
+    messages = [e.message for e in r.events if e.kind is EventKind.READER]
+    assert any("unplugged" in m for m in messages) and any("is back" in m for m in messages)
+    assert_every_active_band_verifies(store, owner, tags)
