@@ -297,15 +297,16 @@ class EncodeJob:
             self.cancel()
             return self._failed(uid, Outcome.WRITE_FAILED, f"{error} The band stays unused; the batch stops.",
                                 plan.label, plan.band_id)
-        resumed = plan.resumed or written.was_protected or written.found is Found.SAME
-        if resumed and written.found is Found.EMPTY:
+        except BoxOfficeError as error:  # e.g. another station activated it meanwhile: the row decides
+            return self._failed(uid, Outcome.WRITE_FAILED, str(error), plan.label, plan.band_id)
+        if plan.resumed and written.found is Found.SAME:
+            message = f"{plan.label} encoded: the band an earlier tap had written is now finished."
+        elif plan.resumed:
             message = f"{plan.label} encoded: its interrupted write was finished."
-        elif resumed:
-            message = f"{plan.label} encoded: the band an earlier tap had started is now finished."
         else:
             message = f"{plan.label} encoded."
         self._record(uid, Outcome.OK, message)
-        return BandReport(uid, Outcome.OK, message, plan.label, plan.band_id, resumed=resumed)
+        return BandReport(uid, Outcome.OK, message, plan.label, plan.band_id, resumed=plan.resumed)
 
     def _older_keys(self, uid: str) -> list[tuple[bytes, bytes]]:
         """Every password this UID may carry from earlier events of the organization."""
