@@ -171,3 +171,65 @@ class TooManyAttemptsError(BoxOfficeError):
             f"Too many failed logins for this account; try again in {minutes} minutes."
         )
         self.minutes = minutes
+
+
+class PayloadError(BoxOfficeError):
+    """The data read off a band cannot be trusted; ``code`` says why, for gates and logs."""
+
+    code = "bad_payload"
+
+
+class UnknownVersionError(PayloadError):
+    code = "unknown_version"
+
+
+class TruncatedPayloadError(PayloadError):
+    code = "truncated"
+
+
+class UnknownKeyError(PayloadError):
+    code = "unknown_key"
+
+
+class BadSignatureError(PayloadError):
+    code = "bad_signature"
+
+
+class AlreadyEncodedError(DuplicateError):
+    """The tapped tag already is a band of the event (active, void or lost): never encode it twice."""
+
+    code = "already_encoded"
+
+    def __init__(self, uid: str, label: str, when: str | None, station: str | None,
+                 status: str = "active") -> None:
+        super().__init__("wristband", "UID", uid)
+        on = f" on {when}" if when else ""
+        at = f" at {station}" if station else ""
+        state = "" if status == "active" else f" (now {status})"
+        self.message = f"This band is already encoded as {label}{on}{at}{state}."
+        self.args = (self.message,)
+        self.uid = uid
+        self.label = label
+        self.status = status
+
+
+class BandStateError(BoxOfficeError):
+    """A band is not in the state the action needs (activating an active band, voiding a pending one)."""
+
+    code = "band_state"
+
+
+class ReplacementError(BoxOfficeError):
+    """A replacement that cannot be made: another event, another category, a band already replaced."""
+
+    code = "replacement"
+
+
+class BatchClosedError(BoxOfficeError):
+    code = "batch_closed"
+
+
+class ImportFileError(BoxOfficeError):
+    """A ticket file that cannot be read at all (encoding, no header, empty)."""
+
+    code = "import_file"

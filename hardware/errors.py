@@ -93,6 +93,8 @@ class TagError(HardwareError):
     """Something about the band on the reader, not the reader itself."""
 
     code = "tag"
+    #: What an encoding batch records for a band that failed this way (see ``encode_job``).
+    outcome = "write_failed"
 
     def __init__(self, message: str, uid: bytes | None = None, fix: str | None = None) -> None:
         super().__init__(message, fix)
@@ -103,6 +105,7 @@ class ForeignTagError(TagError):
     """Not a wristband this system writes (NTAG213/215/216)."""
 
     code = "foreign_tag"
+    outcome = "foreign_tag"
 
     def __init__(self, description: str, uid: bytes | None = None) -> None:
         super().__init__(
@@ -115,6 +118,7 @@ class ForeignTagError(TagError):
 
 class TagRemovedError(TagError):
     code = "tag_removed"
+    outcome = "removed"
 
     def __init__(self, uid: bytes | None = None) -> None:
         super().__init__(
@@ -135,10 +139,84 @@ class TagRefusedError(TagError):
     """The band said no: a locked page, or a password the station does not know."""
 
     code = "tag_refused"
+    outcome = "locked"
 
     def __init__(self, uid: bytes | None = None) -> None:
         super().__init__(
             "The band refused the change: it is locked or protected with a password this station "
             "does not know. Put it aside and use another band.",
             uid,
+        )
+
+
+# Encoding a band (hardware.band_writer) -------------------------------------------
+#
+# Each one maps to one outcome of an encoding batch (``outcome``), so the job, the
+# CLI and the manifest agree on what happened without parsing messages.
+
+
+class LockedTagError(TagError):
+    """The band is protected with a password this station does not know, or locked for good."""
+
+    code = "tag_locked"
+    outcome = "locked"
+
+    def __init__(self, uid: bytes | None = None, *, permanent: bool = False) -> None:
+        why = ("its memory is locked for good" if permanent
+               else "it is protected with a password this station does not know")
+        super().__init__(f"This band cannot be written: {why}. Put it aside and use another band.", uid)
+        self.permanent = permanent
+
+
+class TornWriteError(TagError):
+    """The band left the field while its record was being written: the record may be half there."""
+
+    code = "tag_torn"
+    outcome = "removed"
+
+    def __init__(self, uid: bytes | None = None) -> None:
+        super().__init__(
+            "The band was pulled away while it was being written. Tap the same band again and hold it "
+            "still; the write will be finished.", uid,
+        )
+
+
+class WriteVerifyError(TagError):
+    """What the band gives back is not what was written."""
+
+    code = "tag_verify"
+    outcome = "write_failed"
+
+    def __init__(self, uid: bytes | None = None, what: str = "the record") -> None:
+        super().__init__(
+            f"The band did not keep {what}. Tap it again; if it fails twice, put it aside and use "
+            "another band.", uid,
+        )
+
+
+class RecordTooLargeError(TagError):
+    """The signed record does not fit in this band's memory."""
+
+    code = "tag_too_small"
+    outcome = "write_failed"
+
+    def __init__(self, size: int, capacity: int, uid: bytes | None = None) -> None:
+        super().__init__(
+            f"The band's record needs {size} bytes but this band holds only {capacity}. "
+            "Use bands with more memory (NTAG215 or NTAG216).", uid,
+        )
+        self.size = size
+        self.capacity = capacity
+
+
+class TagNotFormattedError(TagError):
+    """An NTAG21x without an NDEF capability container: not a band from a festival box."""
+
+    code = "tag_not_formatted"
+    outcome = "foreign_tag"
+
+    def __init__(self, uid: bytes | None = None) -> None:
+        super().__init__(
+            "This tag is not formatted for NFC records, so it is not a festival wristband. "
+            "Put it aside and tap a band from the box.", uid,
         )

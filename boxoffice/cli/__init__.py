@@ -15,6 +15,7 @@ import click
 
 from boxoffice import __version__
 from boxoffice.cli.app import App, env_db
+from boxoffice.cli.bands import band, keys, lookup_cmd
 from boxoffice.cli.db import db
 from boxoffice.cli.demo import demo
 from boxoffice.cli.events import category, event, gate
@@ -23,6 +24,7 @@ from boxoffice.cli.members import member, org
 from boxoffice.cli.series import series
 from boxoffice.cli.server import server
 from boxoffice.cli.sync import login, logout, sync
+from boxoffice.cli.ticket_import import tickets
 from boxoffice.errors import BoxOfficeError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def cli(ctx: click.Context, db: str, as_email: str | None, as_json: bool, verbos
 
 
 for command in (db, org, member, event, gate, category, series, metrics, checkin, demo, server,
-                login, logout, sync):
+                login, logout, sync, lookup_cmd, band, keys, tickets):
     cli.add_command(command)
 
 

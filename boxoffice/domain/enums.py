@@ -106,3 +106,20 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     REJECTED = "rejected"
+
+
+class BatchStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class EncodeOutcome(StrEnum):
+    """What became of one tap at the encoder, for the batch's manifest."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"
+    FOREIGN_TAG = "foreign_tag"
+    LOCKED = "locked"
+    WRITE_FAILED = "write_failed"
+    REMOVED = "removed"

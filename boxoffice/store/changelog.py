@@ -26,6 +26,7 @@ from boxoffice.store.models import (
     Category,
     Checkin,
     Event,
+    EventKey,
     EventSeries,
     Gate,
     GateCategory,
@@ -40,6 +41,7 @@ from boxoffice.store.models import (
     SeriesWristbandAssignment,
     SyncChange,
     SyncState,
+    TagSecret,
     Ticket,
     Wristband,
 )
@@ -60,6 +62,10 @@ _ORG_PATH: dict[type[Base], list[tuple[str, type[Base]]]] = {
     Category: [("event_id", Event)],
     Ticket: [("event_id", Event)],
     Wristband: [("event_id", Event)],
+    # Public keys reach every station and the gates; the private half stays
+    # out (see _PRIVATE_COLUMNS), so a pull never overwrites a station's own.
+    EventKey: [("event_id", Event)],
+    TagSecret: [],
     Checkin: [("event_id", Event)],
     GateCategory: [("gate_id", Gate), ("event_id", Event)],
     SeriesGate: [("series_id", EventSeries)],
@@ -71,7 +77,7 @@ _ORG_PATH: dict[type[Base], list[tuple[str, type[Base]]]] = {
 }
 
 # Never leaves the server: stations authenticate against it, they do not hold hashes.
-_PRIVATE_COLUMNS = {("members", "password_hash")}
+_PRIVATE_COLUMNS = {("members", "password_hash"), ("event_keys", "private_key")}
 
 
 @dataclass(frozen=True)

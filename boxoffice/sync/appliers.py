@@ -21,11 +21,15 @@ from boxoffice.errors import ValidationError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import (
     assignments,
+    band_status,
     checkins,
+    encoding,
     events,
+    keys,
     organization,
     recurring,
     series,
+    ticket_import,
     wristbands,
 )
 from boxoffice.services.actor import Actor
@@ -284,3 +288,139 @@ def _wristband_register(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Band, entry)
     wristbands.register_band(store, actor, str(d.event_id), str(d.category_id), d.uid,
                              number=d.number, station=d.station, band_id=d.id)
+
+
+class _EventKey(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    key_id: str
+    public_key: str
+    station: str | None = None
+
+
+@applier("event_key.create")
+def _event_key_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_EventKey, entry)
+    keys.add_public_key(store, actor, key_row_id=d.id, event_ref=str(d.event_id), key_id=d.key_id,
+                        public_key=d.public_key, station=d.station)
+
+
+class _TagSecret(Payload):
+    id: uuid.UUID
+    secret: str
+
+
+@applier("tag_secret.create")
+def _tag_secret_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_TagSecret, entry)
+    keys.add_tag_secret(store, actor, secret_id=d.id, secret=d.secret)
+
+
+class _BatchStart(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    series_ids: list[uuid.UUID] = []
+    requested: int | None = None
+    station: str | None = None
+
+
+@applier("encode_batch.start")
+def _encode_batch_start(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BatchStart, entry)
+    encoding.start_batch_as(store, actor, event_ref=str(d.event_id), category_ref=str(d.category_id),
+                            series_refs=[str(s) for s in d.series_ids], requested=d.requested,
+                            station=d.station, batch_id=d.id, make_keys=False)
+
+
+class _BandPlan(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    uid: str
+    number: int | None = None
+    station: str | None = None
+    batch_id: uuid.UUID | None = None
+    ticket_id: uuid.UUID | None = None
+    payload: str | None = None
+    tag_secret_id: uuid.UUID | None = None
+
+
+@applier("wristband.plan")
+def _wristband_plan(store: Store, actor: Actor, entry: PushEntry) -> None:
+    encoding.reserve_band(store, actor, parse(_BandPlan, entry).model_dump())
+
+
+class _BandActivate(Payload):
+    batch_id: uuid.UUID
+    band_id: uuid.UUID
+
+
+@applier("wristband.activate")
+def _wristband_activate(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BandActivate, entry)
+    encoding.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id)
+
+
+class _Outcome(Payload):
+    uid: str
+    outcome: str
+    message: str = ""
+
+
+@applier("encode_batch.outcome")
+def _encode_batch_outcome(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Outcome, entry)
+    encoding.record_outcome(store, actor, batch_id=entry.entity_id, uid=d.uid, outcome=d.outcome,
+                            message=d.message)
+
+
+class _BatchFinish(Payload):
+    status: str
+
+
+@applier("encode_batch.finish")
+def _encode_batch_finish(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BatchFinish, entry)
+    encoding.finish_batch(store, actor, entry.entity_id, status=d.status)
+
+
+class _BandStatusChange(Payload):
+    event_id: uuid.UUID
+    uid: str
+    reason: str
+
+
+@applier("wristband.void")
+def _wristband_void(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BandStatusChange, entry)
+    band_status.void_band(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
+
+
+@applier("wristband.lost")
+def _wristband_lost(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_BandStatusChange, entry)
+    band_status.mark_lost(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
+
+
+class _Replace(Payload):
+    event_id: uuid.UUID
+    old_uid: str
+    new_uid: str
+    reason: str | None = None
+
+
+@applier("wristband.replace")
+def _wristband_replace(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_Replace, entry)
+    band_status.replace_band(store, actor, d.old_uid, d.new_uid, event_ref=str(d.event_id), reason=d.reason)
+
+
+class _TicketImport(Payload):
+    tickets: list[ticket_import.ImportedTicket]
+
+
+@applier("tickets.import")
+def _tickets_import(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_TicketImport, entry)
+    ticket_import.add_imported(store, actor, str(entry.entity_id), d.tickets)

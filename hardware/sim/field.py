@@ -129,6 +129,12 @@ class SimulatedField:
         with self._lock:
             self._remove_countdown = exchanges
 
+    def clear_faults(self) -> None:
+        """Forget a tear or removal that has not happened yet (the session ended before it)."""
+        with self._lock:
+            self._tear_countdown = None
+            self._remove_countdown = None
+
     def unplug(self) -> None:
         with self._lock:
             self.plugged = False

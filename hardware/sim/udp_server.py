@@ -39,8 +39,7 @@ class SimulatedUdpServer:
 
     def __init__(self, field: SimulatedField, host: str = "127.0.0.1", port: int = 0) -> None:
         self.field = field
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._socket.bind((host, port))
+        self._socket = _bind(host, port)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -111,6 +110,23 @@ class SimulatedUdpServer:
         if response is None:
             return b"106A" if _is_activation(frame) else None
         return b"106A " + binascii.hexlify(response)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A UDP socket on ``port``, or on a free port nfcpy's udp driver can open when ``port`` is 0.
+
+    nfcpy's driver turns the port into a service name (``getnameinfo`` without
+    NI_NUMERICSERV) and then fails on ``int("dircproxy")``: a free port that
+    /etc/services names (57000 is one) is skipped.
+    """
+    for _ in range(100):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((host, port))
+        bound = sock.getsockname()[1]
+        if port or socket.getnameinfo((host, bound), socket.NI_NUMERICHOST)[1].isdigit():
+            return sock
+        sock.close()
+    raise OSError(f"no free UDP port on {host} that nfcpy's udp driver can use")
 
 
 def _is_activation(frame: bytes) -> bool:

@@ -28,3 +28,16 @@ def test_datagrams(band: SimulatedNtag) -> None:
         assert server.path.startswith("udp:127.0.0.1:")
     finally:
         server.stop()
+
+
+def test_a_free_port_is_one_nfcpy_can_open() -> None:
+    """nfcpy's udp driver reads the port back through getnameinfo: a named service port breaks it."""
+    import socket
+
+    for _ in range(20):
+        server = SimulatedUdpServer(SimulatedField([], auto_feed=False))
+        try:
+            host, port = server.address
+            assert socket.getnameinfo((host, port), socket.NI_NUMERICHOST)[1] == str(port)
+        finally:
+            server.stop()

@@ -22,7 +22,7 @@ EXPECTED_TABLES = {
     "series_wristband_assignments", "series_tickets", "checkins", "series_presence",
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
     "api_tokens", "login_failures", "sync_state", "sync_changes", "sync_applied_entries",
-    "alembic_version",
+    "event_keys", "tag_secrets", "encode_batches", "encode_log", "alembic_version",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",
@@ -158,3 +158,44 @@ def test_upgrading_from_the_first_schema_keeps_the_data_and_a_backup(db_path: Pa
     assert len(backups) == 1
     with sqlite3.connect(backups[0]) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+
+
+def test_upgrading_from_0003_keeps_bands_and_adds_the_encoding_tables(db_path: Path) -> None:
+    from alembic import command
+
+    from boxoffice.store.migrate import alembic_config
+
+    old = Store(db_path)
+    cfg = alembic_config()
+    with old.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    now = "'2026-01-01 00:00:00.000000'"
+    with old.write_engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO organizations (id, name, created_at) VALUES ('{'1' * 32}', 'Org', {now})")
+        conn.exec_driver_sql(
+            "INSERT INTO events (id, organization_id, name, timezone, created_at, updated_at) "
+            f"VALUES ('{'2' * 32}', '{'1' * 32}', 'Fest', 'UTC', {now}, {now})"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO categories (id, event_id, name, created_at) VALUES ('{'3' * 32}', '{'2' * 32}', 'VIP', {now})"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO wristbands (id, event_id, category_id, uid, status, number, created_at, updated_at) "
+            f"VALUES ('{'4' * 32}', '{'2' * 32}', '{'3' * 32}', '04A1B2C3D4E5F6', 'active', 7, {now}, {now})"
+        )
+    old.dispose()
+
+    store = open_store(db_path)
+    try:
+        with store.write_engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            row = conn.exec_driver_sql(
+                "SELECT uid, status, number, payload, voided_at, lost_at, void_reason FROM wristbands"
+            ).one()
+            assert tuple(row) == ("04A1B2C3D4E5F6", "active", 7, None, None, None, None)
+            assert conn.exec_driver_sql("SELECT count(*) FROM event_keys").scalar() == 0
+        assert _schema_diff(store) == []
+    finally:
+        store.dispose()
+    assert len(list(db_path.parent.glob(f"{db_path.name}.0003.*.bak"))) == 1

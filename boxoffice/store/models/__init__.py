@@ -3,6 +3,7 @@
 from boxoffice.store.base import Base
 from boxoffice.store.models.auth import ApiToken, LoginFailure
 from boxoffice.store.models.checkin import Checkin, SeriesPresence
+from boxoffice.store.models.encoding import EncodeBatch, EncodeLogEntry, EventKey, TagSecret
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
 from boxoffice.store.models.series import (
@@ -29,7 +30,10 @@ __all__ = [
     "Base",
     "Category",
     "Checkin",
+    "EncodeBatch",
+    "EncodeLogEntry",
     "Event",
+    "EventKey",
     "EventSeries",
     "Gate",
     "GateCategory",
@@ -47,6 +51,7 @@ __all__ = [
     "SeriesWristbandAssignment",
     "SyncChange",
     "SyncState",
+    "TagSecret",
     "Ticket",
     "Wristband",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.domain.enums import BandStatus
@@ -44,5 +44,14 @@ class Wristband(Base):
     station: Mapped[str | None] = mapped_column(String(120), default=None)
     encoded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"), default=None)
     encoded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The signed record written on the tag (hex): a pending band resumed at
+    # any station writes exactly these bytes again.
+    payload: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Which organization secret the tag's write password is derived from.
+    tag_secret_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    lost_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why it was voided or reported lost, as the person typed it.
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

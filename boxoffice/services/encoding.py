@@ -1,0 +1,557 @@
+"""The encoding session, without the hardware: batches, and each band's pending -> active.
+
+The hardware layer drives a tag through: ``plan_band`` (reserve a pending
+row and get the bytes to write and the password to set), write + read back +
+protect, then ``activate_band``. A band is never active without having gone
+through ``activate_band``, and a crash at any point leaves either nothing or
+a pending row that the next ``plan_band`` of the same UID resumes with the
+same band id and the same bytes.
+
+Each call is one transaction with its outbox entry; the server replays the
+entries through the same rules (``boxoffice.sync.appliers``), which is where
+"one band per UID per event" is decided between stations.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain import payload as pl
+from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
+from boxoffice.domain.permissions import Action
+from boxoffice.errors import (
+    AlreadyEncodedError,
+    BandStateError,
+    BatchClosedError,
+    NotFoundError,
+    PayloadError,
+    ValidationError,
+)
+from boxoffice.schemas.wristband import BatchView, WristbandView
+from boxoffice.services import keys, outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.services.assignments import _check_limits
+from boxoffice.services.series import ensure_editable
+from boxoffice.store.base import new_id
+from boxoffice.store.database import Store
+from boxoffice.store.models import (
+    Category,
+    EncodeBatch,
+    EncodeLogEntry,
+    Event,
+    EventSeries,
+    Member,
+    SeriesWristbandAssignment,
+    Ticket,
+    Wristband,
+)
+from boxoffice.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+RECORD_TYPE = pl.RECORD_TYPE
+# NTAG21x have 7-byte UIDs, MIFARE Classic 4; anything else is a typing error.
+_UID = re.compile(r"^[0-9A-F]{8}([0-9A-F]{6})?$")
+
+
+@dataclass(frozen=True)
+class TagPlan:
+    """What to write on one tag, and how to protect it."""
+
+    band_id: uuid.UUID
+    uid: str                # upper-case hex
+    label: str              # "VIP #0042"
+    record_type: str        # the NDEF type, e.g. "urn:nfc:ext:bxo.app:b"
+    record_payload: bytes   # signed payload to write
+    password: bytes         # 4-byte PWD
+    pack: bytes             # 2-byte PACK
+    resumed: bool           # a pending row of this UID existed (a crash or a pulled band before)
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    uid: str
+    band_id: uuid.UUID | None
+    label: str | None
+    status: str | None
+    outcome: str | None
+    message: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a batch produced, for the box office's records and the band printer."""
+
+    batch_id: uuid.UUID
+    event: str
+    category: str
+    series: list[str]
+    operator: str | None
+    station: str | None
+    status: str
+    requested: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    encoded: int
+    counts: dict[str, int]
+    lines: list[ManifestLine] = field(default_factory=list)
+
+    CSV_COLUMNS = ("batch_id", "event", "category", "operator", "station", "uid", "band_id", "label",
+                   "status", "outcome", "message", "at")
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.CSV_COLUMNS)
+        for line in self.lines:
+            writer.writerow([
+                self.batch_id, self.event, self.category, self.operator or "", self.station or "",
+                line.uid, line.band_id or "", line.label or "", line.status or "", line.outcome or "",
+                line.message, line.at.isoformat() if line.at else "",
+            ])
+        return out.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str, indent=2, ensure_ascii=False)
+
+
+def label_of(category: str, number: int | None) -> str:
+    return f"{category} #{number:04d}" if number else category
+
+
+def check_uid(uid: str) -> str:
+    """The one spelling of a UID (upper-case hex), or a ValidationError saying what is wrong."""
+    uid = refs.normalize_uid(uid)
+    if not _UID.match(uid):
+        raise ValidationError.single("uid", f"{uid or '(empty)'} is not a tag UID (8 or 14 hex digits).")
+    return uid
+
+
+def _batch_view(batch: EncodeBatch) -> BatchView:
+    return BatchView(
+        id=batch.id, event_id=batch.event_id, category_id=batch.category_id,
+        series_ids=[uuid.UUID(s) for s in batch.series_ids], operator_id=batch.operator_id,
+        station=batch.station, requested=batch.requested, status=batch.status,
+        started_at=batch.started_at, finished_at=batch.finished_at, encoded=batch.encoded,
+        counts=dict(batch.counts or {}),
+    )
+
+
+def _band_dict(band: Wristband) -> dict[str, Any]:
+    """What a ``wristband.plan`` entry carries: enough for the server to keep the same row."""
+    return {
+        "id": band.id, "event_id": band.event_id, "category_id": band.category_id, "uid": band.uid,
+        "number": band.number, "station": band.station, "batch_id": band.batch_id,
+        "ticket_id": band.ticket_id, "payload": band.payload, "tag_secret_id": band.tag_secret_id,
+        "replaces_id": band.replaces_id,
+    }
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+def start_batch(store: Store, actor: Actor, *, event_ref: str, category_ref: str,
+                series_refs: list[str], requested: int | None, station: str | None) -> BatchView:
+    """Open a batch: which category is encoded, and which series its bands are admitted to.
+
+    Makes this station's signing key for the event and the organization's tag
+    secret if they do not exist yet, so the first tap does not pay for it.
+    """
+    return start_batch_as(store, actor, event_ref=event_ref, category_ref=category_ref,
+                          series_refs=series_refs, requested=requested, station=station)
+
+
+def start_batch_as(store: Store, actor: Actor, *, event_ref: str, category_ref: str,
+                   series_refs: list[str], requested: int | None, station: str | None,
+                   batch_id: uuid.UUID | None = None, make_keys: bool = True) -> BatchView:
+    """``start_batch`` with the batch's id given (the server replaying a station's batch)."""
+    actor.require(Action.ENCODE_BANDS)
+    if requested is not None and requested < 1:
+        raise ValidationError.single("requested", "A batch is for at least one band.")
+    with store.write() as session:
+        ev = refs.event(session, actor, event_ref)
+        cat = refs.category(session, actor, ev, category_ref)
+        chosen: list[EventSeries] = []
+        for ref in series_refs:
+            s = refs.series(session, actor, ref, ev)
+            ensure_editable(s)
+            if s not in chosen:
+                chosen.append(s)
+        if batch_id is not None and session.get(EncodeBatch, batch_id) is not None:
+            return _batch_view(session.get_one(EncodeBatch, batch_id))
+        batch = EncodeBatch(
+            id=batch_id or new_id(), event_id=ev.id, category_id=cat.id,
+            series_ids=[str(s.id) for s in chosen], operator_id=actor.member_id, station=station,
+            requested=requested, status=BatchStatus.OPEN, started_at=utcnow(), encoded=0, counts={},
+        )
+        session.add(batch)
+        session.flush()
+        if make_keys:
+            keys.signing_key(session, actor, ev, station)
+            keys.tag_secret(session, actor)
+        outbox.record(session, actor, "encode_batch.start", batch.id, {
+            "id": batch.id, "event_id": ev.id, "category_id": cat.id, "series_ids": batch.series_ids,
+            "requested": requested, "station": station,
+        })
+        log.info("batch %s: %s %s for %s at %s", batch.id, ev.name, cat.name,
+                 ", ".join(s.name for s in chosen) or "no series", station)
+        return _batch_view(batch)
+
+
+def _open_batch(session: Session, actor: Actor, batch_id: uuid.UUID) -> EncodeBatch:
+    batch = _batch(session, actor, batch_id)
+    if batch.status is not BatchStatus.OPEN:
+        raise BatchClosedError(f"This batch is {batch.status.value}; start a new one to encode more bands.")
+    return batch
+
+
+def _batch(session: Session, actor: Actor, batch_id: uuid.UUID) -> EncodeBatch:
+    batch = session.get(EncodeBatch, batch_id)
+    if batch is None:
+        raise NotFoundError("encoding batch", batch_id)
+    ev = session.get_one(Event, batch.event_id)
+    if ev.organization_id != actor.organization_id:
+        raise NotFoundError("encoding batch", batch_id)
+    return batch
+
+
+def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str) -> BatchView:
+    """Close a batch as ``completed`` or ``cancelled``; its pending bands stay pending (resumable)."""
+    actor.require(Action.ENCODE_BANDS)
+    if status not in (BatchStatus.COMPLETED.value, BatchStatus.CANCELLED.value):
+        raise ValidationError.single("status", f"A batch ends completed or cancelled, not {status}.")
+    with store.write() as session:
+        batch = _open_batch(session, actor, batch_id)
+        batch.status = BatchStatus(status)
+        batch.finished_at = utcnow()
+        session.flush()
+        outbox.record(session, actor, "encode_batch.finish", batch.id, {"status": status})
+        log.info("batch %s %s: %d encoded", batch.id, status, batch.encoded)
+        return _batch_view(batch)
+
+
+# -- one band -----------------------------------------------------------------------------------
+
+
+def _local_time(ev: Event, at: datetime | None) -> str | None:
+    return at.astimezone(ZoneInfo(ev.timezone)).strftime("%Y-%m-%d %H:%M") if at else None
+
+
+def already_encoded(session: Session, ev: Event, band: Wristband) -> AlreadyEncodedError:
+    cat = session.get_one(Category, band.category_id)
+    return AlreadyEncodedError(band.uid, label_of(cat.name, band.number),
+                               _local_time(ev, band.encoded_at or band.created_at), band.station,
+                               band.status.value)
+
+
+def _ticket(session: Session, ev: Event, cat: Category, ref: str, band_id: uuid.UUID | None) -> Ticket:
+    ident = refs.as_uuid(ref)
+    query = select(Ticket).where(Ticket.event_id == ev.id)
+    query = query.where(Ticket.id == ident) if ident is not None else query.where(Ticket.code == ref.strip())
+    ticket = session.scalar(query)
+    if ticket is None:
+        raise NotFoundError("ticket", f"{ref} in {ev.name}")
+    if ticket.voided_at is not None:
+        raise ValidationError.single("ticket", f"Ticket {ticket.code} has been voided.")
+    if ticket.category_id != cat.id:
+        other = session.get_one(Category, ticket.category_id)
+        raise ValidationError.single(
+            "ticket",
+            f"Ticket {ticket.code} is for {other.name}, not {cat.name}; encode it in a {other.name} batch.",
+        )
+    holder = session.scalar(
+        select(Wristband).where(
+            Wristband.ticket_id == ticket.id,
+            Wristband.status.in_([BandStatus.ACTIVE, BandStatus.PENDING]),
+            Wristband.id != (band_id or uuid.UUID(int=0)),
+        )
+    )
+    if holder is not None:
+        held = session.get_one(Category, holder.category_id)
+        raise ValidationError.single(
+            "ticket", f"Ticket {ticket.code} is already on band {label_of(held.name, holder.number)} "
+            f"(UID {holder.uid})."
+        )
+    return ticket
+
+
+def _next_number(session: Session, ev: Event, cat: Category) -> int:
+    top = session.scalar(
+        select(func.max(Wristband.number)).where(Wristband.event_id == ev.id, Wristband.category_id == cat.id)
+    )
+    return (top or 0) + 1
+
+
+def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
+              ticket_ref: str | None = None) -> TagPlan:
+    """Reserve a pending band for the tapped tag and say what to write on it.
+
+    A pending row of the same UID (this station crashed, or the band was
+    pulled off the reader, or another station got that far) is resumed: same
+    band id, same bytes. An active, void or lost band of the UID in the event
+    is refused with ``AlreadyEncodedError`` and nothing is written.
+    """
+    actor.require(Action.ENCODE_BANDS)
+    uid = check_uid(uid)
+    with store.write() as session:
+        batch = _open_batch(session, actor, batch_id)
+        ev = session.get_one(Event, batch.event_id)
+        cat = session.get_one(Category, batch.category_id)
+        band = session.scalar(select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid))
+        if band is not None and band.status is not BandStatus.PENDING:
+            raise already_encoded(session, ev, band)
+        ticket = _ticket(session, ev, cat, ticket_ref, band.id if band else None) if ticket_ref else None
+        resumed = band is not None
+        changed = False
+        if band is None:
+            band = Wristband(id=new_id(), event_id=ev.id, category_id=cat.id, uid=uid,
+                             status=BandStatus.PENDING, number=_next_number(session, ev, cat),
+                             station=batch.station, encoded_by=actor.member_id)
+            session.add(band)
+            changed = True
+        elif band.category_id != cat.id:
+            # A pending band of another category: nothing trusts it yet, so it
+            # is re-planned in place for this batch (same id, new number and bytes).
+            band.category_id, band.number, band.payload = cat.id, _next_number(session, ev, cat), None
+            changed = True
+        if band.batch_id != batch.id:
+            band.batch_id, changed = batch.id, True
+        if ticket is not None and band.ticket_id != ticket.id:
+            band.ticket_id, changed = ticket.id, True
+        if band.payload is None:
+            key_row, private = keys.signing_key(session, actor, ev, batch.station)
+            fields = pl.BandPayload(pl.VERSION, band.id, ev.id, cat.id, bytes.fromhex(key_row.key_id))
+            band.payload = pl.sign_payload(fields, bytes.fromhex(uid), private).hex()
+            changed = True
+        if band.tag_secret_id is None:
+            band.tag_secret_id, changed = keys.tag_secret(session, actor).id, True
+        pwd, pack = pl.tag_password(keys.secret_bytes(session, actor, band.tag_secret_id),
+                                    bytes.fromhex(uid))
+        session.flush()
+        if changed:
+            outbox.record(session, actor, "wristband.plan", band.id, _band_dict(band))
+        label = label_of(cat.name, band.number)
+        log.info("planned %s for %s%s", label, uid, " (resumed)" if resumed else "")
+        return TagPlan(band_id=band.id, uid=uid, label=label, record_type=RECORD_TYPE,
+                       record_payload=bytes.fromhex(band.payload), password=pwd, pack=pack,
+                       resumed=resumed)
+
+
+def reserve_band(store: Store, actor: Actor, data: dict[str, Any]) -> None:
+    """Keep a station's pending band as the station planned it (the server's ``wristband.plan``).
+
+    Here the server decides UID uniqueness: a UID that is another band of the
+    event is refused with who has it; a payload that does not verify against
+    the event's keys is refused too, so no unsigned band reaches the gates.
+    """
+    actor.require(Action.ENCODE_BANDS)
+    band_id = uuid.UUID(str(data["id"]))
+    uid = check_uid(str(data["uid"]))
+    with store.write() as session:
+        ev = refs.event(session, actor, str(data["event_id"]))
+        cat = refs.category(session, actor, ev, str(data["category_id"]))
+        payload_hex = data.get("payload")
+        if payload_hex:
+            try:
+                fields = pl.verify_payload(
+                    bytes.fromhex(payload_hex), bytes.fromhex(uid),
+                    {k: pl.public_key_from_raw(v) for k, v in keys.event_public_keys(session, ev.id).items()},
+                )
+            except PayloadError as exc:
+                raise type(exc)(f"Band {uid} was refused: {exc.message}") from None
+            if (fields.band_id, fields.event_id, fields.category_id) != (band_id, ev.id, cat.id):
+                raise ValidationError.single("payload", f"Band {uid}'s signed data names another band.")
+        band = session.scalar(select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid))
+        if band is not None and band.id != band_id:
+            raise already_encoded(session, ev, band)
+        if band is not None and band.status is not BandStatus.PENDING:
+            return  # an older plan of a band that has since moved on
+        if band is None:
+            if session.get(Wristband, band_id) is not None:
+                raise ValidationError.single("id", f"Band {band_id} already exists with another UID.")
+            band = Wristband(id=band_id, event_id=ev.id, uid=uid, status=BandStatus.PENDING,
+                             category_id=cat.id)
+            session.add(band)
+        ticket_id = data.get("ticket_id")
+        band.category_id = cat.id
+        band.number = data.get("number")
+        band.station = data.get("station")
+        band.batch_id = uuid.UUID(str(data["batch_id"])) if data.get("batch_id") else None
+        band.ticket_id = uuid.UUID(str(ticket_id)) if ticket_id else None
+        band.payload = payload_hex
+        band.tag_secret_id = uuid.UUID(str(data["tag_secret_id"])) if data.get("tag_secret_id") else None
+        band.encoded_by = actor.member_id
+        session.flush()
+
+
+def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: uuid.UUID) -> WristbandView:
+    """pending -> active, and admitted to the batch's series, in one transaction.
+
+    Called once the tag was written, read back and verified. A category
+    limit that is reached refuses the activation and leaves the band pending.
+    """
+    actor.require(Action.ENCODE_BANDS)
+    with store.write() as session:
+        batch = _open_batch(session, actor, batch_id)
+        band = session.get(Wristband, band_id)
+        if band is None or band.event_id != batch.event_id:
+            raise NotFoundError("wristband", band_id)
+        if band.status is not BandStatus.PENDING:
+            raise BandStateError(
+                f"Band {band.uid} is {band.status.value}; only a pending band can be activated."
+            )
+        if band.batch_id != batch.id:
+            raise BandStateError(
+                f"Band {band.uid} was planned in another batch; tap it again to plan it here."
+            )
+        band.status = BandStatus.ACTIVE
+        band.encoded_at = utcnow()
+        band.encoded_by = actor.member_id
+        for sid in batch.series_ids:
+            series = session.get_one(EventSeries, uuid.UUID(sid))
+            ensure_editable(series)
+            admit_band(session, actor, series, band)
+        batch.encoded += 1
+        session.flush()
+        outbox.record(session, actor, "wristband.activate", band.id,
+                      {"batch_id": batch.id, "band_id": band.id})
+        log.info("activated band %s (%s)", band.uid, band.id)
+        return WristbandView.model_validate(band)
+
+
+def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristband) -> None:
+    """Assign one band to a series, within its category limit; an inactive assignment comes back."""
+    row = session.scalar(select(SeriesWristbandAssignment).where(
+        SeriesWristbandAssignment.series_id == series.id, SeriesWristbandAssignment.wristband_id == band.id))
+    if row is not None and row.active:
+        return
+    from collections import Counter
+
+    _check_limits(session, series, Counter({band.category_id: 1}))
+    if row is None:
+        session.add(SeriesWristbandAssignment(series_id=series.id, wristband_id=band.id, active=True,
+                                              assigned_at=utcnow(), assigned_by=actor.member_id))
+    else:
+        row.active, row.removed_at, row.assigned_at, row.assigned_by = True, None, utcnow(), actor.member_id
+
+
+def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str, outcome: str,
+                   message: str) -> None:
+    """Log what became of one tap (ok, duplicate, foreign_tag, locked, write_failed, removed)."""
+    actor.require(Action.ENCODE_BANDS)
+    try:
+        kind = EncodeOutcome(outcome)
+    except ValueError:
+        allowed = ", ".join(o.value for o in EncodeOutcome)
+        raise ValidationError.single(
+            "outcome", f"{outcome} is not an outcome; use one of {allowed}."
+        ) from None
+    uid = refs.normalize_uid(uid)
+    with store.write() as session:
+        batch = _batch(session, actor, batch_id)
+        band_id = session.scalar(
+            select(Wristband.id).where(Wristband.event_id == batch.event_id, Wristband.uid == uid)
+        )
+        entry = EncodeLogEntry(batch_id=batch.id, uid=uid, band_id=band_id, outcome=kind,
+                               message=message, at=utcnow())
+        session.add(entry)
+        counts = dict(batch.counts or {})
+        counts[kind.value] = int(counts.get(kind.value, 0)) + 1
+        batch.counts = counts
+        session.flush()
+        outbox.record(session, actor, "encode_batch.outcome", batch.id, {
+            "id": entry.id, "uid": uid, "outcome": kind.value, "message": message, "at": entry.at,
+        })
+
+
+def batch_manifest(store: Store, actor: Actor, batch_id: uuid.UUID) -> Manifest:
+    """Every tag of the batch: its band, label, status and what happened to it, oldest first."""
+    actor.require(Action.VIEW_BANDS)
+    with store.read() as session:
+        batch = _batch(session, actor, batch_id)
+        ev = session.get_one(Event, batch.event_id)
+        cat = session.get_one(Category, batch.category_id)
+        names = {str(s.id): s.name for s in session.scalars(
+            select(EventSeries).where(EventSeries.id.in_([uuid.UUID(s) for s in batch.series_ids])))}
+        operator = session.get(Member, batch.operator_id) if batch.operator_id else None
+        bands = {b.uid: b for b in session.scalars(select(Wristband).where(Wristband.batch_id == batch.id))}
+        cat_names = dict(session.execute(
+            select(Category.id, Category.name).where(Category.event_id == ev.id)).all())
+        lines: list[ManifestLine] = []
+        logged: set[str] = set()
+        for entry in session.scalars(
+            select(EncodeLogEntry).where(EncodeLogEntry.batch_id == batch.id).order_by(EncodeLogEntry.at)
+        ):
+            band = bands.get(entry.uid)
+            logged.add(entry.uid)
+            lines.append(ManifestLine(
+                uid=entry.uid, band_id=band.id if band else entry.band_id,
+                label=label_of(cat_names[band.category_id], band.number) if band else None,
+                status=band.status.value if band else None, outcome=entry.outcome.value,
+                message=entry.message, at=entry.at,
+            ))
+        for uid, band in sorted(bands.items(), key=lambda kv: kv[1].created_at):
+            if uid not in logged:
+                lines.append(ManifestLine(uid=uid, band_id=band.id,
+                                          label=label_of(cat_names[band.category_id], band.number),
+                                          status=band.status.value, outcome=None, message="",
+                                          at=band.encoded_at or band.created_at))
+        return Manifest(
+            batch_id=batch.id, event=ev.name, category=cat.name,
+            series=[names.get(s, s) for s in batch.series_ids],
+            operator=operator.email if operator else None, station=batch.station,
+            status=batch.status.value, requested=batch.requested, started_at=batch.started_at,
+            finished_at=batch.finished_at, encoded=batch.encoded, counts=dict(batch.counts or {}),
+            lines=lines,
+        )
+
+
+def password_for(store: Store, actor: Actor, uid: str) -> tuple[bytes, bytes]:
+    """PWD/PACK of the newest band of this UID in the organization (the password it was protected with)."""
+    candidates = passwords_for(store, actor, uid)
+    if not candidates:
+        raise NotFoundError("protected band with UID", uid)
+    return candidates[0]
+
+
+def passwords_for(store: Store, actor: Actor, uid: str) -> list[tuple[bytes, bytes]]:
+    """Every PWD/PACK this UID may be protected with, most likely first.
+
+    A band reused from an earlier event, or protected by a station that had
+    made its own secret offline, may carry an older password than the
+    current one; the encoder tries these in order.
+    """
+    actor.require(Action.ENCODE_BANDS)
+    uid = check_uid(uid)
+    with store.read() as session:
+        secret_ids = session.scalars(
+            select(Wristband.tag_secret_id)
+            .join(Event, Event.id == Wristband.event_id)
+            .where(Wristband.uid == uid, Event.organization_id == actor.organization_id,
+                   Wristband.tag_secret_id.is_not(None))
+            .order_by(Wristband.created_at.desc())
+        ).all()
+        out: list[tuple[bytes, bytes]] = []
+        for sid in dict.fromkeys(s for s in secret_ids if s is not None):
+            pair = pl.tag_password(keys.secret_bytes(session, actor, sid), bytes.fromhex(uid))
+            if pair not in out:
+                out.append(pair)
+        return out
+
+
+def public_keys(store: Store, actor: Actor, event_ref: str) -> dict[bytes, bytes]:
+    """Key id -> raw public key of the event: what gates get to verify bands offline."""
+    return keys.public_keys(store, actor, event_ref)

@@ -1,0 +1,147 @@
+"""Key material for encoding: an event's signing keys and the organization's tag secret.
+
+Nothing is shipped with the program: both are made on first use, in the
+database of the station that first needs them.
+
+How another station gets to sign: it does not borrow a key. Each station
+makes its own key pair for an event the first time it encodes for it; the
+private half never leaves that station's database (not in the outbox, not
+in the change log), and the public half goes to the server through the
+outbox and from there to every station and gate. A gate trusts any key of
+the event, so bands from every station verify everywhere, and a stolen
+laptop is dealt with by dropping its key id, not by re-encoding every band.
+
+The tag secret is different: a band protected at one station must be opened
+at another (resuming a pending band, reusing bands at the next event), so
+it is shared by the organization and travels like any other row. Two
+stations that start offline may each make one; both are kept, new bands use
+the oldest, and every band records which one protected it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain import payload as pl
+from boxoffice.domain.permissions import Action, may
+from boxoffice.errors import DuplicateError, NotFoundError, ValidationError
+from boxoffice.services import outbox, refs
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import Event, EventKey, TagSecret
+from boxoffice.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def signing_key(session: Session, actor: Actor, ev: Event,
+                station: str | None) -> tuple[EventKey, Ed25519PrivateKey]:
+    """This database's private key for ``ev``, made (and its public half queued) on first use."""
+    row = session.scalars(
+        select(EventKey)
+        .where(EventKey.event_id == ev.id, EventKey.private_key.is_not(None))
+        .order_by(EventKey.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is not None and row.private_key is not None:
+        return row, pl.private_key_from_raw(bytes.fromhex(row.private_key))
+    taken = set(session.scalars(select(EventKey.key_id).where(EventKey.event_id == ev.id)))
+    key_id = os.urandom(pl.KEY_ID_SIZE).hex()
+    while key_id in taken:  # four random bytes: a clash is a once-in-a-lifetime event
+        key_id = os.urandom(pl.KEY_ID_SIZE).hex()
+    private = pl.new_private_key()
+    row = EventKey(
+        event_id=ev.id, key_id=key_id, public_key=pl.raw_public(private.public_key()).hex(),
+        private_key=pl.raw_private(private).hex(), station=station, created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    outbox.record(session, actor, "event_key.create", row.id, {
+        "id": row.id, "event_id": ev.id, "key_id": row.key_id, "public_key": row.public_key,
+        "station": station,
+    })
+    log.info("made signing key %s for %s at %s", key_id, ev.name, station or "this station")
+    return row, private
+
+
+def add_public_key(store: Store, actor: Actor, *, key_row_id: uuid.UUID, event_ref: str, key_id: str,
+                   public_key: str, station: str | None) -> None:
+    """Keep another station's public key (the server's side of ``event_key.create``)."""
+    actor.require(Action.ENCODE_BANDS)
+    key_id, public_key = key_id.lower(), public_key.lower()
+    if len(key_id) != 2 * pl.KEY_ID_SIZE or len(public_key) != 64 or not set(key_id + public_key) <= _HEX64:
+        raise ValidationError.single("public_key", "A signing key is a 4-byte id and a 32-byte public key.")
+    pl.public_key_from_raw(bytes.fromhex(public_key))
+    with store.write() as session:
+        ev = refs.event(session, actor, event_ref)
+        if session.get(EventKey, key_row_id) is not None:
+            return
+        clash = session.scalar(select(EventKey).where(EventKey.event_id == ev.id, EventKey.key_id == key_id))
+        if clash is not None:
+            raise DuplicateError("signing key", "id", key_id, f"in {ev.name}")
+        session.add(EventKey(id=key_row_id, event_id=ev.id, key_id=key_id, public_key=public_key,
+                             station=station, created_at=utcnow()))
+
+
+def tag_secret(session: Session, actor: Actor) -> TagSecret:
+    """The organization's tag secret for new bands (the oldest), made on first use."""
+    row = session.scalars(
+        select(TagSecret)
+        .where(TagSecret.organization_id == actor.organization_id)
+        .order_by(TagSecret.created_at, TagSecret.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row
+    row = TagSecret(organization_id=actor.organization_id, secret=os.urandom(32).hex(), created_at=utcnow())
+    session.add(row)
+    session.flush()
+    outbox.record(session, actor, "tag_secret.create", row.id, {"id": row.id, "secret": row.secret})
+    log.info("made the organization's tag-password secret")
+    return row
+
+
+def add_tag_secret(store: Store, actor: Actor, *, secret_id: uuid.UUID, secret: str) -> None:
+    """Keep a secret a station made (the server's side of ``tag_secret.create``)."""
+    actor.require(Action.ENCODE_BANDS)
+    secret = secret.lower()
+    if len(secret) != 64 or not set(secret) <= _HEX64:
+        raise ValidationError.single("secret", "A tag secret is 32 bytes.")
+    with store.write() as session:
+        if session.get(TagSecret, secret_id) is None:
+            session.add(TagSecret(id=secret_id, organization_id=actor.organization_id, secret=secret,
+                                  created_at=utcnow()))
+
+
+def secret_bytes(session: Session, actor: Actor, secret_id: uuid.UUID) -> bytes:
+    row = session.get(TagSecret, secret_id)
+    if row is None or row.organization_id != actor.organization_id:
+        # The secret has not reached this station yet: sync, then try again.
+        raise NotFoundError("tag secret", f"{secret_id} (sync this station and try again)")
+    return bytes.fromhex(row.secret)
+
+
+def event_public_keys(session: Session, event_id: uuid.UUID) -> dict[bytes, bytes]:
+    return {
+        bytes.fromhex(k): bytes.fromhex(p)
+        for k, p in session.execute(
+            select(EventKey.key_id, EventKey.public_key).where(EventKey.event_id == event_id)
+        )
+    }
+
+
+def public_keys(store: Store, actor: Actor, event_ref: str) -> dict[bytes, bytes]:
+    """Key id -> raw Ed25519 public key of every key that signs the event's bands: what gates get."""
+    if not may(actor.role, Action.VERIFY):
+        actor.require(Action.VIEW_BANDS)
+    with store.read() as session:
+        ev = refs.event(session, actor, event_ref)
+        return event_public_keys(session, ev.id)

@@ -1,0 +1,231 @@
+"""The box office's lookup: everything about one band on one card, found by UID or ticket code.
+
+Also the check of a payload read off a band: the same verification a gate
+does (Ed25519 against the event's public keys, for this UID), plus what only
+the database knows: that the band id on the tag is the band the UID belongs
+to, in the category the tag says.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain import payload as pl
+from boxoffice.domain.access import MESSAGES, Decision
+from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, Reason, SeriesStatus
+from boxoffice.domain.permissions import Action
+from boxoffice.errors import NotFoundError, PayloadError, ValidationError
+from boxoffice.schemas.base import View
+from boxoffice.services import keys, refs
+from boxoffice.services.actor import Actor
+from boxoffice.services.band_status import find_band
+from boxoffice.services.encoding import _UID, label_of
+from boxoffice.store.database import Store
+from boxoffice.store.models import (
+    Category,
+    Checkin,
+    Event,
+    EventSeries,
+    Gate,
+    SeriesWristbandAssignment,
+    Ticket,
+    Wristband,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKINS = 10
+
+
+class SeriesLine(View):
+    series_id: uuid.UUID
+    name: str
+    status: SeriesStatus
+    assigned_at: datetime
+
+
+class TicketLine(View):
+    id: uuid.UUID
+    code: str
+    holder_name: str | None
+    holder_email: str | None
+    voided: bool
+
+
+class CheckinLine(View):
+    at: datetime
+    gate: str
+    series: str
+    direction: Direction
+    result: CheckinResult
+    reason: Reason
+    message: str
+
+
+class BandCard(View):
+    band_id: uuid.UUID
+    uid: str
+    event_id: uuid.UUID
+    event: str
+    category: str
+    label: str
+    status: BandStatus
+    status_reason: str | None
+    encoded_at: datetime | None
+    station: str | None
+    voided_at: datetime | None
+    lost_at: datetime | None
+    replaces_uid: str | None
+    replaced_by_uid: str | None
+    series: list[SeriesLine]
+    ticket: TicketLine | None
+    checkins: list[CheckinLine]
+
+
+class BandVerification(View):
+    """Whether the data read off a band is genuine, and what the database says about that band."""
+
+    valid: bool
+    reason: str  # "ok", or why not: bad_signature, unknown_key, truncated, not_registered, ...
+    message: str
+    band_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    key_id: str | None = None
+    status: BandStatus | None = None
+
+
+def band_card(store: Store, actor: Actor, ref: str, *, event_ref: str | None = None,
+              checkins: int = DEFAULT_CHECKINS) -> BandCard:
+    """The card of the band a UID or a ticket code names; the newest ``checkins`` taps on it."""
+    actor.require(Action.VIEW_BANDS)
+    ref = ref.strip()
+    if not ref:
+        raise ValidationError.single("ref", "Give a band's UID or a ticket code.")
+    with store.read() as session:
+        band = _by_uid(session, actor, ref, event_ref)
+        if band is None:
+            band = _by_ticket(session, actor, ref, event_ref)
+        return _card(session, actor, band, checkins)
+
+
+def _by_uid(session: Session, actor: Actor, ref: str, event_ref: str | None) -> Wristband | None:
+    if not _UID.match(refs.normalize_uid(ref)):
+        return None
+    try:
+        return find_band(session, actor, ref, event_ref)[1]
+    except NotFoundError:
+        return None  # a ticket code that looks like hex
+
+
+def _by_ticket(session: Session, actor: Actor, code: str, event_ref: str | None) -> Wristband:
+    query = (select(Ticket, Event).join(Event, Event.id == Ticket.event_id)
+             .where(Event.organization_id == actor.organization_id, Ticket.code == code))
+    if event_ref is not None:
+        query = query.where(Event.id == refs.event(session, actor, event_ref).id)
+    found = session.execute(query).all()
+    if not found:
+        raise NotFoundError("wristband or ticket", code)
+    if len(found) > 1:
+        from boxoffice.errors import AmbiguousError
+
+        raise AmbiguousError("ticket", code, [ev.name for _, ev in found])
+    ticket, ev = found[0]
+    bands = session.scalars(
+        select(Wristband).where(Wristband.ticket_id == ticket.id).order_by(Wristband.created_at.desc())
+    ).all()
+    if not bands:
+        who = f" ({ticket.holder_name})" if ticket.holder_name else ""
+        raise NotFoundError("wristband for ticket", f"{code}{who} in {ev.name}; it has no band yet")
+    # The band in use, if there is one, else the newest.
+    active = [b for b in bands if b.status is BandStatus.ACTIVE]
+    return active[0] if active else bands[0]
+
+
+def _card(session: Session, actor: Actor, band: Wristband, limit: int) -> BandCard:
+    ev = session.get_one(Event, band.event_id)
+    cat = session.get_one(Category, band.category_id)
+    series = [
+        SeriesLine(series_id=s.id, name=s.name, status=s.status, assigned_at=a.assigned_at)
+        for a, s in session.execute(
+            select(SeriesWristbandAssignment, EventSeries)
+            .join(EventSeries, EventSeries.id == SeriesWristbandAssignment.series_id)
+            .where(SeriesWristbandAssignment.wristband_id == band.id,
+                   SeriesWristbandAssignment.active.is_(True))
+            .order_by(EventSeries.starts_at)
+        ).all()
+    ]
+    ticket = session.get(Ticket, band.ticket_id) if band.ticket_id else None
+    taps = [
+        CheckinLine(at=c.occurred_at, gate=g.name, series=s.name, direction=c.direction, result=c.result,
+                    reason=c.reason, message=MESSAGES[c.reason])
+        for c, g, s in session.execute(
+            select(Checkin, Gate, EventSeries)
+            .join(Gate, Gate.id == Checkin.gate_id)
+            .join(EventSeries, EventSeries.id == Checkin.series_id)
+            .where(Checkin.wristband_id == band.id)
+            .order_by(Checkin.occurred_at.desc())
+            .limit(max(0, limit))
+        ).all()
+    ]
+    replaces = session.get(Wristband, band.replaces_id) if band.replaces_id else None
+    successor = session.scalar(select(Wristband).where(Wristband.replaces_id == band.id))
+    return BandCard(
+        band_id=band.id, uid=band.uid, event_id=ev.id, event=ev.name, category=cat.name,
+        label=label_of(cat.name, band.number), status=band.status, status_reason=band.void_reason,
+        encoded_at=band.encoded_at, station=band.station, voided_at=band.voided_at, lost_at=band.lost_at,
+        replaces_uid=replaces.uid if replaces else None,
+        replaced_by_uid=successor.uid if successor else None,
+        series=series,
+        ticket=TicketLine(id=ticket.id, code=ticket.code, holder_name=ticket.holder_name,
+                          holder_email=ticket.holder_email, voided=ticket.voided_at is not None)
+        if ticket else None,
+        checkins=taps,
+    )
+
+
+def verify_band(store: Store, actor: Actor, uid: str, payload_bytes: bytes) -> BandVerification:
+    """Is ``payload_bytes`` (read off the tag with UID ``uid``) a genuine band of ours? Never raises for
+    a bad band: the answer says why, as a gate would."""
+    actor.require(Action.VIEW_BANDS)
+    uid_hex = refs.normalize_uid(uid)
+    if not _UID.match(uid_hex):
+        raise ValidationError.single("uid", f"{uid_hex or '(empty)'} is not a tag UID (8 or 14 hex digits).")
+    try:
+        fields, _ = pl.parse_payload(payload_bytes)
+    except PayloadError as exc:
+        return BandVerification(valid=False, reason=exc.code, message=exc.message)
+    with store.read() as session:
+        ev = session.get(Event, fields.event_id)
+        if ev is None or ev.organization_id != actor.organization_id:
+            return BandVerification(valid=False, reason=Reason.WRONG_EVENT.value,
+                                    message="The band is for an event this organization does not have.",
+                                    event_id=fields.event_id)
+        public = {k: pl.public_key_from_raw(v) for k, v in keys.event_public_keys(session, ev.id).items()}
+        base = {"band_id": fields.band_id, "event_id": ev.id, "category_id": fields.category_id,
+                "key_id": fields.key_id.hex()}
+        try:
+            pl.verify_payload(payload_bytes, bytes.fromhex(uid_hex), public)
+        except PayloadError as exc:
+            return BandVerification(valid=False, reason=exc.code, message=exc.message, **base)
+        band = session.scalar(select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid_hex))
+        if band is None or band.id != fields.band_id:
+            return BandVerification(valid=False, reason="not_registered",
+                                    message=f"The band is signed, but {ev.name} has no such band for UID "
+                                    f"{uid_hex}.", **base)
+        if band.category_id != fields.category_id:
+            return BandVerification(valid=False, reason="category_mismatch",
+                                    message="The band's category differs from the database's.",
+                                    status=band.status, **base)
+        if band.status is not BandStatus.ACTIVE:
+            reason = {BandStatus.PENDING: Reason.BAND_PENDING, BandStatus.VOID: Reason.BAND_VOID,
+                      BandStatus.LOST: Reason.BAND_LOST}[band.status]
+            return BandVerification(valid=False, reason=reason.value, message=Decision(False, reason).message,
+                                    status=band.status, **base)
+        return BandVerification(valid=True, reason="ok", message="Genuine band of " + ev.name + ".",
+                                status=band.status, **base)

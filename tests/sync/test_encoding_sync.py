@@ -1,0 +1,106 @@
+"""Encoding at two stations: the server decides the UID, keys travel without their private half."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from boxoffice.domain import payload as pl
+from boxoffice.domain.enums import BandStatus
+from boxoffice.services import encoding
+from boxoffice.services.actor import resolve_actor
+from boxoffice.store.models import EventKey, SeriesWristbandAssignment, Wristband
+from boxoffice.sync import client as sync_client
+from tests.server.conftest import Live
+from tests.sync.conftest import Station, sync
+
+UID = "04C0FFEE001122"
+
+
+def _encode(store, name: str, category: str, uid: str = UID):  # type: ignore[no-untyped-def]
+    me = resolve_actor(store, None)
+    batch = encoding.start_batch(store, me, event_ref="Gate Fest", category_ref=category,
+                                 series_refs=["Today"], requested=None, station=name)
+    plan = encoding.plan_band(store, me, batch_id=batch.id, uid=uid)
+    encoding.activate_band(store, me, batch_id=batch.id, band_id=plan.band_id)
+    return plan
+
+
+def test_the_server_keeps_the_first_stations_band_and_tells_the_second_why(
+    server: Live, station: Station
+) -> None:
+    a, b = station("Box office A"), station("Box office B")
+    won = _encode(a, "Box office A", "VIP")
+    lost = _encode(b, "Box office B", "GA")
+    assert sync(a).pushed.rejected == 0
+    report = sync(b)
+    refused = sync_client.rejected_entries(b)
+    assert [e.kind for e in refused] == ["wristband.plan", "wristband.activate"]
+    assert report.pushed.rejected == 2
+    assert refused[0].error is not None
+    assert "already encoded as VIP #0001" in refused[0].error and "at Box office A" in refused[0].error
+
+    with server.store.read() as session:
+        (band,) = session.scalars(select(Wristband).where(Wristband.uid == UID)).all()
+        assert band.id == won.band_id and band.status is BandStatus.ACTIVE
+        assert session.scalar(select(SeriesWristbandAssignment.active).where(
+            SeriesWristbandAssignment.wristband_id == band.id)) is True
+        # Public halves only: no private key ever reaches the server.
+        server_keys = session.scalars(select(EventKey)).all()
+        assert len(server_keys) == 2 and all(k.private_key is None for k in server_keys)
+
+    with b.read() as session:
+        held = session.scalars(select(Wristband).where(Wristband.uid == UID)).all()
+        assert [w.id for w in held] == [won.band_id] and held[0].id != lost.band_id
+        own = session.scalars(select(EventKey).where(EventKey.private_key.is_not(None))).all()
+        assert len(own) == 1 and own[0].station == "Box office B"  # the pull kept B's private key
+    # B now knows A's public key: A's band verifies at B.
+    me_b = resolve_actor(b, None)
+    keys = {k: pl.public_key_from_raw(v) for k, v in encoding.public_keys(b, me_b, "Gate Fest").items()}
+    assert len(keys) == 2
+    assert pl.verify_payload(won.record_payload, bytes.fromhex(UID), keys).band_id == won.band_id
+    # And B can open the band A protected (the tag secret travelled too).
+    assert encoding.password_for(b, me_b, UID) == (won.password, won.pack)
+
+
+def test_a_pending_band_planned_at_one_station_is_resumed_at_another(server: Live, station: Station) -> None:
+    a, b = station("Box office A"), station("Box office B")
+    me_a = resolve_actor(a, None)
+    batch_a = encoding.start_batch(a, me_a, event_ref="Gate Fest", category_ref="VIP",
+                                   series_refs=["Today"], requested=None, station="Box office A")
+    first = encoding.plan_band(a, me_a, batch_id=batch_a.id, uid=UID)  # A's reader dies here
+    sync(a)
+    sync(b)
+    me_b = resolve_actor(b, None)
+    batch_b = encoding.start_batch(b, me_b, event_ref="Gate Fest", category_ref="VIP",
+                                   series_refs=["Today"], requested=None, station="Box office B")
+    again = encoding.plan_band(b, me_b, batch_id=batch_b.id, uid=UID)
+    assert again.resumed and again.band_id == first.band_id
+    assert (again.record_payload, again.password, again.pack) == (first.record_payload, first.password, first.pack)
+    encoding.activate_band(b, me_b, batch_id=batch_b.id, band_id=again.band_id)
+    assert sync(b).pushed.rejected == 0
+    with server.store.read() as session:
+        band = session.get(Wristband, first.band_id)
+        assert band is not None and band.status is BandStatus.ACTIVE and band.batch_id == batch_b.id
+
+
+def test_tickets_lost_and_replaced_bands_reach_the_server(server: Live, station: Station) -> None:
+    from boxoffice.services import band_status, ticket_import
+    from boxoffice.store.models import Ticket
+    from tests.sync.conftest import snapshot
+
+    a = station("Box office A")
+    me = resolve_actor(a, None)
+    ticket_import.import_tickets(a, me, "Gate Fest", b"code,name,category\nGF-1,Ana,VIP\nGF-2,Bo,GA\n")
+    old = _encode(a, "Box office A", "VIP", "04000000000001")
+    new = _encode(a, "Box office A", "VIP", "04000000000002")
+    band_status.mark_lost(a, me, "04000000000001", reason="lost")
+    band_status.replace_band(a, me, "04000000000001", "04000000000002")
+    report = sync(a)
+    assert report.pushed.rejected == 0, sync_client.rejected_entries(a)
+    with server.store.read() as session:
+        assert session.get(Wristband, old.band_id).status is BandStatus.LOST  # type: ignore[union-attr]
+        replacement = session.get(Wristband, new.band_id)
+        assert replacement is not None and replacement.replaces_id == old.band_id
+        assert sorted(session.scalars(select(Ticket.code))) == ["GF-1", "GF-2"]
+    tables = ("wristbands", "tickets", "series_wristband_assignments", "event_keys", "tag_secrets")
+    assert snapshot(a, tables) == snapshot(server.store, tables)
