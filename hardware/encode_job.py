@@ -145,6 +145,7 @@ class EncodeJob:
         self.batch_id: uuid.UUID | None = None
         self.progress = Progress(requested=params.count)
         self._encoded: dict[str, BandReport] = {}  # UID -> its OK report, for repeat taps
+        self._next_ticket: str | None = None
         self.bands: list[BandReport] = []
         reader.on_event(lambda event: self._emit(EventKind.READER, message=event.message))
 
@@ -187,6 +188,15 @@ class EncodeJob:
             self._resume.set()
             if not self._cancel.is_set():
                 self._interrupt.clear()
+
+    def link_next_ticket(self, code: str | None) -> None:
+        """Link the next band encoded to this ticket (a scanned code), or stop linking with None.
+
+        Kept until a band is encoded with it, so a tap that fails (removed too
+        early, a duplicate) does not lose the ticket the person just scanned.
+        """
+        with self._lock:
+            self._next_ticket = code.strip() if code and code.strip() else None
 
     @property
     def cancelled(self) -> bool:
@@ -281,9 +291,14 @@ class EncodeJob:
             return self._failed(uid, Outcome.FOREIGN_TAG, str(ForeignTagError(session.description)))
         assert self.batch_id is not None
         try:
-            plan = encoding.plan_band(self.store, self.actor, batch_id=self.batch_id, uid=uid)
+            with self._lock:
+                ticket = self._next_ticket
+            plan = encoding.plan_band(self.store, self.actor, batch_id=self.batch_id, uid=uid,
+                                      ticket_ref=ticket)
         except AlreadyEncodedError as error:
             return self._failed(uid, Outcome.DUPLICATE, str(error), error.label)
+        except BoxOfficeError as error:  # e.g. an unknown ticket code: the person must hear why
+            return self._failed(uid, Outcome.WRITE_FAILED, str(error))
         content = BandContent(plan.record_type, plan.record_payload, plan.password, plan.pack)
         try:
             written = self.writer.write(session, content, lambda: self._older_keys(uid))
@@ -305,6 +320,11 @@ class EncodeJob:
             message = f"{plan.label} encoded: its interrupted write was finished."
         else:
             message = f"{plan.label} encoded."
+        if ticket is not None:
+            message = f"{message[:-1]}, linked to ticket {ticket}."
+            with self._lock:
+                if self._next_ticket == ticket:
+                    self._next_ticket = None
         self._record(uid, Outcome.OK, message)
         return BandReport(uid, Outcome.OK, message, plan.label, plan.band_id, resumed=plan.resumed)
 

@@ -21,10 +21,13 @@ from boxoffice.errors import BoxOfficeError
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync.client import ServerLogin
+from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
 from ui.main_window import MainWindow, PlaceholderPage
 from ui.ops import Ops
+from ui.pages.encode_page import EncodePage, ReaderFactory
+from ui.pages.lookup_page import LookupPage
 from ui.pages.series_page import SeriesPage
 from ui.sync_worker import SyncWorker
 
@@ -44,14 +47,19 @@ def application() -> QApplication:
     return app
 
 
-def build_pages(ctx: AppContext) -> list[QWidget]:
+def configured_reader() -> Reader:
+    """The reader the settings name (unopened): what the Encode and Lookup pages use."""
+    from hardware.paths import reader_for
+
+    return reader_for(S.READER.read(S.qsettings()))
+
+
+def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) -> list[QWidget]:
+    factory = reader_factory or configured_reader
     return [
         SeriesPage(ctx),
-        PlaceholderPage("Encode", "Bulk encoding of wristbands on the reader: pick event, category and "
-                        "series, then tap band after band. Until this page is ready, use "
-                        "<code>boxoffice encode</code>."),
-        PlaceholderPage("Lookup", "Tap a band or type a UID or ticket code to see its card. Until this page "
-                        "is ready, use <code>boxoffice lookup</code>."),
+        EncodePage(ctx, reader_factory),
+        LookupPage(ctx, factory),
         PlaceholderPage("Gates", "The live gate monitor (per-gate throughput, denials, occupancy and "
                         "alerts) arrives with its own release."),
         PlaceholderPage("Reports", "PDF reports and CSV exports arrive with their own release."),
@@ -59,10 +67,12 @@ def build_pages(ctx: AppContext) -> list[QWidget]:
 
 
 def build_window(store: Store, actor: Actor, *, station: str | None = None,
-                 on_close: Callable[[], None] | None = None) -> tuple[MainWindow, AppContext]:
+                 on_close: Callable[[], None] | None = None,
+                 reader_factory: ReaderFactory | None = None) -> tuple[MainWindow, AppContext]:
+    """The main window over ``store`` as ``actor``; ``reader_factory`` overrides the settings' reader."""
     ops = Ops()
     ctx = AppContext(store=store, actor=actor, ops=ops, station=station)
-    window = MainWindow(ctx, build_pages(ctx), on_close=on_close)
+    window = MainWindow(ctx, build_pages(ctx, reader_factory), on_close=on_close)
     ops.setParent(window)
     return window, ctx
 
@@ -131,7 +141,9 @@ def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
             done()
             return
         window.show_page(titles[index])
-        prepare = getattr(window.pages[index], "prepare_screenshot", None)
+        page = window.pages[index]
+        settle = int(getattr(page, "screenshot_settle_ms", settle_ms))
+        prepare = getattr(page, "prepare_screenshot", None)
         if callable(prepare):
             QTimer.singleShot(settle_ms // 2, prepare)
 
@@ -141,7 +153,7 @@ def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
             print(path, flush=True)
             shoot(index + 1)
 
-        QTimer.singleShot(settle_ms, grab)
+        QTimer.singleShot(settle, grab)
 
     shoot(0)
 

@@ -35,7 +35,7 @@ class StatusBar(QStatusBar):
         self.rejected_button.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: 600;")
         self.rejected_button.hide()
         self.rejected_button.clicked.connect(self.rejected_clicked)
-        self.reader_label = QLabel("Reader: none")
+        self.reader_label = QLabel("Reader: not open")
         self.reader_label.setObjectName("readerState")
         self.user_label = QLabel()
         self.user_label.setObjectName("userState")

@@ -1,0 +1,567 @@
+"""The encoding station: choose what to encode, then tap band after band.
+
+The reader and the job run in their own thread (``hardware.encode_job``);
+every job event crosses to the GUI thread through a queued signal
+(``JobBridge``), where the page updates the prompt, the counters and the log
+and plays the tone. The page never touches the reader: it only opens one by
+its path through ``hardware.paths.reader_for`` and hands it to the job.
+
+The prompt is meant to be read from a metre away: one short sentence, large,
+on a colour that says how the last band went.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from boxoffice.domain.enums import EncodeOutcome, SeriesStatus
+from boxoffice.domain.permissions import Action
+from boxoffice.schemas.event import CategoryView, EventView
+from boxoffice.schemas.series import SeriesView
+from boxoffice.services import events
+from boxoffice.services import series as series_svc
+from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
+from hardware.reader import Reader, ReaderEvent, ReaderEventKind
+from ui import settings as S
+from ui.context import AppContext
+from ui.ops import describe_failure
+from ui.resources import sound
+from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
+
+log = logging.getLogger(__name__)
+
+ReaderFactory = Callable[[], Reader]
+
+IDLE_BG = "#34495E"
+OUTCOME_COLORS = {
+    EncodeOutcome.OK: OK_COLOR,
+    EncodeOutcome.DUPLICATE: WARN_COLOR,
+}
+OUTCOME_WORDS = {
+    EncodeOutcome.OK: "Encoded",
+    EncodeOutcome.DUPLICATE: "Already encoded",
+    EncodeOutcome.FOREIGN_TAG: "Not a wristband",
+    EncodeOutcome.LOCKED: "Locked band",
+    EncodeOutcome.WRITE_FAILED: "Write failed",
+    EncodeOutcome.REMOVED: "Removed too early",
+}
+
+
+class JobBridge(QObject):
+    """Carries job and reader events from the job's thread to the GUI thread."""
+
+    job_event = Signal(object)  # JobEvent
+    reader_event = Signal(object)  # ReaderEvent
+    finished = Signal(object)  # JobResult
+    failed = Signal(object)  # BaseException
+    reader_state = Signal(str, bool)  # words for the status bar, connected?
+
+
+class Tones:
+    """The three tones, loaded once; silent when sounds are off or the machine has no audio."""
+
+    def __init__(self, parent: QObject) -> None:
+        self.enabled = True
+        self.played: list[str] = []  # what was asked for, newest last (tests and the log read it)
+        self._effects: dict[str, object] = {}
+        try:
+            from PySide6.QtMultimedia import QSoundEffect
+        except ImportError:  # a Qt build without multimedia: the colours still tell
+            log.info("no QtMultimedia: encoding without sounds")
+            return
+        for name in ("ok", "error", "duplicate"):
+            effect = QSoundEffect(parent)
+            effect.setSource(QUrl.fromLocalFile(str(sound(name))))
+            effect.setVolume(0.8)
+            self._effects[name] = effect
+
+    def play(self, name: str) -> None:
+        if not self.enabled:
+            return
+        self.played.append(name)
+        effect = self._effects.get(name)
+        if effect is not None:
+            effect.play()  # type: ignore[attr-defined]
+
+
+class EncodePage(QWidget):
+    """Emits ``loaded`` when its choices are filled, ``batch_finished(JobResult)`` at the end of a batch."""
+
+    loaded = Signal()
+    batch_finished = Signal(object)
+    title = "Encode"
+
+    def __init__(self, ctx: AppContext, reader_factory: ReaderFactory | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("encodePage")
+        self.ctx = ctx
+        self._reader_factory = reader_factory
+        self.job: EncodeJob | None = None
+        self.reader: Reader | None = None
+        self.result: JobResult | None = None
+        self.bridge = JobBridge(self)
+        self.tones = Tones(self)
+        self._events: list[EventView] = []
+        self._pending_ticket: str | None = None
+
+        # -- choices
+        self.event = QComboBox()
+        self.event.setObjectName("encodeEvent")
+        self.category = QComboBox()
+        self.category.setObjectName("encodeCategory")
+        self.series = QListWidget()
+        self.series.setObjectName("encodeSeries")
+        self.series.setMaximumHeight(110)
+        self.count = QSpinBox()
+        self.count.setObjectName("encodeCount")
+        self.count.setRange(1, 100_000)
+        self.count.setValue(50)
+        self.open_ended = QCheckBox("Until I stop")
+        self.open_ended.setObjectName("encodeOpenEnded")
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count)
+        count_row.addWidget(self.open_ended)
+        self.reader_path = QLabel()
+        self.reader_path.setObjectName("encodeReader")
+        choices = QFormLayout()
+        choices.addRow("&Event", self.event)
+        choices.addRow("&Category", self.category)
+        choices.addRow("&Series", self.series)
+        choices.addRow("How &many", count_row)
+        choices.addRow("Reader", self.reader_path)
+
+        # -- controls
+        self.start = QPushButton("&Start encoding")
+        self.start.setObjectName("encodeStart")
+        self.pause = QPushButton("&Pause")
+        self.pause.setObjectName("encodePause")
+        self.cancel = QPushButton("Stop")
+        self.cancel.setObjectName("encodeCancel")
+        self.save_manifest = QPushButton("Save manifest…")
+        self.save_manifest.setObjectName("encodeManifest")
+        controls = QHBoxLayout()
+        for button in (self.start, self.pause, self.cancel, self.save_manifest):
+            controls.addWidget(button)
+
+        # -- ticket (a keyboard-wedge scanner types the code and Enter)
+        self.ticket = QLineEdit()
+        self.ticket.setObjectName("encodeTicket")
+        self.ticket.setPlaceholderText("Scan or type a ticket code, then tap its band")
+        self.ticket_note = QLabel()
+        self.ticket_note.setObjectName("encodeTicketNote")
+
+        # -- the prompt and counters
+        self.prompt = QLabel("Choose what to encode, then Start.")
+        self.prompt.setObjectName("encodePrompt")
+        self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prompt.setWordWrap(True)
+        self.prompt.setMinimumHeight(150)
+        font = QFont()
+        font.setPointSize(30)
+        font.setBold(True)
+        self.prompt.setFont(font)
+        self._paint_prompt(IDLE_BG)
+        self.detail = QLabel()
+        self.detail.setObjectName("encodeDetail")
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("encodeProgress")
+        self.done_label = QLabel("0")
+        self.failed_label = QLabel("0")
+        self.dup_label = QLabel("0")
+        counters = QGridLayout()
+        for col, (caption, label, color) in enumerate((("Encoded", self.done_label, OK_COLOR),
+                                                       ("Failed", self.failed_label, ERROR_COLOR),
+                                                       ("Duplicates", self.dup_label, WARN_COLOR))):
+            label.setStyleSheet(f"font-size: 22pt; font-weight: 700; color: {color};")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cap = QLabel(caption)
+            cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            counters.addWidget(label, 0, col)
+            counters.addWidget(cap, 1, col)
+
+        self.log = QTableWidget(0, 4)
+        self.log.setObjectName("encodeLog")
+        self.log.setHorizontalHeaderLabels(["Time", "Band", "Result", "What happened"])
+        self.log.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.log.verticalHeader().setVisible(False)
+        self.log.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+
+        left = QVBoxLayout()
+        left.addLayout(choices)
+        left.addLayout(controls)
+        left.addWidget(QLabel("Ticket"))
+        left.addWidget(self.ticket)
+        left.addWidget(self.ticket_note)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.prompt)
+        right.addWidget(self.detail)
+        right.addWidget(self.progress)
+        right.addLayout(counters)
+        right.addWidget(self.log, 1)
+        layout = QHBoxLayout(self)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        left_box.setMaximumWidth(420)
+        layout.addWidget(left_box)
+        layout.addLayout(right, 1)
+
+        ctx.guard(self.start, Action.ENCODE_BANDS)
+        self.event.currentIndexChanged.connect(self._event_changed)
+        self.open_ended.toggled.connect(lambda on: self.count.setEnabled(not on))
+        self.start.clicked.connect(self.start_batch)
+        self.pause.clicked.connect(self.toggle_pause)
+        self.cancel.clicked.connect(self.cancel_batch)
+        self.save_manifest.clicked.connect(self.ask_save_manifest)
+        self.ticket.returnPressed.connect(self.take_ticket)
+        self.bridge.job_event.connect(self._on_job_event)
+        self.bridge.reader_event.connect(self._on_reader_event)
+        self.bridge.finished.connect(self._on_finished)
+        self.bridge.failed.connect(self._on_failed)
+        self.bridge.reader_state.connect(self._show_reader_state)
+        self._set_running(False)
+
+    # ------------------------------------------------------------------ choices
+
+    def refresh(self) -> None:
+        if self.job is not None:
+            return  # never reshuffle the choices under a running batch
+        self.reader_path.setText(self._reader_name())
+        ctx = self.ctx
+        ctx.ops.run("encode choices", lambda: events.list_events(ctx.store, ctx.actor), self._events_loaded,
+                    self._failed, owner=self)
+
+    def _reader_name(self) -> str:
+        return S.READER.read(S.qsettings()) if self._reader_factory is None else "as configured"
+
+    def _events_loaded(self, found: list[EventView]) -> None:
+        current = self.event.currentData()
+        self._events = found
+        self.event.blockSignals(True)
+        self.event.clear()
+        for ev in found:
+            self.event.addItem(ev.name, ev.id)
+        index = self.event.findData(current) if current is not None else 0
+        self.event.setCurrentIndex(max(index, 0))
+        self.event.blockSignals(False)
+        self._event_changed()
+
+    def _event_changed(self, *_: object) -> None:
+        event_id = self.event.currentData()
+        if event_id is None:
+            self.loaded.emit()
+            return
+        ctx = self.ctx
+
+        def read() -> tuple[list[CategoryView], list[SeriesView]]:
+            return (events.list_categories(ctx.store, ctx.actor, str(event_id)),
+                    series_svc.list_series(ctx.store, ctx.actor, str(event_id)))
+
+        ctx.ops.run("encode choices", read, self._choices_loaded, self._failed, owner=self)
+
+    def _choices_loaded(self, data: tuple[list[CategoryView], list[SeriesView]]) -> None:
+        categories, series = data
+        self.category.clear()
+        for c in categories:
+            self.category.addItem(c.name, c.id)
+        self.series.clear()
+        for s in series:
+            if s.status in (SeriesStatus.COMPLETED, SeriesStatus.CANCELLED):
+                continue
+            item = QListWidgetItem(f"{s.name} ({s.status.value})")
+            item.setData(Qt.ItemDataRole.UserRole, s.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.series.addItem(item)
+        self.loaded.emit()
+
+    def choose(self, category: str, series_names: list[str], count: int | None) -> None:
+        """Set the choices by name (the screenshot command and tests use it; people click)."""
+        self.category.setCurrentIndex(self.category.findText(category))
+        for i in range(self.series.count()):
+            item = self.series.item(i)
+            name = item.text().rsplit(" (", 1)[0]
+            item.setCheckState(Qt.CheckState.Checked if name in series_names else Qt.CheckState.Unchecked)
+        self.open_ended.setChecked(count is None)
+        if count is not None:
+            self.count.setValue(count)
+
+    screenshot_settle_ms = 6000  # the simulated box of bands takes a moment to fill
+
+    def prepare_screenshot(self) -> None:
+        """For the screenshot command: a dozen bands on the *simulated* reader (never a real one)."""
+        if self._reader_factory is not None or S.READER.read(S.qsettings()) != "sim":
+            return
+        if self.category.count() and self.series.count():
+            self.choose(self.category.itemText(0), [self.series.item(0).text().rsplit(" (", 1)[0]], 12)
+            self.start_batch()
+
+    def chosen_series(self) -> list[uuid.UUID]:
+        return [self.series.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.series.count())
+                if self.series.item(i).checkState() == Qt.CheckState.Checked]
+
+    # ------------------------------------------------------------------ the batch
+
+    def start_batch(self) -> None:
+        if self.job is not None:
+            return
+        event_id, category_id = self.event.currentData(), self.category.currentData()
+        if event_id is None or category_id is None:
+            self.show_prompt("Choose an event and a category first.", ERROR_COLOR)
+            return
+        params = BatchParams(
+            event_ref=str(event_id), category_ref=str(category_id),
+            series_refs=tuple(str(s) for s in self.chosen_series()),
+            count=None if self.open_ended.isChecked() else self.count.value(), station=self.ctx.station,
+        )
+        self.result = None
+        self.log.setRowCount(0)
+        self._show_progress(0, 0, 0, params.count)
+        self.tones.enabled = S.SOUNDS.read(S.qsettings())
+        self.show_prompt("Opening the reader…", IDLE_BG)
+        self._set_running(True)
+        factory = self._reader_factory or (lambda: _reader_for(S.READER.read(S.qsettings())))
+        bridge = self.bridge
+        store, actor = self.ctx.store, self.ctx.actor
+        started = threading.Event()
+
+        def run() -> None:
+            reader = factory()
+            reader.on_event(bridge.reader_event.emit)
+            try:
+                reader.open()
+                self.reader = reader
+                bridge.reader_state.emit(f"{reader.name}, connected", True)
+                job = EncodeJob(reader, store, actor, params, on_event=bridge.job_event.emit)
+                self.job = job
+                started.set()
+                result = job.run()
+                bridge.finished.emit(result)
+            except BaseException as exc:
+                bridge.failed.emit(exc)
+            finally:
+                started.set()
+                reader.close()
+                bridge.reader_state.emit(f"{reader.name}, idle", True)
+
+        self._thread = threading.Thread(target=run, name="boxoffice-encode", daemon=True)
+        self._thread.start()
+
+    def toggle_pause(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        if self.pause.text() == "&Resume":
+            job.resume()
+            self.pause.setText("&Pause")
+        else:
+            job.pause()
+            self.pause.setText("&Resume")
+
+    def cancel_batch(self) -> None:
+        if self.job is not None:
+            self.show_prompt("Stopping after this band…", IDLE_BG)
+            self.job.cancel()
+
+    def take_ticket(self) -> None:
+        code = self.ticket.text().strip()
+        job = self.job
+        if not code:
+            return
+        if job is None:
+            self.ticket_note.setText("Start a batch first; then scan the ticket and tap its band.")
+            return
+        job.link_next_ticket(code)
+        self._pending_ticket = code
+        self.ticket.clear()
+        self.ticket_note.setText(f"Ticket {code}: tap its band now.")
+        self.show_prompt(f"Tap the band for ticket {code}", IDLE_BG)
+
+    def wait_finished(self, timeout: float = 30.0) -> None:
+        """Block until the job's thread ends (shutdown and tests; never called from a click)."""
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(timeout)
+
+    # ------------------------------------------------------------------ events from the job
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        p = event.progress
+        self._show_progress(p.done, p.failed, p.duplicates, p.requested)
+        if event.kind is EventKind.STARTED:
+            self.show_prompt(self._next_prompt(p.done, p.requested), IDLE_BG)
+        elif event.kind is EventKind.BAND and event.band is not None:
+            band = event.band
+            outcome = band.outcome
+            color = OUTCOME_COLORS.get(outcome, ERROR_COLOR)
+            self._log(band.uid, band.label, outcome, band.message)
+            if outcome is EncodeOutcome.OK:
+                self.tones.play("ok" if not band.repeat else "duplicate")
+                self.show_prompt(f"✓ {band.label or 'Band'} — take it, tap the next", color)
+                if self._pending_ticket is not None and not band.repeat:
+                    self.ticket_note.setText(f"Ticket {self._pending_ticket} linked to {band.label}.")
+                    self._pending_ticket = None
+            elif outcome is EncodeOutcome.DUPLICATE:
+                self.tones.play("duplicate")
+                self.show_prompt(f"{OUTCOME_WORDS[outcome]}: {band.label or band.uid}", color)
+            elif outcome is EncodeOutcome.REMOVED:
+                self.tones.play("error")
+                self.show_prompt("Removed too early — tap that band again", color)
+            else:
+                self.tones.play("error")
+                self.show_prompt(f"{OUTCOME_WORDS.get(outcome, 'Failed')} — put this one aside", color)
+            self.detail.setText(band.message)
+        elif event.kind is EventKind.PAUSED:
+            self.show_prompt("Paused", WARN_COLOR)
+            self.detail.setText(event.message)
+        elif event.kind is EventKind.RESUMED:
+            self.show_prompt(self._next_prompt(p.done, p.requested), IDLE_BG)
+        elif event.kind is EventKind.READER:
+            self.detail.setText(event.message)
+
+    def _on_reader_event(self, event: ReaderEvent) -> None:
+        window = self.window()
+        status = getattr(window, "status", None)
+        unplugged = event.kind is ReaderEventKind.UNPLUGGED
+        if unplugged:
+            self.show_prompt("Reader unplugged — plug it back in", ERROR_COLOR)
+        if status is not None and hasattr(status, "show_reader"):
+            status.show_reader(f"{event.reader} {'unplugged' if unplugged else 'connected'}", not unplugged)
+
+    def _show_reader_state(self, text: str, ok: bool) -> None:
+        status = getattr(self.window(), "status", None)
+        if status is not None and hasattr(status, "show_reader"):
+            status.show_reader(text, ok)
+
+    def _on_finished(self, result: JobResult) -> None:
+        self.result = result
+        self.job = None
+        self.reader = None
+        self._set_running(False)
+        p = result.progress
+        cancelled = result.status == "cancelled"
+        if cancelled:
+            self.show_prompt("Batch stopped", WARN_COLOR)
+        else:
+            self.show_prompt("Batch done", OK_COLOR)
+        self.detail.setText(f"{p.done} encoded, {p.failed} failed, {p.duplicates} duplicates.")
+        self.save_manifest.setEnabled(True)
+        self.batch_finished.emit(result)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.job = None
+        self.reader = None
+        self._set_running(False)
+        self.show_prompt("The batch could not run", ERROR_COLOR)
+        self.detail.setText(describe_failure(exc))
+        self.batch_finished.emit(None)
+
+    # ------------------------------------------------------------------ manifest
+
+    def ask_save_manifest(self) -> None:
+        if self.result is None:
+            return
+        stamp = datetime.now().strftime("%Y%m%d-%H%M")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the batch manifest", f"batch-{stamp}.csv",
+                                              "CSV (*.csv);;JSON (*.json)")
+        if path:
+            self.write_manifest(Path(path))
+
+    def write_manifest(self, path: Path) -> None:
+        assert self.result is not None
+        manifest = self.result.manifest
+        text = manifest.to_json() if path.suffix.lower() == ".json" else manifest.to_csv()
+        path.write_text(text, encoding="utf-8")
+        self.detail.setText(f"Manifest saved: {path}")
+
+    # ------------------------------------------------------------------ display
+
+    def show_prompt(self, text: str, background: str) -> None:
+        self.prompt.setText(text)
+        self._paint_prompt(background)
+
+    def _paint_prompt(self, background: str) -> None:
+        self.prompt.setStyleSheet(
+            f"background: {background}; color: white; border-radius: 10px; padding: 16px;")
+
+    def _next_prompt(self, done: int, requested: int | None) -> str:
+        return f"Tap band {done + 1} of {requested}" if requested else f"Tap band {done + 1}"
+
+    def _show_progress(self, done: int, failed: int, dups: int, requested: int | None) -> None:
+        self.done_label.setText(f"{done:,}")
+        self.failed_label.setText(f"{failed:,}")
+        self.dup_label.setText(f"{dups:,}")
+        if requested:
+            self.progress.setRange(0, requested)
+            self.progress.setValue(min(done, requested))
+        else:
+            self.progress.setRange(0, 0)  # busy indicator for an open-ended batch
+
+    def _log(self, uid: str, label: str | None, outcome: EncodeOutcome, message: str) -> None:
+        self.log.insertRow(0)
+        for col, text in enumerate((datetime.now().strftime("%H:%M:%S"), label or uid,
+                                    OUTCOME_WORDS.get(outcome, outcome.value), message)):
+            item = QTableWidgetItem(text)
+            if col == 2:
+                item.setForeground(Qt.GlobalColor.darkGreen if outcome is EncodeOutcome.OK
+                                   else Qt.GlobalColor.darkRed)
+            self.log.setItem(0, col, item)
+
+    def _set_running(self, running: bool) -> None:
+        allowed = self.ctx.allowed(self.start)
+        self.start.setEnabled(allowed and not running)
+        self.pause.setEnabled(running)
+        self.pause.setText("&Pause")
+        self.cancel.setEnabled(running)
+        self.save_manifest.setEnabled(not running and self.result is not None)
+        for widget in (self.event, self.category, self.series, self.count, self.open_ended):
+            widget.setEnabled(not running)
+        if not running:
+            self.count.setEnabled(not self.open_ended.isChecked())
+
+    def _failed(self, exc: BaseException) -> None:
+        self.show_prompt(describe_failure(exc), ERROR_COLOR)
+        self.loaded.emit()
+
+    def shutdown(self) -> None:
+        """The window is closing: stop a running batch (it is finished as cancelled)."""
+        if self.job is not None:
+            self.job.cancel()
+        self.wait_finished(10.0)
+
+
+def _reader_for(path: str) -> Reader:
+    from hardware.paths import reader_for
+
+    return reader_for(path)
