@@ -23,6 +23,11 @@ class SyncWorker(QObject):
     status = Signal(object)  # SyncStatus, from the worker thread (queued to the GUI thread)
     failed = Signal(str)
 
+    #: Rows per pull page. Smaller than the command line's: decoding a page holds the GIL, and
+    #: 2,000 rows keep each hold short enough not to stall the window (measured: 20,000-row pages
+    #: gave stalls of ~200 ms, 2,000-row pages under 80 ms, for about 25 % more pull time).
+    page_size = 2_000
+
     def __init__(self, store: Store, wait: float = 5.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -38,7 +43,7 @@ class SyncWorker(QObject):
             log.info("this database is not logged in to a server: working locally")
             return False
         try:
-            client = SyncClient.from_store(self.store)
+            client = SyncClient.from_store(self.store, page_size=self.page_size)
         except BoxOfficeError as exc:
             log.info("not syncing: %s", exc.message)
             self.failed.emit(exc.message)

@@ -27,6 +27,7 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
 from boxoffice.store.types import utcnow
 from boxoffice.sync import credentials
+from boxoffice.sync.gc_pause import gc_paused
 from boxoffice.sync.local import (
     UnpushedChangesError,
     apply_page,
@@ -323,7 +324,8 @@ class SyncClient:
             params={"after": after, "limit": self.page_size, "wait": wait},
             timeout=self.timeout + wait,
         )
-        page: dict[str, Any] = json.loads(response.content)
+        with gc_paused():
+            page: dict[str, Any] = json.loads(response.content)
         return page
 
     def pull(self, wait: float = 0.0, report: SyncReport | None = None) -> int:
@@ -348,7 +350,8 @@ class SyncClient:
                 while True:
                     ahead = pool.submit(self._fetch, page["cursor"], 0.0) if page["more"] else None
                     try:
-                        _, result = apply_page(self.store, page, page["log"])
+                        with gc_paused():
+                            _, result = apply_page(self.store, page, page["log"])
                     except UnpushedChangesError:
                         if ahead is not None:
                             ahead.exception()  # let it finish; its page is stale now
