@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -314,6 +315,10 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         if band is not None and band.status is not BandStatus.PENDING:
             raise already_encoded(session, ev, band)
         ticket = _ticket(session, ev, cat, ticket_ref, band.id if band else None) if ticket_ref else None
+        # Refuse before the tag is written, not after: a full category would
+        # otherwise leave a written tag that can never be activated.
+        for sid in batch.series_ids:
+            _check_limits(session, session.get_one(EventSeries, uuid.UUID(sid)), Counter({cat.id: 1}))
         resumed = band is not None
         changed = False
         if band is None:
@@ -328,7 +333,8 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
             band.category_id, band.number, band.payload = cat.id, _next_number(session, ev, cat), None
             changed = True
         if band.batch_id != batch.id:
-            band.batch_id, changed = batch.id, True
+            # Resumed in another batch (after a restart, or at another station): finished there.
+            band.batch_id, band.station, changed = batch.id, batch.station, True
         if ticket is not None and band.ticket_id != ticket.id:
             band.ticket_id, changed = ticket.id, True
         if band.payload is None:
@@ -438,8 +444,6 @@ def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristb
         SeriesWristbandAssignment.series_id == series.id, SeriesWristbandAssignment.wristband_id == band.id))
     if row is not None and row.active:
         return
-    from collections import Counter
-
     _check_limits(session, series, Counter({band.category_id: 1}))
     if row is None:
         session.add(SeriesWristbandAssignment(series_id=series.id, wristband_id=band.id, active=True,

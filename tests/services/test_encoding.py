@@ -133,6 +133,9 @@ def test_activation_respects_the_category_limit(store: Store, owner: Actor, fest
     before = table_counts(store)
     with pytest.raises(LimitExceededError):
         encoding.activate_band(store, owner, batch_id=batch, band_id=b.band_id)
+    # Once the category is full, a new tag is refused before anything is written on it.
+    with pytest.raises(LimitExceededError):
+        encoding.plan_band(store, owner, batch_id=batch, uid="04000000000003")
     assert table_counts(store) == before
     assert _rows_of(store, "04000000000002")[0].status is BandStatus.PENDING
 
