@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from boxoffice.errors import BoxOfficeError
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
-from boxoffice.sync.client import ServerLogin
+from boxoffice.sync.state import ServerLogin
 from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
@@ -90,7 +90,8 @@ def current_actor(store: Store, as_email: str | None) -> tuple[Actor, str | None
     return resolve_actor(store, as_email), station
 
 
-def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = None) -> int:
+def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = None, *,
+            exit_when_ready: bool = False) -> int:
     """Open the main window over ``db`` and run until it closes (or until the screenshots are taken)."""
     import qasync
 
@@ -117,6 +118,18 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     sync.start()
     if screenshot_dir is not None:
         QTimer.singleShot(0, lambda: take_screenshots(window, screenshot_dir, window.close))
+    if exit_when_ready:
+        first = window.pages[window.stack.currentIndex()]
+        ready = getattr(first, "loaded", None)
+
+        def say_ready() -> None:
+            print("ready", flush=True)
+            window.close()
+
+        if ready is not None:
+            ready.connect(say_ready)
+        else:
+            QTimer.singleShot(0, say_ready)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:

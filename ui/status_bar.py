@@ -12,8 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
-from boxoffice.sync.client import SyncStatus, sync_status
 from boxoffice.sync.refused import unseen_count
+from boxoffice.sync.state import SyncStatus, sync_status
 from ui.context import AppContext
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 

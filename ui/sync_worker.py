@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from boxoffice.errors import BoxOfficeError
 from boxoffice.store.database import Store
-from boxoffice.sync.client import ServerLogin, SyncClient
+from boxoffice.sync.state import ServerLogin
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class SyncWorker(QObject):
         except BoxOfficeError:
             log.info("this database is not logged in to a server: working locally")
             return False
+        from boxoffice.sync.client import SyncClient  # httpx: loaded once there is a server to talk to
+
         try:
             client = SyncClient.from_store(self.store, page_size=self.page_size)
         except BoxOfficeError as exc:

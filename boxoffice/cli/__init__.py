@@ -7,30 +7,70 @@ traceback. ``--json`` makes every command print machine-readable output.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
+from typing import Any
 
 import click
 
 from boxoffice import __version__
 from boxoffice.cli.app import App, env_db
-from boxoffice.cli.bands import band, keys, lookup_cmd
-from boxoffice.cli.db import db
-from boxoffice.cli.demo import demo
-from boxoffice.cli.events import category, event, gate
-from boxoffice.cli.gates import checkin, metrics
-from boxoffice.cli.members import member, org
-from boxoffice.cli.series import series
-from boxoffice.cli.server import server
-from boxoffice.cli.sync import login, logout, sync
-from boxoffice.cli.ticket_import import tickets
 from boxoffice.errors import BoxOfficeError, ValidationError
 
 log = logging.getLogger(__name__)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command's module, imported only when the command runs (or --help lists them): the desktop
+# window (`boxoffice` alone) then starts without importing the server, Alembic or argon2.
+COMMANDS: dict[str, str] = {
+    "db": "boxoffice.cli.db:db",
+    "org": "boxoffice.cli.members:org",
+    "member": "boxoffice.cli.members:member",
+    "event": "boxoffice.cli.events:event",
+    "gate": "boxoffice.cli.events:gate",
+    "category": "boxoffice.cli.events:category",
+    "series": "boxoffice.cli.series:series",
+    "metrics": "boxoffice.cli.gates:metrics",
+    "checkin": "boxoffice.cli.gates:checkin",
+    "demo": "boxoffice.cli.demo:demo",
+    "server": "boxoffice.cli.server:server",
+    "login": "boxoffice.cli.sync:login",
+    "logout": "boxoffice.cli.sync:logout",
+    "sync": "boxoffice.cli.sync:sync",
+    "lookup": "boxoffice.cli.bands:lookup_cmd",
+    "band": "boxoffice.cli.bands:band",
+    "keys": "boxoffice.cli.bands:keys",
+    "tickets": "boxoffice.cli.ticket_import:tickets",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are ``module:attribute`` strings, imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module_name, _, attr = self.lazy[cmd_name].partition(":")
+            try:
+                command = getattr(importlib.import_module(module_name), attr)
+            except Exception:  # one broken command (a plugin) must not take every other one down
+                log.warning("The %r command (%s) could not be loaded", cmd_name, self.lazy[cmd_name],
+                            exc_info=True)
+                return None
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="boxoffice")
 @click.option(
     "--db",
@@ -51,23 +91,17 @@ def cli(ctx: click.Context, db: str, as_email: str | None, as_json: bool, verbos
     ctx.call_on_close(app.close)
 
 
-for command in (db, org, member, event, gate, category, series, metrics, checkin, demo, server,
-                login, logout, sync, lookup_cmd, band, keys, tickets):
-    cli.add_command(command)
-
-
 def _add_plugin_commands() -> None:
-    """Commands from layers the core may not import (``hardware``) arrive through entry points.
+    """Commands from layers the core may not import (``hardware``, ``ui``) arrive through entry points.
 
-    Called from ``main`` rather than at import, so importing the core never loads those layers.
+    Called from ``main`` rather than at import, so importing the core never loads those layers;
+    like the core's own commands, each is imported only when it runs.
     """
     from importlib.metadata import entry_points
 
+    assert isinstance(cli, LazyGroup)
     for entry in entry_points(group="boxoffice.commands"):
-        try:
-            cli.add_command(entry.load(), entry.name)
-        except Exception:  # one broken plugin must not take every other command down
-            log.warning("The %r command (%s) could not be loaded", entry.name, entry.value, exc_info=True)
+        cli.lazy.setdefault(entry.name, entry.value)
 
 
 def _report(error: BoxOfficeError, as_json: bool) -> None:
@@ -83,7 +117,7 @@ def _report(error: BoxOfficeError, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     _add_plugin_commands()
     args = sys.argv[1:] if argv is None else argv
-    if not args and "gui" in cli.commands:
+    if not args and "gui" in cli.lazy:
         # Plain `boxoffice` is what a desktop shortcut runs: open the window.
         args = ["gui"]
     try:

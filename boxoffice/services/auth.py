@@ -6,6 +6,7 @@ database keeps only their SHA-256, so a leaked backup cannot be replayed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -31,9 +32,14 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so that "no such user" takes
-# as long as "wrong password" and does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so that "no such user" takes as long as
+    "wrong password" and does not reveal which accounts exist. Made on first use: hashing costs
+    a noticeable fraction of a second, which every command and the desktop paid at import."""
+    return _hasher.hash("not a real password")
 
 
 def token_digest(token: str) -> str:
@@ -76,7 +82,7 @@ def login(store: Store, email: str, password: str, now: datetime | None = None) 
         if recent >= MAX_FAILURES:
             raise TooManyAttemptsError(int(FAILURE_WINDOW.total_seconds() // 60))
         member = session.scalar(select(Member).where(Member.email == email, Member.active.is_(True)))
-        stored = member.password_hash if member is not None and member.password_hash else _DUMMY_HASH
+        stored = member.password_hash if member is not None and member.password_hash else _dummy_hash()
         try:
             _hasher.verify(stored, password)
             failed = member is None or member.password_hash is None

@@ -15,11 +15,10 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError
@@ -35,6 +34,15 @@ from boxoffice.sync.local import (
     read_cursor,
     reset_cursor,
 )
+from boxoffice.sync.state import (
+    HEALTH_KEY,
+    SERVER_KEY,
+    ServerLogin,
+    SyncStatus,
+    queue_status,
+    rejected_entries,
+    sync_status,
+)
 from boxoffice.sync.wire import (
     DEFAULT_PAGE,
     MAX_BATCH,
@@ -46,8 +54,6 @@ from boxoffice.sync.wire import (
 
 log = logging.getLogger(__name__)
 
-SERVER_KEY = "sync_server"
-HEALTH_KEY = "sync_health"
 
 
 class ServerUnreachableError(BoxOfficeError):
@@ -56,73 +62,6 @@ class ServerUnreachableError(BoxOfficeError):
 
 class SyncRefusedError(BoxOfficeError):
     code = "sync_refused"
-
-
-@dataclass(frozen=True)
-class ServerLogin:
-    """What ``boxoffice login`` left in the local store: which server, as whom."""
-
-    url: str
-    email: str
-    member_id: uuid.UUID
-    organization_id: uuid.UUID
-    station: str | None
-
-    @classmethod
-    def load(cls, store: Store) -> ServerLogin:
-        with store.read() as session:
-            setting = session.get(LocalSetting, SERVER_KEY)
-        if setting is None:
-            raise IdentityError(
-                "This station is not logged in to a server: boxoffice login --server URL --email EMAIL"
-            )
-        v = setting.value
-        return cls(v["url"], v["email"], uuid.UUID(v["member_id"]), uuid.UUID(v["organization_id"]),
-                   v.get("station"))
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """What the status bar shows."""
-
-    server: str | None
-    online: bool | None  # None: not tried yet
-    queue_depth: int
-    oldest_unsent: datetime | None
-    last_success: datetime | None
-    last_error: str | None
-    rejected: int
-
-    def oldest_unsent_age(self, now: datetime | None = None) -> float | None:
-        if self.oldest_unsent is None:
-            return None
-        return ((now or utcnow()) - self.oldest_unsent).total_seconds()
-
-    def describe(self) -> str:
-        if self.server is None:
-            return "Not connected to a server"
-        state = {None: "not synced yet", True: "online", False: "offline"}[self.online]
-        parts = [f"{state} ({self.server})"]
-        if self.queue_depth:
-            age = self.oldest_unsent_age() or 0
-            parts.append(f"{self.queue_depth} changes waiting, oldest {_ago(age)}")
-        else:
-            parts.append("nothing waiting")
-        if self.rejected:
-            parts.append(f"{self.rejected} refused by the server")
-        if self.last_success:
-            parts.append(f"last sync {_ago((utcnow() - self.last_success).total_seconds())}")
-        if self.online is False and self.last_error:
-            parts.append(self.last_error)
-        return " · ".join(parts)
-
-
-def _ago(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
 
 
 @dataclass
@@ -155,47 +94,6 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
-
-
-def queue_status(store: Store) -> tuple[int, datetime | None, int]:
-    with store.read() as session:
-        depth, oldest = session.execute(
-            select(func.count(), func.min(OutboxEntry.created_at))
-            .where(OutboxEntry.status == OutboxStatus.PENDING)
-        ).one()
-        rejected = session.scalar(
-            select(func.count()).select_from(OutboxEntry)
-            .where(OutboxEntry.status == OutboxStatus.REJECTED)
-        )
-    if isinstance(oldest, str):  # min() over the column comes back untyped on SQLite
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=utcnow().tzinfo)
-    return int(depth), oldest, int(rejected or 0)
-
-
-def sync_status(store: Store) -> SyncStatus:
-    """The status from the store alone: works in another process than the one syncing."""
-    depth, oldest, rejected = queue_status(store)
-    with store.read() as session:
-        server = session.get(LocalSetting, SERVER_KEY)
-        health = session.get(LocalSetting, HEALTH_KEY)
-    h = health.value if health else {}
-    return SyncStatus(
-        server=server.value["url"] if server else None,
-        online=h.get("online"),
-        queue_depth=depth,
-        oldest_unsent=oldest,
-        last_success=datetime.fromisoformat(h["last_success"]) if h.get("last_success") else None,
-        last_error=h.get("last_error"),
-        rejected=rejected,
-    )
-
-
-def rejected_entries(store: Store) -> list[OutboxEntry]:
-    with store.read() as session:
-        return list(session.scalars(
-            select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED)
-            .order_by(OutboxEntry.seq)
-        ))
 
 
 class SyncClient:
@@ -482,3 +380,11 @@ def logout(store: Store) -> ServerLogin:
             log.info("the server could not be told; the token is forgotten here anyway")
     credentials.forget_token(server_login.url, server_login.email)
     return server_login
+
+
+# The station-state names are re-exported: callers have long known them as the client's.
+__all__ = [
+    "HEALTH_KEY", "SERVER_KEY", "Backoff", "LoginOutcome", "PushSummary", "ServerLogin",
+    "ServerUnreachableError", "SyncClient", "SyncRefusedError", "SyncReport", "SyncStatus", "login",
+    "logout", "queue_status", "rejected_entries", "sync_status",
+]

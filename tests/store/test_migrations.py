@@ -199,3 +199,22 @@ def test_upgrading_from_0003_keeps_bands_and_adds_the_encoding_tables(db_path: P
     finally:
         store.dispose()
     assert len(list(db_path.parent.glob(f"{db_path.name}.0003.*.bak"))) == 1
+
+
+def test_the_fast_path_head_is_alembics_head() -> None:
+    # Opening an up-to-date database compares against HEAD_REVISION without loading Alembic;
+    # a new migration that forgets to move it would otherwise be skipped on open.
+    from boxoffice.store.migrate import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    open_store(db_path).dispose()
+    code = ("import sys; from boxoffice.store.database import open_store; "
+            f"open_store({str(db_path)!r}).dispose(); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

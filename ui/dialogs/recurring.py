@@ -82,7 +82,7 @@ class RecurringDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow("Repeat", self.kind)
         form.addRow("How many", self.count)
         form.addRow(self.interval_label, self.interval)
@@ -121,9 +121,8 @@ class RecurringDialog(QDialog):
 
     def refresh(self, *_: object) -> None:
         kind = RecurrenceKind(self.kind.currentData())
-        self.weekday_row.setVisible(kind is RecurrenceKind.WEEKLY)
-        self.interval.setVisible(kind is not RecurrenceKind.DAILY)
-        self.interval_label.setVisible(kind is not RecurrenceKind.DAILY)
+        self.form.setRowVisible(self.weekday_row, kind is RecurrenceKind.WEEKLY)
+        self.form.setRowVisible(self.interval, kind is not RecurrenceKind.DAILY)
         self.interval_label.setText("Every N weeks" if kind is RecurrenceKind.WEEKLY else "Every N days")
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         try:
