@@ -24,6 +24,8 @@ STATUS: dict[type[e.BoxOfficeError], int] = {
     e.StaleVersionError: 409,
     e.IllegalTransitionError: 409,
     e.LimitExceededError: 409,
+    e.DeleteRefusedError: 409,
+    e.InUseError: 409,
     e.ValidationError: 422,
     e.TooManyAttemptsError: 429,
 }
