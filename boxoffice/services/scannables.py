@@ -79,7 +79,7 @@ def gate_scannables(
             query = query.where(Wristband.category_id.in_(allowed))
         if after_uid is not None:
             query = query.where(Wristband.uid > after_uid)
-        rows = session.execute(query.order_by(Wristband.uid).limit(limit + 1)).tuples().all()
+        rows = session.execute(query.order_by(Wristband.uid).limit(limit + 1)).all()
         items = [
             ScannableBand(uid=uid, wristband_id=band_id, category_id=cat_id, category=cat, status=status,
                           inside=bool(inside), has_entered=bool(entered))

@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.permissions import Action
-from boxoffice.errors import NotFoundError
+from boxoffice.errors import NotFoundError, ValidationError
 from boxoffice.schemas.pages import BandPage, SeriesBandChange, SeriesBandView
 from boxoffice.services import assignments, paging, refs
 from boxoffice.services.actor import Actor
@@ -70,7 +70,7 @@ def list_series_bands(
             query = query.where(Wristband.category_id == refs.category(session, actor, ev, category_ref).id)
         if after_uid is not None:
             query = query.where(Wristband.uid > after_uid)
-        rows = session.execute(query.order_by(Wristband.uid).limit(limit + 1)).tuples().all()
+        rows = session.execute(query.order_by(Wristband.uid).limit(limit + 1)).all()
         items = [_view(band, name, at) for band, name, at in rows[:limit]]
     more = len(rows) > limit
     return BandPage(items=items, next_after=paging.encode(_PAGE, items[-1].uid) if more else None)
@@ -79,6 +79,8 @@ def list_series_bands(
 def _band_on_series(session: Session, actor: Actor, series_ref: str,
                     uid: str) -> tuple[EventSeries, Wristband]:
     series = refs.series(session, actor, series_ref)
+    if not uid.isprintable():
+        raise ValidationError.single("uid", "A tag UID is hexadecimal digits, optionally with colons.")
     band = refs.wristband(session, session.get_one(Event, series.event_id), uid)
     return series, band
 
@@ -91,7 +93,7 @@ def assign_band(store: Store, actor: Actor, series_ref: str, uid: str) -> Series
         result = assignments.assign_bands(store, actor, str(series.id), uids=[band.uid])
         row = session.execute(
             _rows(series.id).where(Wristband.id == band.id)
-        ).tuples().one()
+        ).one()
         return SeriesBandChange(band=_view(*row), already_assigned=result.already_assigned > 0,
                                 warnings=result.warnings)
 

@@ -52,7 +52,7 @@ def series_limits(store: Store, actor: Actor, series_ref: str) -> list[CategoryF
                 select(SeriesPresence.category_id, func.count())
                 .where(SeriesPresence.series_id == series.id, SeriesPresence.has_entered.is_(True))
                 .group_by(SeriesPresence.category_id)
-            ).tuples().all()
+            ).all()
         )
         categories = session.scalars(
             select(Category).where(Category.event_id == series.event_id).order_by(Category.name)
@@ -79,5 +79,5 @@ def series_transitions(store: Store, actor: Actor, series_ref: str) -> list[Tran
                 .outerjoin(Member, Member.id == SeriesStateTransition.actor_id)
                 .where(SeriesStateTransition.series_id == series.id)
                 .order_by(SeriesStateTransition.at, SeriesStateTransition.id)
-            ).tuples()
+            )
         ]

@@ -50,12 +50,14 @@ def _holder_name(value: str | None) -> str | None:
     name = value.strip() if value else None
     if name and len(name) > 200:
         raise ValidationError.single("holder_name", "A holder's name has at most 200 characters.")
+    if name and not name.isprintable():
+        raise ValidationError.single("holder_name", "A holder's name cannot hold control characters.")
     return name or None
 
 
 def _holder_email(value: str | None) -> str | None:
     email = value.strip().lower() if value else None
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
+    if email and (len(email) > 254 or not email.isprintable() or not _EMAIL.match(email)):
         raise ValidationError.single("holder_email", f"{value!r} is not an e-mail address.")
     return email or None
 
@@ -133,6 +135,8 @@ def list_tickets(
         ev = refs.event(session, actor, event_ref)
         query = _with_category().where(Ticket.event_id == ev.id)
         if code and code.strip():
+            if not code.isprintable():
+                raise ValidationError.single("code", "A ticket code cannot hold control characters.")
             query = query.where(
                 func.lower(Ticket.code).contains(code.strip().lower(), autoescape=True)
             )
@@ -140,7 +144,7 @@ def list_tickets(
             query = query.where(Ticket.category_id == refs.category(session, actor, ev, category_ref).id)
         if after_code is not None:
             query = query.where(Ticket.code > after_code)
-        rows = session.execute(query.order_by(Ticket.code).limit(limit + 1)).tuples().all()
+        rows = session.execute(query.order_by(Ticket.code).limit(limit + 1)).all()
         items = [_view(t, name) for t, name in rows[:limit]]
     more = len(rows) > limit
     return TicketPage(items=items, next_after=paging.encode(_PAGE, items[-1].code) if more else None)
