@@ -53,7 +53,7 @@ def list_checkins(
         try:
             position = (paging.decode_time(at), uuid.UUID(ident))
         except ValueError:
-            paging.decode("", kind, 2)  # the same refusal as any other bad token
+            raise paging.not_a_position() from None
     with store.read() as session:
         series = refs.series(session, actor, series_ref)
         query = select(Checkin).where(Checkin.series_id == series.id)

@@ -29,6 +29,12 @@ def encode(kind: str, *values: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def not_a_position() -> ValidationError:
+    return ValidationError.single(
+        "after", "This is not a position in this list; start again without `after`."
+    )
+
+
 def decode(token: str, kind: str, arity: int) -> list[str]:
     """The key inside ``token``; a token of another list, or a made-up one, is refused."""
     try:
@@ -42,9 +48,7 @@ def decode(token: str, kind: str, arity: int) -> list[str]:
         or values[0] != kind
         or not all(isinstance(v, str) for v in values)
     ):
-        raise ValidationError.single(
-            "after", "This is not a position in this list; start again without `after`."
-        )
+        raise not_a_position()
     return values[1:]
 
 
@@ -54,9 +58,7 @@ def decode_time(value: str) -> datetime:
     except ValueError:
         found = None
     if found is None or found.tzinfo is None:
-        raise ValidationError.single(
-            "after", "This is not a position in this list; start again without `after`."
-        )
+        raise not_a_position()
     return found
 
 
