@@ -38,6 +38,11 @@ def delete_event(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> None:
     event_admin.delete_event(store, actor, str(event_id))
 
 
+@router.get("/gates/{gate_id}", tags=["events"])
+def get_gate(gate_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> GateView:
+    return event_admin.get_gate(store, actor, gate_id)
+
+
 @router.patch("/gates/{gate_id}", tags=["events"])
 def update_gate(gate_id: uuid.UUID, body: bodies.GateUpdate, store: StoreDep, actor: ActorDep) -> GateView:
     return event_admin.update_gate(store, actor, gate_id, body.model_dump(exclude_unset=True))
@@ -56,6 +61,11 @@ def gate_scannables(
 ) -> ScannablesPage:
     """The bands this gate may admit to the series, for deciding offline, with the series' rules."""
     return scannables.gate_scannables(store, actor, gate_id, str(series_id), limit=limit, after=after)
+
+
+@router.get("/categories/{category_id}", tags=["events"])
+def get_category(category_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> CategoryView:
+    return event_admin.get_category(store, actor, category_id)
 
 
 @router.patch("/categories/{category_id}", tags=["events"])

@@ -142,6 +142,13 @@ def delete_event(store: Store, actor: Actor, event_ref: str) -> None:
 # -- gates ----------------------------------------------------------------------
 
 
+def get_gate(store: Store, actor: Actor, gate_id: uuid.UUID) -> GateView:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        gate, _ = refs.by_id(session, actor, Gate, "gate", gate_id)
+        return gate_view(session, gate)
+
+
 def update_gate(store: Store, actor: Actor, gate_id: uuid.UUID, changes: dict[str, Any]) -> GateView:
     """Rename a gate, change its kind, or set the categories it is limited to (empty: all)."""
     actor.require(Action.MANAGE_GATES)
@@ -199,6 +206,13 @@ def delete_gate(store: Store, actor: Actor, gate_id: uuid.UUID) -> None:
 
 
 # -- categories -----------------------------------------------------------------
+
+
+def get_category(store: Store, actor: Actor, category_id: uuid.UUID) -> CategoryView:
+    actor.require(Action.VIEW_SERIES)
+    with store.read() as session:
+        cat, _ = refs.by_id(session, actor, Category, "category", category_id)
+        return CategoryView.model_validate(cat)
 
 
 def update_category(store: Store, actor: Actor, category_id: uuid.UUID,

@@ -70,9 +70,11 @@ def test_another_organizations_ids_answer_404_and_change_nothing(live: Live) -> 
         ("GET", f"/api/events/{ev}", None),
         ("PATCH", f"/api/events/{ev}", {"venue": "Elsewhere"}),
         ("DELETE", f"/api/events/{ev}", None),
+        ("GET", f"/api/gates/{gate}", None),
         ("PATCH", f"/api/gates/{gate}", {"name": "Mine now"}),
         ("DELETE", f"/api/gates/{gate}", None),
         ("GET", f"/api/gates/{live.ids['gate:Main']}/scannables?series_id={sid}", None),
+        ("GET", f"/api/categories/{cat}", None),
         ("PATCH", f"/api/categories/{cat}", {"name": "Mine"}),
         ("DELETE", f"/api/categories/{cat}", None),
         ("GET", f"/api/events/{ev}/tickets", None),
@@ -373,11 +375,13 @@ def test_events_gates_and_categories_are_edited_and_deleted_when_unused(live: Li
         gate = client.patch(f"/api/gates/{live.ids['gate:Exit']}",
                             json={"name": "North Exit", "kind": "both", "categories": ["VIP", "GA"]}).json()
         assert (gate["name"], gate["kind"], gate["categories"]) == ("North Exit", "both", ["GA", "VIP"])
+        assert client.get(f"/api/gates/{live.ids['gate:Exit']}").json() == gate
         opened = client.patch(f"/api/gates/{live.ids['gate:Exit']}", json={"categories": []}).json()
         assert opened["categories"] == []
         cat = client.patch(f"/api/categories/{live.ids['cat:VIP']}",
                            json={"name": "V.I.P.", "color": "#f5b041"}).json()
         assert (cat["name"], cat["color"]) == ("V.I.P.", "#F5B041")
+        assert client.get(f"/api/categories/{live.ids['cat:VIP']}").json() == cat
 
         spare = events.create_event(live.store, owner, "Spare", "Europe/Paris")
         crew = events.add_category(live.store, owner, "Spare", "Crew")
