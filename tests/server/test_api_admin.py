@@ -110,6 +110,7 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any] | None, int, str]] = [
     ("GET", "/api/gates/MAIN/scannables", None, 422, "series_id"),
     ("PUT", "/api/series/SID/wristbands/04FFFFFFFFFFFF", None, 404, "04FFFFFFFFFFFF"),
     ("DELETE", "/api/series/SID/wristbands/04FFFFFFFFFFFF", None, 404, "04FFFFFFFFFFFF"),
+    ("PUT", "/api/series/SID/wristbands/04AA00BB00CC00", None, 409, "Today takes at most 0 VIP bands"),
     ("DELETE", "/api/series/SID", None, 422, "version"),
     ("DELETE", "/api/series/SID?version=abc", None, 422, "version"),
     ("DELETE", "/api/series/SID?version=VERSION", None, 409, "Cancel it instead"),
@@ -158,6 +159,7 @@ def test_bad_input_gets_a_clear_4xx_and_writes_nothing(live: Live) -> None:
 
         session.get_one(Wristband, band.id).ticket_id = linked.id
     other_gate = events.add_gate(live.store, owner, ev, "Side", GateKind.ENTRY)
+    svc.set_category_limit(live.store, owner, live.ids["series"], "VIP", 0)
     _tap(live, live.bands[0], "bad-input-1")
     with live.client() as client:
         version = client.get(f"/api/series/{live.ids['series']}").json()["series"]["version"]
