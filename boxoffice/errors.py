@@ -136,6 +136,18 @@ class LimitExceededError(BoxOfficeError):
     code = "limit_exceeded"
 
 
+class DeleteRefusedError(BoxOfficeError):
+    """A delete the current state does not allow; the message says what to do instead."""
+
+    code = "delete_refused"
+
+
+class InUseError(BoxOfficeError):
+    """Something else still depends on it (a gate a series uses, a category bands carry)."""
+
+    code = "in_use"
+
+
 class IdentityError(BoxOfficeError):
     """Nobody to act as: no member given, or the member is unknown or inactive."""
 

@@ -36,11 +36,14 @@ class Action(StrEnum):
     ENCODE_BANDS = "encode_bands"
     VOID_BANDS = "void_bands"
     VERIFY = "verify"
+    VIEW_TICKETS = "view_tickets"
+    VIEW_SCANNABLES = "view_scannables"
 
 
 _A = Action
 _VIEW_ALL = frozenset(
-    {_A.VIEW_SERIES, _A.VIEW_CHECKINS, _A.VIEW_BANDS, _A.VIEW_METRICS}
+    {_A.VIEW_SERIES, _A.VIEW_CHECKINS, _A.VIEW_BANDS, _A.VIEW_METRICS, _A.VIEW_TICKETS,
+     _A.VIEW_SCANNABLES}
 )
 
 # The policy. Read a row as "a <role> may ...".
@@ -67,14 +70,17 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         Role.MEMBER: _VIEW_ALL,
         # Viewers (sponsors, the municipality) see figures, never per-person data.
         Role.VIEWER: frozenset({_A.VIEW_SERIES, _A.VIEW_METRICS}),
-        # A gate scanner is a device on a pole: it only answers "may this band pass?".
-        Role.GATE: frozenset({_A.VERIFY}),
+        # A gate scanner is a device on a pole: it only answers "may this band pass?",
+        # online or, from the list of bands it may admit that it keeps, offline.
+        Role.GATE: frozenset({_A.VERIFY, _A.VIEW_SCANNABLES}),
         # A box-office station encodes, voids and looks up bands and sells tickets.
         Role.STATION: frozenset(
             {
                 _A.VIEW_SERIES,
                 _A.VIEW_BANDS,
                 _A.VIEW_CHECKINS,
+                _A.VIEW_TICKETS,
+                _A.VIEW_SCANNABLES,
                 _A.ENCODE_BANDS,
                 _A.VOID_BANDS,
                 _A.MANAGE_TICKETS,
@@ -105,6 +111,8 @@ _DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
         _A.ENCODE_BANDS: "encode wristbands",
         _A.VOID_BANDS: "void wristbands",
         _A.VERIFY: "verify wristbands at a gate",
+        _A.VIEW_TICKETS: "view tickets and their holders",
+        _A.VIEW_SCANNABLES: "download the wristbands a gate may admit",
     }
 )
 

@@ -32,3 +32,16 @@ class GateView(View):
     kind: GateKind
     # Names of the categories the gate is limited to; empty means open to all.
     categories: list[str] = []
+
+
+class TicketView(View):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    # The category's name, for a list a person reads.
+    category: str
+    code: str
+    holder_name: str | None
+    holder_email: str | None
+    voided_at: datetime | None
+    created_at: datetime

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
-from boxoffice.server import deps, errors, routes, sync_routes
+from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
 from boxoffice.store import changelog
 from boxoffice.store.database import Store
 
@@ -52,5 +52,7 @@ def create_app(store: Store) -> FastAPI:
     app.add_middleware(BodyLimit)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(series_routes.router)
+    app.include_router(event_routes.router)
     app.include_router(sync_routes.router)
     return app

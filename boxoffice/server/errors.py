@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from boxoffice import errors as e
@@ -24,6 +24,8 @@ STATUS: dict[type[e.BoxOfficeError], int] = {
     e.StaleVersionError: 409,
     e.IllegalTransitionError: 409,
     e.LimitExceededError: 409,
+    e.DeleteRefusedError: 409,
+    e.InUseError: 409,
     e.ValidationError: 422,
     e.TooManyAttemptsError: 429,
 }
@@ -66,6 +68,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"error": "conflict", "message": "This conflicts with data saved at the same moment; try again."},
             status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, error: DataError) -> JSONResponse:
+        # A value the database cannot hold that the services did not foresee
+        # (a NUL character in a text on PostgreSQL): bad input, not a failure.
+        log.warning("value refused by the database: %s", error.orig)
+        return JSONResponse(
+            {"error": "invalid", "message": "The request holds a value the database cannot store."},
+            status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)

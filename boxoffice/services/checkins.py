@@ -39,7 +39,7 @@ from boxoffice.store.types import utcnow
 log = logging.getLogger(__name__)
 
 
-def _view(row: Checkin, *, replayed: bool = False) -> CheckinView:
+def checkin_view(row: Checkin, *, replayed: bool = False) -> CheckinView:
     return CheckinView(
         id=row.id, client_scan_id=row.client_scan_id, series_id=row.series_id,
         gate_id=row.gate_id, wristband_id=row.wristband_id, uid=row.uid,
@@ -176,7 +176,7 @@ def decide_and_record(
     """
     previous = session.scalar(select(Checkin).where(Checkin.client_scan_id == client_scan_id))
     if previous is not None:
-        return _view(previous, replayed=True), False
+        return checkin_view(previous, replayed=True), False
     uid = refs.normalize_uid(uid)
     facts_of_band = _band_facts(session, series, uid)
     band = facts_of_band.band
@@ -200,7 +200,7 @@ def decide_and_record(
     if decision.allowed and band is not None:
         _move(session, series.id, band, direction, now)
     session.flush()
-    return _view(row), True
+    return checkin_view(row), True
 
 
 def _series_and_gate(

@@ -20,7 +20,7 @@ from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Event, Gate, GateCategory
 
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 def create_event(
@@ -81,7 +81,7 @@ def list_events(store: Store, actor: Actor) -> list[EventView]:
         return [EventView.model_validate(e) for e in rows]
 
 
-def _gate_view(session: Session, gate: Gate) -> GateView:
+def gate_view(session: Session, gate: Gate) -> GateView:
     names = session.scalars(
         select(Category.name)
         .join(GateCategory, GateCategory.category_id == Category.id)
@@ -119,7 +119,7 @@ def add_gate(
         for cat in {c.id: c for c in cats}.values():
             session.add(GateCategory(gate_id=gate.id, category_id=cat.id))
         session.flush()
-        view = _gate_view(session, gate)
+        view = gate_view(session, gate)
         outbox.record(
             session, actor, "gate.create", gate.id,
             {**view.model_dump(), "category_ids": [c.id for c in cats]},
@@ -132,7 +132,7 @@ def list_gates(store: Store, actor: Actor, event_ref: str) -> list[GateView]:
     with store.read() as session:
         ev = refs.event(session, actor, event_ref)
         gates = session.scalars(select(Gate).where(Gate.event_id == ev.id).order_by(Gate.name))
-        return [_gate_view(session, g) for g in gates]
+        return [gate_view(session, g) for g in gates]
 
 
 def add_category(
@@ -141,7 +141,7 @@ def add_category(
 ) -> CategoryView:
     actor.require(Action.MANAGE_CATEGORIES)
     name = validate_name("category name", name)
-    if color is not None and not _COLOR.match(color):
+    if color is not None and not COLOR.match(color):
         raise ValidationError.single("color", f"{color!r} is not a colour like #1E90FF.")
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from boxoffice.errors import AmbiguousError, NotFoundError
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from boxoffice.store.models import Category, Event, EventSeries, Gate, Wristband
+from boxoffice.store.models import Category, Event, EventSeries, Gate, Ticket, Wristband
 
 T = TypeVar("T")
 # The event-scoped, named things a person picks by name.
@@ -84,6 +84,19 @@ def gate(session: Session, actor: Actor, ev: Event, ref: str | uuid.UUID) -> Gat
 
 def category(session: Session, actor: Actor, ev: Event, ref: str | uuid.UUID) -> Category:
     return _in_event(session, actor, Category, "category", ev, ref)
+
+
+Owned = TypeVar("Owned", Gate, Category, Ticket)
+
+
+def by_id(session: Session, actor: Actor, model: type[Owned], kind: str,
+          ident: uuid.UUID) -> tuple[Owned, Event]:
+    """A gate, category or ticket by its own id, with its event; another organization's is not found."""
+    found = session.get(model, ident)
+    ev = session.get(Event, found.event_id) if found is not None else None
+    if found is None or ev is None or ev.organization_id != actor.organization_id:
+        raise NotFoundError(kind, ident)
+    return found, ev
 
 
 def series(

@@ -154,6 +154,10 @@ class _Pending:
     objects: dict[tuple[str, int], Base] = field(default_factory=dict)
     deleted: dict[tuple[str, Any], tuple[uuid.UUID, str, Base]] = field(default_factory=dict)
     touched: list[tuple[Replica, ColumnElement[bool], uuid.UUID]] = field(default_factory=list)
+    # Deleted with bulk statements: (replica, rows' condition, organization, primary keys).
+    removed: list[tuple[Replica, ColumnElement[bool], uuid.UUID, list[str]]] = field(
+        default_factory=list
+    )
 
 
 def _pending(session: Session) -> _Pending:
@@ -170,6 +174,24 @@ def touch(session: Session, model: type[Base], where: ColumnElement[bool],
     if store is None or not store.keeps_changelog:
         return
     _pending(session).touched.append((_REPLICA_OF[model], where, organization_id))
+
+
+def forget(session: Session, model: type[Base], where: ColumnElement[bool],
+           organization_id: uuid.UUID) -> None:
+    """Log the deletion of the rows ``where`` selects; call it just before deleting them in bulk.
+
+    The ORM sees ``session.delete``, not a ``DELETE`` statement, and a
+    station that never hears of a deletion keeps the row for ever. The keys
+    are read now, while the rows exist; at commit, any row that is still
+    there (its delete was in a savepoint that rolled back) is left out.
+    """
+    store = session.info.get("store")
+    if store is None or not store.keeps_changelog:
+        return
+    replica = _REPLICA_OF[model]
+    pks = [replica.encode_pk(list(row)) for row in session.execute(select(*replica.pk).where(where))]
+    if pks:
+        _pending(session).removed.append((replica, where, organization_id, pks))
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -201,6 +223,7 @@ def _before_commit(session: Session) -> None:
         pending.objects.update(more.objects)
         pending.deleted.update(more.deleted)
         pending.touched.extend(more.touched)
+        pending.removed.extend(more.removed)
     changes: list[tuple[int, uuid.UUID, str, str, str | None]] = []
     seen: set[tuple[str, str]] = set()
     for obj in pending.objects.values():
@@ -228,8 +251,18 @@ def _before_commit(session: Session) -> None:
     for (name, pk), (org, _, obj) in pending.deleted.items():
         if (name, pk) in seen or not inspect(obj).deleted:
             continue
+        seen.add((name, pk))
         # Children go before parents, after every upsert of this commit.
         changes.append((len(TABLE_ORDER) * 2 - TABLE_ORDER[name], org, name, pk, None))
+    for replica, where, org, pks in pending.removed:
+        still_there = {replica.encode_pk(list(row))
+                       for row in session.execute(select(*replica.pk).where(where))}
+        for pk in pks:
+            if (replica.name, pk) in seen or pk in still_there:
+                continue
+            seen.add((replica.name, pk))
+            changes.append((len(TABLE_ORDER) * 2 - TABLE_ORDER[replica.name], org, replica.name, pk,
+                            None))
     if changes:
         _write(session, changes)
 

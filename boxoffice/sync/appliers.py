@@ -24,12 +24,15 @@ from boxoffice.services import (
     band_status,
     checkins,
     encoding,
+    event_admin,
     events,
     keys,
     organization,
     recurring,
     series,
+    series_delete,
     ticket_import,
+    tickets,
     wristbands,
 )
 from boxoffice.services.actor import Actor
@@ -424,3 +427,131 @@ class _TicketImport(Payload):
 def _tickets_import(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_TicketImport, entry)
     ticket_import.add_imported(store, actor, str(entry.entity_id), d.tickets)
+class _SeriesDelete(Payload):
+    expected_version: int
+
+
+@applier("series.delete")
+def _series_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
+    # With the version: a series someone edited since the station saw it is
+    # not deleted behind their back.
+    d = parse(_SeriesDelete, entry)
+    series_delete.delete_series(store, actor, str(entry.entity_id), d.expected_version)
+
+
+# Edits carry only the fields the person changed; ``exclude_unset`` keeps a
+# field sent as null (cleared) apart from one not sent at all (left alone).
+
+
+class _EventChanges(Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    timezone: str | None = None
+    venue: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class _EventUpdate(Payload):
+    changes: _EventChanges
+
+
+@applier("event.update")
+def _event_update(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_EventUpdate, entry)
+    event_admin.update_event(store, actor, str(entry.entity_id), d.changes.model_dump(exclude_unset=True))
+
+
+@applier("event.delete")
+def _event_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
+    event_admin.delete_event(store, actor, str(entry.entity_id))
+
+
+class _GateChanges(Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    kind: GateKind | None = None
+    category_ids: list[uuid.UUID] | None = None
+
+
+class _GateUpdate(Payload):
+    changes: _GateChanges
+
+
+@applier("gate.update")
+def _gate_update(store: Store, actor: Actor, entry: PushEntry) -> None:
+    changes: dict[str, Any] = parse(_GateUpdate, entry).changes.model_dump(exclude_unset=True)
+    if "category_ids" in changes:
+        ids = changes.pop("category_ids")
+        changes["categories"] = [str(c) for c in ids] if ids is not None else None
+    event_admin.update_gate(store, actor, entry.entity_id, changes)
+
+
+@applier("gate.delete")
+def _gate_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
+    event_admin.delete_gate(store, actor, entry.entity_id)
+
+
+class _CategoryChanges(Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    color: str | None = None
+
+
+class _CategoryUpdate(Payload):
+    changes: _CategoryChanges
+
+
+@applier("category.update")
+def _category_update(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_CategoryUpdate, entry)
+    event_admin.update_category(store, actor, entry.entity_id, d.changes.model_dump(exclude_unset=True))
+
+
+@applier("category.delete")
+def _category_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
+    event_admin.delete_category(store, actor, entry.entity_id)
+
+
+class _TicketCreate(Payload):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    code: str
+    holder_name: str | None = None
+    holder_email: str | None = None
+
+
+@applier("ticket.create")
+def _ticket_create(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_TicketCreate, entry)
+    tickets.create_ticket(store, actor, str(d.event_id), d.code, str(d.category_id), d.holder_name,
+                          d.holder_email, ticket_id=d.id)
+
+
+class _TicketChanges(Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = None
+    category_id: uuid.UUID | None = None
+    holder_name: str | None = None
+    holder_email: str | None = None
+    voided: bool | None = None
+
+
+class _TicketUpdate(Payload):
+    changes: _TicketChanges
+
+
+@applier("ticket.update")
+def _ticket_update(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_TicketUpdate, entry)
+    tickets.update_ticket(store, actor, entry.entity_id, d.changes.model_dump(exclude_unset=True))
+
+
+@applier("ticket.delete")
+def _ticket_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
+    tickets.delete_ticket(store, actor, entry.entity_id)

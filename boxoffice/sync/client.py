@@ -54,6 +54,12 @@ from boxoffice.sync.wire import (
 
 log = logging.getLogger(__name__)
 
+# Use cases that only add rows. A refused one leaves a local row the server
+# never had; any other refused change (an edit, a delete) altered a row the
+# server still has as it was, and the log will not send that row again
+# unless it changes there: the station has to pull everything again.
+_ADDING = frozenset({"create", "register", "record", "assign_bands", "assign_gates",
+                     "generate_recurring", "start", "plan", "outcome", "import"})
 
 
 class ServerUnreachableError(BoxOfficeError):
@@ -182,6 +188,12 @@ class SyncClient:
                                          "Content-Type": "application/json"})
             results = {r.id: r for r in PushResponse.model_validate_json(response.content).results}
             progressed = self._record_results(entries, results, summary)
+            refused = [e.kind for e in entries if (r := results.get(e.id)) is not None
+                       and r.status is EntryStatus.REJECTED and e.kind.rsplit(".", 1)[-1] not in _ADDING]
+            if refused:
+                log.warning("the server refused %s; pulling everything again to get back its rows",
+                            ", ".join(sorted(set(refused))))
+                reset_cursor(self.store)
             if summary.retry or not progressed:
                 return summary
 

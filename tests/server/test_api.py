@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from boxoffice.domain.enums import Role
+from boxoffice.domain.enums import GateKind, Role
 from boxoffice.domain.permissions import Action, may
-from boxoffice.services import organization
+from boxoffice.services import events, organization, tickets, wristbands
+from boxoffice.services import series as svc
+from boxoffice.services.actor import resolve_actor
 from tests.conftest import table_counts
 from tests.server.conftest import PASSWORD, Live
 
@@ -50,27 +52,74 @@ def test_failed_logins_are_throttled(live: Live) -> None:
         assert blocked.status_code == 429 and "try again in 15 minutes" in blocked.json()["message"]
 
 
+def _targets(live: Live, tag: str) -> dict[str, str]:
+    """Rows of this caller's own to edit or delete, so that every allowed write really succeeds."""
+    owner = resolve_actor(live.store, "owner@example.org")
+    now = datetime.now(UTC)
+    ev = live.ids["event"]
+    ticket = tickets.create_ticket(live.store, owner, ev, f"T-{tag}", "GA")
+    doomed = tickets.create_ticket(live.store, owner, ev, f"X-{tag}", "GA")
+    draft = svc.create_series(live.store, owner, ev, f"Draft {tag}", now + timedelta(days=2),
+                              now + timedelta(days=2, hours=1), 10).series
+    band = wristbands.register_band(live.store, owner, ev, "VIP", "04" + uuid.uuid4().hex[:12].upper())
+    return {
+        "ticket": str(ticket.id), "doomed_ticket": str(doomed.id), "draft": str(draft.id),
+        "draft_version": str(draft.version), "band": band.uid,
+        "event": str(events.create_event(live.store, owner, f"Gone {tag}", "UTC").id),
+        "gate": str(events.add_gate(live.store, owner, ev, f"Gate {tag}", GateKind.ENTRY).id),
+        "category": str(events.add_category(live.store, owner, ev, f"Cat {tag}").id),
+    }
+
+
 def _calls(live: Live, tag: str) -> list[tuple[Action, str, str, dict | None]]:
     """(action, method, path, body) for each endpoint; bodies unique per caller so a success is real."""
     ev, sid = live.ids["event"], live.ids["series"]
     now = datetime.now(UTC)
+    mine = _targets(live, tag)
+    main = live.ids["gate:Main"]
     return [
         (Action.VIEW_SERIES, "GET", "/api/events", None),
         (Action.MANAGE_EVENTS, "POST", "/api/events", {"name": f"Ev {tag}", "timezone": "UTC"}),
+        (Action.VIEW_SERIES, "GET", f"/api/events/{ev}", None),
+        (Action.MANAGE_EVENTS, "PATCH", f"/api/events/{mine['event']}", {"venue": f"Hall {tag}"}),
+        (Action.MANAGE_EVENTS, "DELETE", f"/api/events/{mine['event']}", None),
         (Action.VIEW_SERIES, "GET", f"/api/events/{ev}/gates", None),
         (Action.MANAGE_GATES, "POST", f"/api/events/{ev}/gates", {"name": f"G {tag}", "kind": "entry"}),
+        (Action.VIEW_SERIES, "GET", f"/api/gates/{mine['gate']}", None),
+        (Action.MANAGE_GATES, "PATCH", f"/api/gates/{mine['gate']}",
+         {"name": f"Renamed {tag}", "categories": ["VIP"]}),
+        (Action.MANAGE_GATES, "DELETE", f"/api/gates/{mine['gate']}", None),
+        (Action.VIEW_SCANNABLES, "GET", f"/api/gates/{main}/scannables?series_id={sid}", None),
         (Action.MANAGE_CATEGORIES, "POST", f"/api/events/{ev}/categories", {"name": f"C {tag}"}),
+        (Action.VIEW_SERIES, "GET", f"/api/categories/{mine['category']}", None),
+        (Action.MANAGE_CATEGORIES, "PATCH", f"/api/categories/{mine['category']}", {"color": "#123abc"}),
+        (Action.MANAGE_CATEGORIES, "DELETE", f"/api/categories/{mine['category']}", None),
+        (Action.VIEW_TICKETS, "GET", f"/api/events/{ev}/tickets", None),
+        (Action.MANAGE_TICKETS, "POST", f"/api/events/{ev}/tickets",
+         {"code": f"N-{tag}", "category_id": live.ids["cat:GA"], "holder_name": "Ada"}),
+        (Action.VIEW_TICKETS, "GET", f"/api/tickets/{mine['ticket']}", None),
+        (Action.MANAGE_TICKETS, "PATCH", f"/api/tickets/{mine['ticket']}", {"voided": True}),
+        (Action.MANAGE_TICKETS, "DELETE", f"/api/tickets/{mine['doomed_ticket']}", None),
         (Action.VIEW_SERIES, "GET", "/api/series", None),
         (Action.VIEW_SERIES, "GET", f"/api/series/{sid}", None),
         (Action.CREATE_SERIES, "POST", "/api/series", {
             "event_id": ev, "name": f"S {tag}", "starts_at": (now + timedelta(days=1)).isoformat(),
             "ends_at": (now + timedelta(days=1, hours=2)).isoformat(), "capacity": 10}),
+        (Action.DELETE_SERIES, "DELETE", f"/api/series/{mine['draft']}?version={mine['draft_version']}",
+         None),
+        (Action.VIEW_SERIES, "GET", f"/api/series/{sid}/gates", None),
+        (Action.VIEW_SERIES, "GET", f"/api/series/{sid}/limits", None),
+        (Action.VIEW_SERIES, "GET", f"/api/series/{sid}/transitions", None),
         (Action.SET_CATEGORY_LIMITS, "PUT", f"/api/series/{sid}/limits",
          {"category_id": live.ids["cat:VIP"], "limit": 5}),
-        (Action.ASSIGN_SERIES_GATES, "POST", f"/api/series/{sid}/gates", {"gate_ids": [live.ids["gate:Main"]]}),
+        (Action.ASSIGN_SERIES_GATES, "POST", f"/api/series/{sid}/gates", {"gate_ids": [main]}),
         (Action.ASSIGN_BANDS, "POST", f"/api/series/{sid}/wristbands", {"uids": live.bands[:2]}),
+        (Action.VIEW_BANDS, "GET", f"/api/series/{sid}/wristbands", None),
+        (Action.ASSIGN_BANDS, "PUT", f"/api/series/{sid}/wristbands/{mine['band']}", None),
+        (Action.ASSIGN_BANDS, "DELETE", f"/api/series/{sid}/wristbands/{mine['band']}", None),
+        (Action.VIEW_CHECKINS, "GET", f"/api/series/{sid}/checkins", None),
         (Action.VIEW_METRICS, "GET", f"/api/series/{sid}/metrics", None),
-        (Action.VERIFY, "POST", "/api/verify", {"series_id": sid, "gate_id": live.ids["gate:Main"],
+        (Action.VERIFY, "POST", "/api/verify", {"series_id": sid, "gate_id": main,
                                                 "uid": "04" + uuid.uuid4().hex[:12], "scan_id": tag}),
     ]
 
@@ -83,6 +132,10 @@ def test_every_role_on_every_endpoint(live: Live, role: Role) -> None:
             answer = client.request(method, path, json=body)
             if may(role, action):
                 assert answer.status_code < 300, (role, path, answer.text)
+                gettable = path.split("?")[0]
+                if method == "DELETE" and "/wristbands/" not in path:
+                    with live.client() as owner:
+                        assert owner.get(gettable).status_code == 404, (role, path)
             else:
                 assert answer.status_code == 403, (role, path, answer.text)
                 assert f"Your role ({role.value}) may not" in answer.json()["message"]

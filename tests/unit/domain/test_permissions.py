@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[bool, ...]] = {
     "encode_bands":         (Y, Y, Y, N, N, N, Y),
     "void_bands":           (Y, Y, Y, N, N, N, Y),
     "verify":               (Y, Y, N, N, N, Y, N),
+    "view_tickets":         (Y, Y, Y, Y, N, N, Y),
+    "view_scannables":      (Y, Y, Y, Y, N, Y, Y),
 }  # fmt: skip
 
 
