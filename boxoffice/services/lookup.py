@@ -12,7 +12,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import payload as pl
@@ -125,7 +125,9 @@ def _by_uid(session: Session, actor: Actor, ref: str, event_ref: str | None) -> 
 
 def _by_ticket(session: Session, actor: Actor, code: str, event_ref: str | None) -> Wristband:
     query = (select(Ticket, Event).join(Event, Event.id == Ticket.event_id)
-             .where(Event.organization_id == actor.organization_id, Ticket.code == code))
+             .where(Event.organization_id == actor.organization_id,
+                    # Codes are typed off printed tickets: case is not something to get right.
+                    or_(Ticket.code == code, func.lower(Ticket.code) == code.lower())))
     if event_ref is not None:
         query = query.where(Event.id == refs.event(session, actor, event_ref).id)
     found = session.execute(query).all()
