@@ -190,6 +190,17 @@ def sync_stall(workdir: Path, rows: int) -> dict[str, float]:
             "over": meter.over(TARGET_STALL_MS), "ticks": len(meter.gaps)}
 
 
+def print_stalls(what: str, run: dict[str, float]) -> None:
+    """One measured run's stalls, then the idle loop's for as long (at most 20 s) as its baseline."""
+    idle_worst, idle_p99 = idle_baseline(min(run["seconds"], 20))
+    print(f"\n{what} in {run['seconds']:.1f} s; GUI stalls: worst {run['worst']:.1f} ms, "
+          f"p99 {run['p99']:.1f} ms, {run['over']:.0f} over {TARGET_STALL_MS:.0f} ms "
+          f"in {run['ticks']:,.0f} ticks")
+    verdict = "met" if run["over"] == 0 else "MISSED"
+    print(f"  baseline, the same loop idle: worst {idle_worst:.1f} ms, p99 {idle_p99:.1f} ms; "
+          f"target no stall over {TARGET_STALL_MS:.0f} ms: {verdict}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--starts", type=int, default=5, help="cold starts of each program")
@@ -222,21 +233,11 @@ def main(argv: list[str] | None = None) -> int:
 
         log(f"encoding batch of {args.bands} bands")
         batch = batch_stall(db, args.bands)
-        idle_worst, idle_p99 = idle_baseline(min(batch["seconds"], 20))
-        print(f"\nencoding batch: {batch['done']:.0f} bands in {batch['seconds']:.1f} s; GUI stalls: worst "
-              f"{batch['worst']:.1f} ms, p99 {batch['p99']:.1f} ms, {batch['over']:.0f} over "
-              f"{TARGET_STALL_MS:.0f} ms in {batch['ticks']:,.0f} ticks")
-        print(f"  baseline, the same loop idle: worst {idle_worst:.1f} ms, p99 {idle_p99:.1f} ms; "
-              f"target no stall over {TARGET_STALL_MS:.0f} ms: {'met' if batch['over'] == 0 else 'MISSED'}")
+        print_stalls(f"encoding batch: {batch['done']:.0f} bands", batch)
 
         log(f"sync of {args.sync_rows:,} check-ins")
         sync = sync_stall(workdir, args.sync_rows)
-        idle_worst, idle_p99 = idle_baseline(min(sync["seconds"], 20))
-        print(f"\nsync pull of {args.sync_rows:,} check-ins in {sync['seconds']:.1f} s; GUI stalls: worst "
-              f"{sync['worst']:.1f} ms, p99 {sync['p99']:.1f} ms, {sync['over']:.0f} over "
-              f"{TARGET_STALL_MS:.0f} ms in {sync['ticks']:,.0f} ticks")
-        print(f"  baseline, the same loop idle: worst {idle_worst:.1f} ms, p99 {idle_p99:.1f} ms; "
-              f"target no stall over {TARGET_STALL_MS:.0f} ms: {'met' if sync['over'] == 0 else 'MISSED'}")
+        print_stalls(f"sync pull of {args.sync_rows:,} check-ins", sync)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from boxoffice.errors import BoxOfficeError
+from boxoffice.errors import BoxOfficeError, IdentityError
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync.state import ServerLogin
@@ -99,6 +99,14 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     store = open_store(db)
     try:
         actor, station = current_actor(store, as_email)
+    except IdentityError:
+        # Nobody is known to act here yet (a fresh database, or several members and no choice):
+        # ask, before any window opens. Refusing the dialog quits.
+        who = ask_who(store)
+        if who is None:
+            store.dispose()
+            return 1
+        actor, station = current_actor(store, who)
     except BoxOfficeError:
         store.dispose()
         raise
@@ -139,6 +147,19 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
         ctx.ops.shutdown()
         store.dispose()
     return 0
+
+
+def ask_who(store: Store) -> str | None:
+    """The login dialog, modal, before the main window exists; the e-mail of who acts, or None."""
+    from ui.dialogs.login import LoginDialog
+
+    ops = Ops()
+    dialog = LoginDialog(store, ops)
+    try:
+        accepted = dialog.exec() == LoginDialog.DialogCode.Accepted
+    finally:
+        ops.shutdown()
+    return dialog.email if accepted else None
 
 
 def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],

@@ -1,0 +1,81 @@
+"""The login dialog against the real server, and starting an organization on this computer only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from boxoffice.services.actor import resolve_actor
+from boxoffice.store.database import open_store
+from boxoffice.sync.state import ServerLogin
+from tests.conftest import table_counts
+from tests.server.conftest import PASSWORD, Live
+from tests.sync.conftest import _no_keyring, server  # noqa: F401 (fixtures)
+from ui import settings as S
+from ui.dialogs.login import LoginDialog
+from ui.ops import Ops
+
+
+def dialog_over(qtbot: QtBot, path: Path) -> tuple[LoginDialog, Ops]:
+    store = open_store(path)
+    ops = Ops()
+    dialog = LoginDialog(store, ops)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog, ops
+
+
+def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server: Live,  # noqa: F811
+                                                          tmp_path: Path) -> None:
+    dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
+    dialog.server_url.setText(server.url)
+    dialog.server_email.setText("owner@example.org")
+    dialog.password.setText("not the password")
+    dialog.station.setText("Box office 9")
+    before = table_counts(dialog.store)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.ok.isEnabled, timeout=20_000)
+    assert dialog.result() == 0 and "password" in dialog.message.text().lower()
+    assert table_counts(dialog.store) == before
+
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(dialog.accepted, timeout=30_000):
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.email == "owner@example.org"
+    login = ServerLogin.load(dialog.store)
+    assert (login.url, login.station) == (server.url, "Box office 9")
+    assert resolve_actor(dialog.store, None).email == "owner@example.org"
+    assert S.STATION_NAME.read(S.qsettings()) == "Box office 9"
+    ops.shutdown()
+    dialog.store.dispose()
+
+
+def test_an_unreachable_server_is_said_plainly(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
+    dialog.server_url.setText("http://127.0.0.1:9")
+    dialog.server_email.setText("owner@example.org")
+    dialog.password.setText("whatever it is")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.ok.isEnabled, timeout=20_000)
+    assert "cannot be reached" in dialog.message.text()
+    ops.shutdown()
+    dialog.store.dispose()
+
+
+def test_starting_an_organization_on_this_computer_only(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.ok.text() == "Start"
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.ok.isEnabled, timeout=10_000)
+    assert dialog.message.text() == "Name the organization. Give your e-mail."
+    dialog.org_name.setText("Harbour Days BV")
+    dialog.local_email.setText("Anna@Example.org")
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    actor = resolve_actor(dialog.store, None)
+    assert (actor.email, actor.role.value) == ("anna@example.org", "owner")
+    ops.shutdown()
+    dialog.store.dispose()
