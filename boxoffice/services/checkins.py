@@ -16,7 +16,14 @@ from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, selec
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.access import AccessFacts, Decision, decide
-from boxoffice.domain.enums import BandStatus, CheckinResult, Direction
+from boxoffice.domain.enums import (
+    BandStatus,
+    CheckinResult,
+    Direction,
+    GateKind,
+    ReentryPolicy,
+    SeriesStatus,
+)
 from boxoffice.domain.permissions import Action
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import outbox, refs
@@ -143,17 +150,46 @@ _UPDATE_PRESENCE = (
     .values(inside=bindparam("p_inside"), has_entered=bindparam("p_has_entered"),
             last_scan_at=bindparam("p_last_scan_at"))
 )
+_S = EventSeries.__table__.c
+_G = Gate.__table__.c
+_SG = SeriesGate.__table__.c
 _SERIES_AND_GATE = (
-    select(EventSeries, Gate, SeriesGate.gate_id)
-    .join(Gate, and_(Gate.id == bindparam("gate_id"), Gate.event_id == EventSeries.event_id))
-    .outerjoin(SeriesGate, and_(SeriesGate.series_id == EventSeries.id,
-                                SeriesGate.gate_id == Gate.id))
-    .where(EventSeries.id == bindparam("series_id"),
-           EventSeries.organization_id == bindparam("organization_id"))
+    select(_S.id, _S.organization_id, _S.event_id, _S.status, _S.checkin_opens_at,
+           _S.checkin_closes_at, _S.capacity, _S.reentry_policy,
+           _G.id, _G.name, _G.kind, _SG.gate_id)
+    .select_from(EventSeries.__table__)
+    .join(Gate.__table__, and_(_G.id == bindparam("gate_id"), _G.event_id == _S.event_id))
+    .outerjoin(SeriesGate.__table__, and_(_SG.series_id == _S.id, _SG.gate_id == _G.id))
+    .where(_S.id == bindparam("series_id"), _S.organization_id == bindparam("organization_id"))
 )
 
 
-def _band_facts(session: Session, series: EventSeries, gate: Gate, uid: str,
+@dataclass(frozen=True)
+class _Series:
+    """What a tap needs of its series, read as columns (as of this transaction)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    event_id: uuid.UUID
+    status: SeriesStatus
+    checkin_opens_at: datetime
+    checkin_closes_at: datetime
+    capacity: int
+    reentry_policy: ReentryPolicy
+
+
+@dataclass(frozen=True)
+class _Gate:
+    id: uuid.UUID
+    name: str
+    kind: GateKind
+
+
+SeriesLike = EventSeries | _Series
+GateLike = Gate | _Gate
+
+
+def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
                 client_scan_id: str) -> _BandFacts:
     """The band, its assignment, presence and category limit in one statement.
 
@@ -189,8 +225,8 @@ def _band_facts(session: Session, series: EventSeries, gate: Gate, uid: str,
 
 def gather_facts(
     session: Session,
-    series: EventSeries,
-    gate: Gate,
+    series: SeriesLike,
+    gate: GateLike,
     band: Wristband | _Band | None,
     direction: Direction,
     now: datetime,
@@ -246,8 +282,8 @@ def gather_facts(
 
 def decide_and_record(
     session: Session,
-    series: EventSeries,
-    gate: Gate,
+    series: SeriesLike,
+    gate: GateLike,
     uid: str,
     direction: Direction,
     *,
@@ -300,7 +336,7 @@ def decide_and_record(
     ), True
 
 
-def _move_core(session: Session, series: EventSeries, band: _Band, presence: _Presence | None,
+def _move_core(session: Session, series: SeriesLike, band: _Band, presence: _Presence | None,
                direction: Direction, at: datetime) -> None:
     """``_move`` with core statements, from the presence read (under the band's lock) for the tap."""
     inside = direction is Direction.IN
@@ -338,7 +374,7 @@ def _move_core(session: Session, series: EventSeries, band: _Band, presence: _Pr
 
 def _series_and_gate(
     session: Session, actor: Actor, series_ref: str, gate_ref: str
-) -> tuple[EventSeries, Gate, bool]:
+) -> tuple[SeriesLike, GateLike, bool]:
     """The series, the gate and whether the gate serves the series, in one statement for ids."""
     sid, gid = refs.as_uuid(series_ref), refs.as_uuid(gate_ref)
     if sid is not None and gid is not None:
@@ -346,7 +382,7 @@ def _series_and_gate(
             "series_id": sid, "gate_id": gid, "organization_id": actor.organization_id,
         }).first()
         if row is not None:
-            return row[0], row[1], row[2] is not None
+            return _Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None
     # Names, or something not found: the lookups that say precisely what is wrong.
     series = refs.series(session, actor, series_ref)
     ev = session.get_one(Event, series.event_id)
