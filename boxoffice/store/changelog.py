@@ -1,7 +1,9 @@
 """The central server's change log: every committed row change, numbered, for stations to pull.
 
 Capturing at the ORM level (flushes, plus ``touch`` for bulk statements)
-means no use case has to remember to log what it changed. Each commit's
+means no use case has to remember to log what it changed. The one hot path
+that writes with core statements (a gate's tap, ``services.checkins``) hands
+its rows to ``log_row`` instead, which costs no read-back. Each commit's
 changes are numbered from ``sync_state.last_seq`` just before the commit, so
 numbers follow commit order and a station's cursor never skips a change.
 """
