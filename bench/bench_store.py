@@ -286,7 +286,7 @@ class BulkLoader:
 
 WRISTBAND_COLUMNS = ("id", "event_id", "category_id", "uid", "status", "number", "ticket_id",
                      "replaces_id", "batch_id", "station", "encoded_by", "encoded_at", "created_at",
-                     "updated_at")
+                     "updated_at", "payload", "tag_secret_id", "voided_at", "lost_at", "void_reason")
 
 
 def wristband_rows(cfg: Config, rng: random.Random, event_id: uuid.UUID, categories: list[uuid.UUID],
@@ -309,7 +309,7 @@ def wristband_rows(cfg: Config, rng: random.Random, event_id: uuid.UUID, categor
             if slot is not None:
                 out[slot] = Band(band_id, cat, uid)
             yield (band_id, event_id, categories[cat], uid, BandStatus.ACTIVE, numbers[cat], None,
-                   None, batch, "Box office 1", owner_id, at, at, at)
+                   None, batch, "Box office 1", owner_id, at, at, at, None, None, None, None, None)
 
 
 SERIES_COLUMNS = ("id", "organization_id", "event_id", "name", "description", "starts_at", "ends_at",

@@ -329,7 +329,8 @@ def _band_rows(n: int, rng: random.Random, event_id: uuid.UUID, categories: list
             band_id = _rid(rng)
             ids.append(band_id)
             yield (band_id, event_id, categories[cat], uid_of(start + offset), BandStatus.ACTIVE,
-                   numbers[cat], None, None, batch, "Box office 1", owner_id, at, at, at)
+                   numbers[cat], None, None, batch, "Box office 1", owner_id, at, at, at,
+                   None, None, None, None, None)
 
 
 def _assignment_rows(rng: random.Random, series_id: uuid.UUID, band_ids: list[uuid.UUID],

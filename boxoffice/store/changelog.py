@@ -1,7 +1,9 @@
 """The central server's change log: every committed row change, numbered, for stations to pull.
 
 Capturing at the ORM level (flushes, plus ``touch`` for bulk statements)
-means no use case has to remember to log what it changed. Each commit's
+means no use case has to remember to log what it changed. The one hot path
+that writes with core statements (a gate's tap, ``services.checkins``) hands
+its rows to ``log_row`` instead, which costs no read-back. Each commit's
 changes are numbered from ``sync_state.last_seq`` just before the commit, so
 numbers follow commit order and a station's cursor never skips a change.
 """
@@ -11,13 +13,25 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, event, insert, inspect, select, text, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    Table,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from boxoffice.errors import DatabaseError
 from boxoffice.store.base import Base
@@ -105,6 +119,10 @@ class Replica:
         encoders = [self.encoders[self.columns.index(c)] for c in self.pk]
         return json.dumps([enc(v) for enc, v in zip(encoders, values, strict=True)])
 
+    @property
+    def pk_positions(self) -> tuple[int, ...]:
+        return _PK_POSITIONS[self.name]
+
 
 def _encoder(column: Column[Any]) -> Callable[[Any], Any]:
     processor = column.type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
@@ -132,6 +150,7 @@ REPLICAS: dict[str, Replica] = {
     if m.__table__ is t
 }
 TABLE_ORDER = {name: i for i, name in enumerate(REPLICAS)}
+_PK_POSITIONS = {name: tuple(r.columns.index(c) for c in r.pk) for name, r in REPLICAS.items()}
 _REPLICA_OF = {r.model: r for r in REPLICAS.values()}
 
 
@@ -158,6 +177,10 @@ class _Pending:
     removed: list[tuple[Replica, ColumnElement[bool], uuid.UUID, list[str]]] = field(
         default_factory=list
     )
+    # Rows written with core statements (``log_row``): (table, pk) -> (org, pk, encoded row, the
+    # transaction or savepoint it was written in).
+    rows: dict[tuple[str, str], tuple[uuid.UUID, str, str, SessionTransaction | None]] = field(
+        default_factory=dict)
 
 
 def _pending(session: Session) -> _Pending:
@@ -194,6 +217,39 @@ def forget(session: Session, model: type[Base], where: ColumnElement[bool],
         _pending(session).removed.append((replica, where, organization_id, pks))
 
 
+def log_row(session: Session, model: type[Base], values: Mapping[str, Any],
+            organization_id: uuid.UUID) -> None:
+    """Log one row a core statement just wrote, as ``values`` (every replicated column) says it is.
+
+    For hot paths that skip the ORM: no flush to watch and no read-back. A
+    later call for the same row in this transaction replaces the earlier one;
+    a row written inside a savepoint that is rolled back is dropped again.
+    """
+    store = session.info.get("store")
+    if store is None or not store.keeps_changelog:
+        return
+    replica = _REPLICA_OF[model]
+    encoded = replica.encode([values[c.name] for c in replica.columns])
+    pk = json.dumps([encoded[i] for i in replica.pk_positions])
+    trans = session.get_nested_transaction() or session.get_transaction()
+    _pending(session).rows[(replica.name, pk)] = (
+        organization_id, pk, json.dumps(encoded, separators=(",", ":")), trans)
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    """Forget the core-logged rows of a savepoint (or of anything inside one) that was rolled back."""
+    pending: _Pending | None = session.info.get("changelog")
+    if pending is None or not pending.rows:
+        return
+    for key, (_, _, _, made_in) in list(pending.rows.items()):
+        trans = made_in
+        while trans is not None:
+            if trans is previous:
+                del pending.rows[key]
+                break
+            trans = trans.parent
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     store = session.info.get("store")
     if store is None or not store.keeps_changelog:
@@ -224,6 +280,7 @@ def _before_commit(session: Session) -> None:
         pending.deleted.update(more.deleted)
         pending.touched.extend(more.touched)
         pending.removed.extend(more.removed)
+        pending.rows.update(more.rows)
     changes: list[tuple[int, uuid.UUID, str, str, str | None]] = []
     seen: set[tuple[str, str]] = set()
     for obj in pending.objects.values():
@@ -239,6 +296,13 @@ def _before_commit(session: Session) -> None:
         seen.add((replica.name, pk))
         changes.append((TABLE_ORDER[replica.name], org, replica.name, pk,
                         json.dumps(replica.encode(values), separators=(",", ":"))))
+    # After the ORM's objects: an object is read as it is at commit, so if the
+    # ORM also holds a row written with a core statement, its values are the newer.
+    for (name, pk), (org, _, logged, _) in pending.rows.items():
+        if (name, pk) in seen:
+            continue
+        seen.add((name, pk))
+        changes.append((TABLE_ORDER[name], org, name, pk, logged))
     for replica, where, org in pending.touched:
         for row in session.execute(select(*replica.columns).where(where)):
             encoded = replica.encode(row)
@@ -267,17 +331,26 @@ def _before_commit(session: Session) -> None:
         _write(session, changes)
 
 
+# Core statements on the tables, built once: every committing write runs them.
+_sync_state = SyncState.__table__
+assert isinstance(_sync_state, Table)
+_BUMP_SEQ = (
+    update(_sync_state).where(_sync_state.c.id == 1)
+    .values(last_seq=_sync_state.c.last_seq + bindparam("n", type_=Integer))
+    .returning(_sync_state.c.last_seq)
+)
+_sync_changes = SyncChange.__table__
+assert isinstance(_sync_changes, Table)
+_INSERT_CHANGES = insert(_sync_changes)
+
+
 def _write(session: Session, changes: list[tuple[int, uuid.UUID, str, str, str | None]]) -> None:
     changes.sort(key=lambda c: c[0])
-    last = session.execute(
-        update(SyncState).where(SyncState.id == 1)
-        .values(last_seq=SyncState.last_seq + len(changes))
-        .returning(SyncState.last_seq)
-    ).scalar_one()
+    last = session.execute(_BUMP_SEQ, {"n": len(changes)}).scalar_one()
     first = last - len(changes) + 1
     now = utcnow()
     session.execute(
-        insert(SyncChange),
+        _INSERT_CHANGES,
         [
             {"seq": first + i, "organization_id": org, "table_name": name, "pk": pk, "row": row,
              "changed_at": now}
@@ -292,6 +365,7 @@ def install(store: Store) -> None:
     if not event.contains(factory, "after_flush", _after_flush):
         event.listen(factory, "after_flush", _after_flush)
         event.listen(factory, "before_commit", _before_commit)
+        event.listen(factory, "after_soft_rollback", _after_soft_rollback)
 
 
 def read_mode(store: Store) -> str:

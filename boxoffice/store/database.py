@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -89,6 +90,11 @@ class Store:
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False, info={"store": self})
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False, info={"store": self})
         self.mode = "local"
+        # SQLite has one writer at a time anyway; a thread that finds the write
+        # lock taken waits in SQLite's busy handler, which sleeps in steps of
+        # up to 100 ms and so leaves the database idle between writers. Queueing
+        # this process's writers on a lock of our own hands the database over at once.
+        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
 
     def set_mode(self, mode: str) -> None:
         """What this database is to sync (see ``SyncState``); decides which bookkeeping writes keep."""
@@ -123,12 +129,20 @@ class Store:
             with outer.begin_nested():
                 yield outer
             return
-        with self._writer.begin() as session:
-            token = _ambient.set((self, session))
-            try:
-                yield session
-            finally:
-                _ambient.reset(token)
+        lock = self._write_lock
+        # Bounded: past the busy timeout, SQLite's own wait (and its error) takes over.
+        locked = lock is not None and lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            with self._writer.begin() as session:
+                token = _ambient.set((self, session))
+                try:
+                    yield session
+                finally:
+                    _ambient.reset(token)
+        finally:
+            if locked:
+                assert lock is not None
+                lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
