@@ -23,11 +23,12 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
@@ -44,7 +45,7 @@ from boxoffice.schemas.wristband import BatchView, WristbandView
 from boxoffice.services import keys, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.assignments import _check_limits
-from boxoffice.services.series import ensure_editable
+from boxoffice.services.series import check_editable, ensure_editable
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -265,9 +266,25 @@ _LIMITED_SERIES = select(SeriesCategoryLimit.series_id).where(
     SeriesCategoryLimit.series_id.in_(bindparam("series_ids", expanding=True)),
     SeriesCategoryLimit.category_id == bindparam("category_id"),
 )
-_ASSIGNMENTS = select(SeriesWristbandAssignment).where(
-    SeriesWristbandAssignment.wristband_id == bindparam("band_id"),
-    SeriesWristbandAssignment.series_id.in_(bindparam("series_ids", expanding=True)),
+_BATCHES = cast(Table, EncodeBatch.__table__)
+_ADD_ENCODED = (
+    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(encoded=_BATCHES.c.encoded + bindparam("add"))
+)
+_SET_COUNTS = (
+    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(encoded=_BATCHES.c.encoded + bindparam("add"), counts=bindparam("counts"))
+)
+# Per series of a batch: still editable? limited for the band's category? the band's assignment?
+_ADMISSIONS = (
+    select(EventSeries.id, EventSeries.status, EventSeries.name, SeriesCategoryLimit.band_limit,
+           SeriesWristbandAssignment.id, SeriesWristbandAssignment.active)
+    .outerjoin(SeriesCategoryLimit, and_(SeriesCategoryLimit.series_id == EventSeries.id,
+                                         SeriesCategoryLimit.category_id == bindparam("category_id")))
+    .outerjoin(SeriesWristbandAssignment,
+               and_(SeriesWristbandAssignment.series_id == EventSeries.id,
+                    SeriesWristbandAssignment.wristband_id == bindparam("band_id")))
+    .where(EventSeries.id.in_(bindparam("series_ids", expanding=True)))
 )
 
 
@@ -522,15 +539,16 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
         if ok_message is not None:
             counts = dict(batch.counts or {})
             counts[EncodeOutcome.OK.value] = int(counts.get(EncodeOutcome.OK.value, 0)) + 1
-        _update_batch(session, batch.id, encoded=EncodeBatch.encoded + 1, counts=counts)
+        _update_batch(session, batch.id, encoded=1, counts=counts)
         band.status = BandStatus.ACTIVE
         band.encoded_at = now
         band.encoded_by = actor.member_id
-        for series, row in admit:
-            if row is None:
-                session.add(SeriesWristbandAssignment(series_id=series.id, wristband_id=band.id, active=True,
+        for series_id, row_id in admit:
+            if row_id is None:
+                session.add(SeriesWristbandAssignment(series_id=series_id, wristband_id=band.id, active=True,
                                                       assigned_at=now, assigned_by=actor.member_id))
             else:
+                row = session.get_one(SeriesWristbandAssignment, row_id)
                 row.active, row.removed_at = True, None
                 row.assigned_at, row.assigned_by = now, actor.member_id
         outbox.record(session, actor, "wristband.activate", band.id,
@@ -542,33 +560,29 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
 
 
 def _admissions(session: Session, batch: _BatchRow,
-                band: Wristband) -> list[tuple[EventSeries, SeriesWristbandAssignment | None]]:
-    """The batch's series ``band`` is to be admitted to (with its inactive row, if any), checked.
+                band: Wristband) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+    """The batch's series ``band`` is still to be admitted to, each with its inactive assignment (or None).
 
-    ``admit_band``'s rules for all the batch's series at once: each series
-    must still be editable, an active assignment is left alone, and a
-    category limit that is reached raises ``LimitExceededError``.
+    ``admit_band``'s rules for all the batch's series in one query: each
+    series must still be editable, an active assignment is left alone, and
+    a category limit that is reached raises ``LimitExceededError``.
     """
     ids = batch.series_uuids
     if not ids:
         return []
-    by_id = {s.id: s for s in session.scalars(select(EventSeries).where(EventSeries.id.in_(ids)))}
-    chosen: list[EventSeries] = []
+    found = {row[0]: row for row in session.execute(
+        _ADMISSIONS, {"series_ids": ids, "category_id": band.category_id, "band_id": band.id})}
+    todo: list[tuple[uuid.UUID, uuid.UUID | None]] = []
     for sid in ids:
-        series = by_id.get(sid)
-        if series is None:
+        if sid not in found:
             raise NotFoundError("series", sid)
-        ensure_editable(series)
-        chosen.append(series)
-    rows = {r.series_id: r for r in session.scalars(_ASSIGNMENTS, {"band_id": band.id, "series_ids": ids})}
-    todo = [(s, rows.get(s.id)) for s in chosen]
-    todo = [(s, row) for s, row in todo if row is None or not row.active]
-    if todo:
-        limited = set(session.scalars(_LIMITED_SERIES, {"series_ids": [s.id for s, _ in todo],
-                                                        "category_id": band.category_id}))
-        for series, _ in todo:
-            if series.id in limited:
-                _check_limits(session, series, Counter({band.category_id: 1}))
+        _, status, name, limit, row_id, active = found[sid]
+        check_editable(name, status)
+        if row_id is not None and active:
+            continue
+        if limit is not None:
+            _check_limits(session, session.get_one(EventSeries, sid), Counter({band.category_id: 1}))
+        todo.append((sid, row_id))
     return todo
 
 
@@ -586,16 +600,20 @@ def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristb
         row.active, row.removed_at, row.assigned_at, row.assigned_by = True, None, utcnow(), actor.member_id
 
 
-def _update_batch(session: Session, batch_id: uuid.UUID, *, encoded: Any = None,
+def _update_batch(session: Session, batch_id: uuid.UUID, *, encoded: int = 0,
                   counts: dict[str, Any] | None = None) -> None:
-    """One UPDATE of the batch's counters (an ORM statement: a loaded batch object sees it)."""
-    values: dict[str, Any] = {}
-    if encoded is not None:
-        values["encoded"] = encoded
-    if counts is not None:
-        values["counts"] = counts
-    if values:
-        session.execute(update(EncodeBatch).where(EncodeBatch.id == batch_id).values(**values))
+    """Add ``encoded`` to the batch's count and set its ``counts``, in one UPDATE on the table.
+
+    A batch object this session has loaded (the server replaying a batch's
+    start in the same transaction) is expired, so it reads the new values.
+    """
+    if counts is None:
+        session.execute(_ADD_ENCODED, {"batch_id": batch_id, "add": encoded})
+    else:
+        session.execute(_SET_COUNTS, {"batch_id": batch_id, "add": encoded, "counts": counts})
+    loaded = session.identity_map.get(identity_key(EncodeBatch, batch_id))
+    if loaded is not None:
+        session.expire(loaded, ["encoded", "counts"])
 
 
 def _log_outcome(session: Session, actor: Actor, batch_id: uuid.UUID, uid: str, band_id: uuid.UUID | None,
