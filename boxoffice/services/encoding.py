@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -46,6 +46,7 @@ from boxoffice.services import keys, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.assignments import _check_limits
 from boxoffice.services.series import check_editable, ensure_editable
+from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -256,8 +257,6 @@ _BATCH_ROW = (
     .join(Category, Category.id == EncodeBatch.category_id)
     .where(EncodeBatch.id == bindparam("batch_id"), Event.organization_id == bindparam("organization_id"))
 )
-_BAND_BY_UID = select(Wristband).where(Wristband.event_id == bindparam("event_id"),
-                                       Wristband.uid == bindparam("uid"))
 _BAND_ID_BY_UID = select(Wristband.id).where(Wristband.event_id == bindparam("event_id"),
                                              Wristband.uid == bindparam("uid"))
 _TOP_NUMBER = select(func.max(Wristband.number)).where(Wristband.event_id == bindparam("event_id"),
@@ -267,6 +266,16 @@ _LIMITED_SERIES = select(SeriesCategoryLimit.series_id).where(
     SeriesCategoryLimit.category_id == bindparam("category_id"),
 )
 _BATCHES = cast(Table, EncodeBatch.__table__)
+_INSERT_LOG = insert(cast(Table, EncodeLogEntry.__table__))
+_INSERT_ASSIGNMENT = insert(cast(Table, SeriesWristbandAssignment.__table__))
+_BANDS = cast(Table, Wristband.__table__)
+_INSERT_BAND = insert(_BANDS)
+_BAND_VIEW = select(*(_BANDS.c[name] for name in WristbandView.model_fields)).where(
+    _BANDS.c.id == bindparam("band_id"))
+_ACTIVATE = (
+    update(_BANDS).where(_BANDS.c.id == bindparam("band_id"))
+    .values(status=BandStatus.ACTIVE, encoded_at=bindparam("at"), encoded_by=bindparam("by"))
+)
 _ADD_ENCODED = (
     update(_BATCHES).where(_BATCHES.c.id == bindparam("batch_id"))
     .values(encoded=_BATCHES.c.encoded + bindparam("add"))
@@ -291,7 +300,7 @@ _ADMISSIONS = (
 def _batch_row(session: Session, actor: Actor, batch_id: uuid.UUID) -> _BatchRow:
     """``_batch`` without loading it: the batch of the actor's organization, or NotFoundError."""
     params = {"batch_id": batch_id, "organization_id": actor.organization_id}
-    row = session.execute(_BATCH_ROW, params).first()
+    row = session.connection().execute(_BATCH_ROW, params).first()
     if row is None:
         raise NotFoundError("encoding batch", batch_id)
     return _BatchRow(batch_id, *row)
@@ -365,7 +374,7 @@ def _ticket(session: Session, ev: Event, cat: Category, ref: str, band_id: uuid.
 
 
 def _next_number(session: Session, event_id: uuid.UUID, category_id: uuid.UUID) -> int:
-    top = session.scalar(_TOP_NUMBER, {"event_id": event_id, "category_id": category_id})
+    top = session.connection().scalar(_TOP_NUMBER, {"event_id": event_id, "category_id": category_id})
     return (top or 0) + 1
 
 
@@ -373,7 +382,8 @@ def _check_series_limits(session: Session, series_ids: list[uuid.UUID], category
     """``_check_limits`` for one more band of ``category_id`` in each series (one query: none limited)."""
     if not series_ids:
         return
-    limited = set(session.scalars(_LIMITED_SERIES, {"series_ids": series_ids, "category_id": category_id}))
+    limited = set(session.connection().scalars(_LIMITED_SERIES, {"series_ids": series_ids,
+                                                                 "category_id": category_id}))
     for sid in series_ids:
         if sid in limited:
             _check_limits(session, session.get_one(EventSeries, sid), Counter({category_id: 1}))
@@ -392,7 +402,10 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
     uid = check_uid(uid)
     with store.write() as session:
         batch = _open_row(session, actor, batch_id)
-        band = session.scalars(_BAND_BY_UID, {"event_id": batch.event_id, "uid": uid}).first()
+        # Core reads (no autoflush, no ORM result): nothing of this call is pending before its writes.
+        conn = session.connection()
+        found = conn.scalar(_BAND_ID_BY_UID, {"event_id": batch.event_id, "uid": uid})
+        band = session.get(Wristband, found) if found is not None else None
         if band is not None and band.status is not BandStatus.PENDING:
             raise already_encoded(session, session.get_one(Event, batch.event_id), band)
         ticket = None
@@ -407,7 +420,7 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         changed = False
         new = band is None
         if band is None:
-            # Added to the session only once complete: one INSERT, no UPDATEs after it.
+            # Not added to the session: inserted once complete, one INSERT, no UPDATEs after it.
             band = Wristband(id=new_id(), event_id=batch.event_id, category_id=batch.category_id, uid=uid,
                              status=BandStatus.PENDING,
                              number=_next_number(session, batch.event_id, batch.category_id),
@@ -446,8 +459,10 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         else:
             secret = keys.secret_bytes(session, actor, band.tag_secret_id)
         pwd, pack = pl.tag_password(secret, bytes.fromhex(uid))
-        if new:
-            session.add(band)
+        if new:  # a plain INSERT (no flush); touch logs it on a server, as the flush would have
+            conn.execute(_INSERT_BAND, {**_band_dict(band), "status": band.status,
+                                        "encoded_by": band.encoded_by})
+            changelog.touch(session, Wristband, Wristband.id == band.id, actor.organization_id)
         if changed:
             outbox.record(session, actor, "wristband.plan", band.id, _band_dict(band))
         label = label_of(batch.category_name, band.number)
@@ -521,46 +536,63 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
     actor.require(Action.ENCODE_BANDS)
     with store.write() as session:
         batch = _open_row(session, actor, batch_id)
-        band = session.get(Wristband, band_id)
-        if band is None or band.event_id != batch.event_id:
+        # Read and written with plain statements (the ORM's flush was most of this call's cost);
+        # changelog.touch logs the rows on a server, as the flush would have.
+        conn = session.connection()
+        found = conn.execute(_BAND_VIEW, {"band_id": band_id}).first()
+        if found is None or found.event_id != batch.event_id:
             raise NotFoundError("wristband", band_id)
-        if band.status is not BandStatus.PENDING:
+        band = dict(found._mapping)
+        if found.status is not BandStatus.PENDING:
             raise BandStateError(
-                f"Band {band.uid} is {band.status.value}; only a pending band can be activated."
+                f"Band {found.uid} is {found.status.value}; only a pending band can be activated."
             )
-        if band.batch_id != batch.id:
+        if found.batch_id != batch.id:
             raise BandStateError(
-                f"Band {band.uid} was planned in another batch; tap it again to plan it here."
+                f"Band {found.uid} was planned in another batch; tap it again to plan it here."
             )
         # Every check (series still editable, category limits) before the first write.
-        admit = _admissions(session, batch, band)
+        admit = _admissions(session, batch, band_id, found.category_id)
         now = utcnow()
         counts = None
         if ok_message is not None:
             counts = dict(batch.counts or {})
             counts[EncodeOutcome.OK.value] = int(counts.get(EncodeOutcome.OK.value, 0)) + 1
         _update_batch(session, batch.id, encoded=1, counts=counts)
-        band.status = BandStatus.ACTIVE
-        band.encoded_at = now
-        band.encoded_by = actor.member_id
-        for series_id, row_id in admit:
-            if row_id is None:
-                session.add(SeriesWristbandAssignment(series_id=series_id, wristband_id=band.id, active=True,
-                                                      assigned_at=now, assigned_by=actor.member_id))
-            else:
+        conn.execute(_ACTIVATE, {"band_id": band_id, "at": now, "by": actor.member_id})
+        changelog.touch(session, Wristband, Wristband.id == band_id, actor.organization_id)
+        _expire_loaded(session, Wristband, band_id)
+        band.update(status=BandStatus.ACTIVE, encoded_at=now)
+        added = [sid for sid, row_id in admit if row_id is None]
+        if added:
+            conn.execute(_INSERT_ASSIGNMENT, [
+                {"id": new_id(), "series_id": sid, "wristband_id": band_id, "active": True,
+                 "assigned_at": now, "assigned_by": actor.member_id, "removed_at": None} for sid in added])
+            changelog.touch(session, SeriesWristbandAssignment,
+                            and_(SeriesWristbandAssignment.wristband_id == band_id,
+                                 SeriesWristbandAssignment.series_id.in_(added)), actor.organization_id)
+        for _, row_id in admit:
+            if row_id is not None:  # an inactive assignment comes back (an ORM change, logged by the flush)
                 row = session.get_one(SeriesWristbandAssignment, row_id)
                 row.active, row.removed_at = True, None
                 row.assigned_at, row.assigned_by = now, actor.member_id
-        outbox.record(session, actor, "wristband.activate", band.id,
-                      {"batch_id": batch.id, "band_id": band.id})
+        outbox.record(session, actor, "wristband.activate", band_id,
+                      {"batch_id": batch.id, "band_id": band_id})
         if ok_message is not None:
-            _log_outcome(session, actor, batch.id, band.uid, band.id, EncodeOutcome.OK, ok_message, now)
-        log.info("activated band %s (%s)", band.uid, band.id)
+            _log_outcome(session, actor, batch.id, found.uid, band_id, EncodeOutcome.OK, ok_message, now)
+        log.info("activated band %s (%s)", found.uid, band_id)
         return WristbandView.model_validate(band)
 
 
-def _admissions(session: Session, batch: _BatchRow,
-                band: Wristband) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+def _expire_loaded(session: Session, model: type[Any], ident: uuid.UUID) -> None:
+    """A row changed with a plain statement: an object of it this session holds reads it again."""
+    loaded = session.identity_map.get(identity_key(model, ident))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _admissions(session: Session, batch: _BatchRow, band_id: uuid.UUID,
+                category_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
     """The batch's series ``band`` is still to be admitted to, each with its inactive assignment (or None).
 
     ``admit_band``'s rules for all the batch's series in one query: each
@@ -570,8 +602,8 @@ def _admissions(session: Session, batch: _BatchRow,
     ids = batch.series_uuids
     if not ids:
         return []
-    found = {row[0]: row for row in session.execute(
-        _ADMISSIONS, {"series_ids": ids, "category_id": band.category_id, "band_id": band.id})}
+    found = {row[0]: row for row in session.connection().execute(
+        _ADMISSIONS, {"series_ids": ids, "category_id": category_id, "band_id": band_id})}
     todo: list[tuple[uuid.UUID, uuid.UUID | None]] = []
     for sid in ids:
         if sid not in found:
@@ -581,7 +613,7 @@ def _admissions(session: Session, batch: _BatchRow,
         if row_id is not None and active:
             continue
         if limit is not None:
-            _check_limits(session, session.get_one(EventSeries, sid), Counter({band.category_id: 1}))
+            _check_limits(session, session.get_one(EventSeries, sid), Counter({category_id: 1}))
         todo.append((sid, row_id))
     return todo
 
@@ -611,19 +643,17 @@ def _update_batch(session: Session, batch_id: uuid.UUID, *, encoded: int = 0,
         session.execute(_ADD_ENCODED, {"batch_id": batch_id, "add": encoded})
     else:
         session.execute(_SET_COUNTS, {"batch_id": batch_id, "add": encoded, "counts": counts})
-    loaded = session.identity_map.get(identity_key(EncodeBatch, batch_id))
-    if loaded is not None:
-        session.expire(loaded, ["encoded", "counts"])
+    _expire_loaded(session, EncodeBatch, batch_id)
 
 
 def _log_outcome(session: Session, actor: Actor, batch_id: uuid.UUID, uid: str, band_id: uuid.UUID | None,
                  kind: EncodeOutcome, message: str, at: datetime) -> None:
     """The log line of one tap and its outbox entry (the batch's counts are the caller's)."""
-    entry = EncodeLogEntry(id=new_id(), batch_id=batch_id, uid=uid, band_id=band_id, outcome=kind,
-                           message=message, at=at)
-    session.add(entry)
+    entry_id = new_id()
+    session.execute(_INSERT_LOG, {"id": entry_id, "batch_id": batch_id, "uid": uid, "band_id": band_id,
+                                  "outcome": kind, "message": message, "at": at})
     outbox.record(session, actor, "encode_batch.outcome", batch_id, {
-        "id": entry.id, "uid": uid, "outcome": kind.value, "message": message, "at": at,
+        "id": entry_id, "uid": uid, "outcome": kind.value, "message": message, "at": at,
     })
 
 
@@ -645,7 +675,7 @@ def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
     uid = refs.normalize_uid(uid)
     with store.write() as session:
         batch = _batch_row(session, actor, batch_id)
-        band_id = session.scalar(_BAND_ID_BY_UID, {"event_id": batch.event_id, "uid": uid})
+        band_id = session.connection().scalar(_BAND_ID_BY_UID, {"event_id": batch.event_id, "uid": uid})
         counts = dict(batch.counts or {})
         counts[kind.value] = int(counts.get(kind.value, 0)) + 1
         _update_batch(session, batch.id, counts=counts)

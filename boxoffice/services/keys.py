@@ -72,7 +72,7 @@ def parse_private(private_hex: str) -> Ed25519PrivateKey:
 
 def current_signing_key(session: Session, event_id: uuid.UUID) -> tuple[str, Ed25519PrivateKey] | None:
     """(key id, private key) that ``signing_key`` would return, without loading the row; None if none yet."""
-    row = session.execute(_CURRENT_KEY, {"event_id": event_id}).first()
+    row = session.connection().execute(_CURRENT_KEY, {"event_id": event_id}).first()  # no autoflush
     if row is None or row.private_key is None:
         return None
     return row.key_id, parse_private(row.private_key)
@@ -80,7 +80,7 @@ def current_signing_key(session: Session, event_id: uuid.UUID) -> tuple[str, Ed2
 
 def current_tag_secret(session: Session, actor: Actor) -> tuple[uuid.UUID, bytes] | None:
     """(id, secret) of the secret ``tag_secret`` would return, without loading the row; None if none yet."""
-    row = session.execute(_OLDEST_SECRET, {"organization_id": actor.organization_id}).first()
+    row = session.connection().execute(_OLDEST_SECRET, {"organization_id": actor.organization_id}).first()
     return None if row is None else (row.id, bytes.fromhex(row.secret))
 
 
