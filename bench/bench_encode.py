@@ -1,7 +1,7 @@
 """Encoding benchmark: software time per band against the tag's modelled radio time.
 
 A box of blank simulated NTAG213s goes through the real ``EncodeJob`` (plan
-a pending row, write + read back + protect with nfcpy, activate, record the
+a pending row, write + read back + protect with nfcpy, activate + record the
 outcome) on a SQLite file, once per transport:
 
 - ``inproc``: the simulated device under nfcpy's frontend in this process;
@@ -213,8 +213,9 @@ def report(results: list[Result]) -> None:
               f" + tag+job {r.per_band(r.cpu - r.db_cpu):.2f} ms")
     print()
     print("software: wall time minus the time inside the simulator, per band (whole cycle: wait for the")
-    print("band, plan, write, read back, protect, activate, record, wait for removal); db: the three")
-    print("service calls (plan_band, activate_band, record_outcome); tag+job: the rest (nfcpy, band writer,")
+    print("band, plan, write, read back, protect, activate + record, wait for removal); db: the service")
+    print("calls (plan_band, activate_band with the ok outcome, record_outcome for a failed tap); tag+job:")
+    print("the rest (nfcpy, band writer,")
     print("job, and over udp the loopback round trips); radio: the simulator's datasheet model;")
     print("cmds: exchanges per band; cpu: process CPU time minus the simulator's, per band (wall-clock")
     print("figures grow when other processes share the cores; this one does not).")

@@ -8,7 +8,9 @@ crash harmless (DESIGN, "Wristbands"):
 1. ``plan_band`` reserves a *pending* row (committed) and returns what to write;
 2. the band is written, read back and compared, then password-protected
    (``BandWriter``);
-3. ``activate_band`` makes the row active and assigns the band to the series.
+3. ``activate_band`` makes the row active, assigns the band to the series and
+   records the tap's ``ok`` outcome, in one transaction (a failed tap's
+   outcome is recorded on its own with ``record_outcome``).
 
 A process killed anywhere leaves either no row or a pending row; the next
 tap of that band gets the same plan back (``resumed``) and the writer
@@ -306,14 +308,6 @@ class EncodeJob:
             return self._failed(uid, Outcome(error.outcome), str(error), plan.label, plan.band_id)
         except ReaderUnpluggedError as error:  # the reader's own UNPLUGGED event tells the rest
             return self._failed(uid, Outcome.REMOVED, str(error), plan.label, plan.band_id)
-        try:
-            encoding.activate_band(self.store, self.actor, batch_id=self.batch_id, band_id=plan.band_id)
-        except LimitExceededError as error:  # every next band would be refused too: stop the batch
-            self.cancel()
-            return self._failed(uid, Outcome.WRITE_FAILED, f"{error} The band stays unused; the batch stops.",
-                                plan.label, plan.band_id)
-        except BoxOfficeError as error:  # e.g. another station activated it meanwhile: the row decides
-            return self._failed(uid, Outcome.WRITE_FAILED, str(error), plan.label, plan.band_id)
         if plan.resumed and written.found is Found.SAME:
             message = f"{plan.label} encoded: the band an earlier tap had written is now finished."
         elif plan.resumed:
@@ -322,10 +316,20 @@ class EncodeJob:
             message = f"{plan.label} encoded."
         if ticket is not None:
             message = f"{message[:-1]}, linked to ticket {ticket}."
+        try:
+            # The ok outcome is recorded in the activation's own transaction (one fewer per band).
+            encoding.activate_band(self.store, self.actor, batch_id=self.batch_id, band_id=plan.band_id,
+                                   ok_message=message)
+        except LimitExceededError as error:  # every next band would be refused too: stop the batch
+            self.cancel()
+            return self._failed(uid, Outcome.WRITE_FAILED, f"{error} The band stays unused; the batch stops.",
+                                plan.label, plan.band_id)
+        except BoxOfficeError as error:  # e.g. another station activated it meanwhile: the row decides
+            return self._failed(uid, Outcome.WRITE_FAILED, str(error), plan.label, plan.band_id)
+        if ticket is not None:
             with self._lock:
                 if self._next_ticket == ticket:
                     self._next_ticket = None
-        self._record(uid, Outcome.OK, message)
         return BandReport(uid, Outcome.OK, message, plan.label, plan.band_id, resumed=plan.resumed)
 
     def _older_keys(self, uid: str) -> list[tuple[bytes, bytes]]:

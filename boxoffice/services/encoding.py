@@ -23,11 +23,12 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
@@ -44,7 +45,8 @@ from boxoffice.schemas.wristband import BatchView, WristbandView
 from boxoffice.services import keys, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.assignments import _check_limits
-from boxoffice.services.series import ensure_editable
+from boxoffice.services.series import check_editable, ensure_editable
+from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -54,6 +56,7 @@ from boxoffice.store.models import (
     Event,
     EventSeries,
     Member,
+    SeriesCategoryLimit,
     SeriesWristbandAssignment,
     Ticket,
     Wristband,
@@ -229,6 +232,87 @@ def _batch(session: Session, actor: Actor, batch_id: uuid.UUID) -> EncodeBatch:
     return batch
 
 
+@dataclass(frozen=True)
+class _BatchRow:
+    """What the per-band calls need of a batch, read in one statement (no ORM objects)."""
+
+    id: uuid.UUID
+    status: BatchStatus
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    category_name: str
+    series_ids: list[str]
+    station: str | None
+    counts: dict[str, Any]
+
+    @property
+    def series_uuids(self) -> list[uuid.UUID]:
+        return [uuid.UUID(s) for s in self.series_ids]
+
+
+_BATCH_ROW = (
+    select(EncodeBatch.status, EncodeBatch.event_id, EncodeBatch.category_id, Category.name,
+           EncodeBatch.series_ids, EncodeBatch.station, EncodeBatch.counts)
+    .join(Event, Event.id == EncodeBatch.event_id)
+    .join(Category, Category.id == EncodeBatch.category_id)
+    .where(EncodeBatch.id == bindparam("batch_id"), Event.organization_id == bindparam("organization_id"))
+)
+_BAND_ID_BY_UID = select(Wristband.id).where(Wristband.event_id == bindparam("event_id"),
+                                             Wristband.uid == bindparam("uid"))
+_TOP_NUMBER = select(func.max(Wristband.number)).where(Wristband.event_id == bindparam("event_id"),
+                                                       Wristband.category_id == bindparam("category_id"))
+_LIMITED_SERIES = select(SeriesCategoryLimit.series_id).where(
+    SeriesCategoryLimit.series_id.in_(bindparam("series_ids", expanding=True)),
+    SeriesCategoryLimit.category_id == bindparam("category_id"),
+)
+_BATCHES = cast(Table, EncodeBatch.__table__)
+_INSERT_LOG = insert(cast(Table, EncodeLogEntry.__table__))
+_INSERT_ASSIGNMENT = insert(cast(Table, SeriesWristbandAssignment.__table__))
+_BANDS = cast(Table, Wristband.__table__)
+_INSERT_BAND = insert(_BANDS)
+_BAND_VIEW = select(*(_BANDS.c[name] for name in WristbandView.model_fields)).where(
+    _BANDS.c.id == bindparam("band_id"))
+_ACTIVATE = (
+    update(_BANDS).where(_BANDS.c.id == bindparam("band_id"))
+    .values(status=BandStatus.ACTIVE, encoded_at=bindparam("at"), encoded_by=bindparam("by"))
+)
+_ADD_ENCODED = (
+    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(encoded=_BATCHES.c.encoded + bindparam("add"))
+)
+_SET_COUNTS = (
+    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(encoded=_BATCHES.c.encoded + bindparam("add"), counts=bindparam("counts"))
+)
+# Per series of a batch: still editable? limited for the band's category? the band's assignment?
+_ADMISSIONS = (
+    select(EventSeries.id, EventSeries.status, EventSeries.name, SeriesCategoryLimit.band_limit,
+           SeriesWristbandAssignment.id, SeriesWristbandAssignment.active)
+    .outerjoin(SeriesCategoryLimit, and_(SeriesCategoryLimit.series_id == EventSeries.id,
+                                         SeriesCategoryLimit.category_id == bindparam("category_id")))
+    .outerjoin(SeriesWristbandAssignment,
+               and_(SeriesWristbandAssignment.series_id == EventSeries.id,
+                    SeriesWristbandAssignment.wristband_id == bindparam("band_id")))
+    .where(EventSeries.id.in_(bindparam("series_ids", expanding=True)))
+)
+
+
+def _batch_row(session: Session, actor: Actor, batch_id: uuid.UUID) -> _BatchRow:
+    """``_batch`` without loading it: the batch of the actor's organization, or NotFoundError."""
+    params = {"batch_id": batch_id, "organization_id": actor.organization_id}
+    row = session.connection().execute(_BATCH_ROW, params).first()
+    if row is None:
+        raise NotFoundError("encoding batch", batch_id)
+    return _BatchRow(batch_id, *row)
+
+
+def _open_row(session: Session, actor: Actor, batch_id: uuid.UUID) -> _BatchRow:
+    batch = _batch_row(session, actor, batch_id)
+    if batch.status is not BatchStatus.OPEN:
+        raise BatchClosedError(f"This batch is {batch.status.value}; start a new one to encode more bands.")
+    return batch
+
+
 def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str) -> BatchView:
     """Close a batch as ``completed`` or ``cancelled``; its pending bands stay pending (resumable)."""
     actor.require(Action.ENCODE_BANDS)
@@ -289,11 +373,20 @@ def _ticket(session: Session, ev: Event, cat: Category, ref: str, band_id: uuid.
     return ticket
 
 
-def _next_number(session: Session, ev: Event, cat: Category) -> int:
-    top = session.scalar(
-        select(func.max(Wristband.number)).where(Wristband.event_id == ev.id, Wristband.category_id == cat.id)
-    )
+def _next_number(session: Session, event_id: uuid.UUID, category_id: uuid.UUID) -> int:
+    top = session.connection().scalar(_TOP_NUMBER, {"event_id": event_id, "category_id": category_id})
     return (top or 0) + 1
+
+
+def _check_series_limits(session: Session, series_ids: list[uuid.UUID], category_id: uuid.UUID) -> None:
+    """``_check_limits`` for one more band of ``category_id`` in each series (one query: none limited)."""
+    if not series_ids:
+        return
+    limited = set(session.connection().scalars(_LIMITED_SERIES, {"series_ids": series_ids,
+                                                                 "category_id": category_id}))
+    for sid in series_ids:
+        if sid in limited:
+            _check_limits(session, session.get_one(EventSeries, sid), Counter({category_id: 1}))
 
 
 def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
@@ -308,29 +401,36 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
     actor.require(Action.ENCODE_BANDS)
     uid = check_uid(uid)
     with store.write() as session:
-        batch = _open_batch(session, actor, batch_id)
-        ev = session.get_one(Event, batch.event_id)
-        cat = session.get_one(Category, batch.category_id)
-        band = session.scalar(select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid))
+        batch = _open_row(session, actor, batch_id)
+        # Core reads (no autoflush, no ORM result): nothing of this call is pending before its writes.
+        conn = session.connection()
+        found = conn.scalar(_BAND_ID_BY_UID, {"event_id": batch.event_id, "uid": uid})
+        band = session.get(Wristband, found) if found is not None else None
         if band is not None and band.status is not BandStatus.PENDING:
-            raise already_encoded(session, ev, band)
-        ticket = _ticket(session, ev, cat, ticket_ref, band.id if band else None) if ticket_ref else None
+            raise already_encoded(session, session.get_one(Event, batch.event_id), band)
+        ticket = None
+        if ticket_ref:
+            ticket = _ticket(session, session.get_one(Event, batch.event_id),
+                             session.get_one(Category, batch.category_id), ticket_ref,
+                             band.id if band else None)
         # Refuse before the tag is written, not after: a full category would
         # otherwise leave a written tag that can never be activated.
-        for sid in batch.series_ids:
-            _check_limits(session, session.get_one(EventSeries, uuid.UUID(sid)), Counter({cat.id: 1}))
+        _check_series_limits(session, batch.series_uuids, batch.category_id)
         resumed = band is not None
         changed = False
+        new = band is None
         if band is None:
-            band = Wristband(id=new_id(), event_id=ev.id, category_id=cat.id, uid=uid,
-                             status=BandStatus.PENDING, number=_next_number(session, ev, cat),
+            # Not added to the session: inserted once complete, one INSERT, no UPDATEs after it.
+            band = Wristband(id=new_id(), event_id=batch.event_id, category_id=batch.category_id, uid=uid,
+                             status=BandStatus.PENDING,
+                             number=_next_number(session, batch.event_id, batch.category_id),
                              station=batch.station, encoded_by=actor.member_id)
-            session.add(band)
             changed = True
-        elif band.category_id != cat.id:
+        elif band.category_id != batch.category_id:
             # A pending band of another category: nothing trusts it yet, so it
             # is re-planned in place for this batch (same id, new number and bytes).
-            band.category_id, band.number, band.payload = cat.id, _next_number(session, ev, cat), None
+            band.category_id, band.number, band.payload = (
+                batch.category_id, _next_number(session, batch.event_id, batch.category_id), None)
             changed = True
         if band.batch_id != batch.id:
             # Resumed in another batch (after a restart, or at another station): finished there.
@@ -338,19 +438,36 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         if ticket is not None and band.ticket_id != ticket.id:
             band.ticket_id, changed = ticket.id, True
         if band.payload is None:
-            key_row, private = keys.signing_key(session, actor, ev, batch.station)
-            fields = pl.BandPayload(pl.VERSION, band.id, ev.id, cat.id, bytes.fromhex(key_row.key_id))
+            current = keys.current_signing_key(session, batch.event_id)
+            if current is None:  # the first band of the event at this station: made (and queued) here
+                key_row, private = keys.signing_key(session, actor, session.get_one(Event, batch.event_id),
+                                                    batch.station)
+                current = key_row.key_id, private
+            key_id, private = current
+            fields = pl.BandPayload(pl.VERSION, band.id, batch.event_id, batch.category_id,
+                                    bytes.fromhex(key_id))
             band.payload = pl.sign_payload(fields, bytes.fromhex(uid), private).hex()
             changed = True
+        secret: bytes | None = None
         if band.tag_secret_id is None:
-            band.tag_secret_id, changed = keys.tag_secret(session, actor).id, True
-        pwd, pack = pl.tag_password(keys.secret_bytes(session, actor, band.tag_secret_id),
-                                    bytes.fromhex(uid))
-        session.flush()
+            oldest = keys.current_tag_secret(session, actor)
+            if oldest is None:
+                made = keys.tag_secret(session, actor)
+                oldest = made.id, bytes.fromhex(made.secret)
+            band.tag_secret_id, secret = oldest
+            changed = True
+        else:
+            secret = keys.secret_bytes(session, actor, band.tag_secret_id)
+        pwd, pack = pl.tag_password(secret, bytes.fromhex(uid))
+        if new:  # a plain INSERT (no flush); touch logs it on a server, as the flush would have
+            conn.execute(_INSERT_BAND, {**_band_dict(band), "status": band.status,
+                                        "encoded_by": band.encoded_by})
+            changelog.touch(session, Wristband, Wristband.id == band.id, actor.organization_id)
         if changed:
             outbox.record(session, actor, "wristband.plan", band.id, _band_dict(band))
-        label = label_of(cat.name, band.number)
+        label = label_of(batch.category_name, band.number)
         log.info("planned %s for %s%s", label, uid, " (resumed)" if resumed else "")
+        assert band.payload is not None
         return TagPlan(band_id=band.id, uid=uid, label=label, record_type=RECORD_TYPE,
                        record_payload=bytes.fromhex(band.payload), password=pwd, pack=pack,
                        resumed=resumed)
@@ -403,39 +520,102 @@ def reserve_band(store: Store, actor: Actor, data: dict[str, Any]) -> None:
         session.flush()
 
 
-def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: uuid.UUID) -> WristbandView:
+def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: uuid.UUID,
+                  ok_message: str | None = None) -> WristbandView:
     """pending -> active, and admitted to the batch's series, in one transaction.
 
     Called once the tag was written, read back and verified. A category
     limit that is reached refuses the activation and leaves the band pending.
+
+    With ``ok_message`` the tap's ``ok`` outcome is recorded in the same
+    transaction, exactly as ``record_outcome`` would (same log line, same
+    ``encode_batch.outcome`` outbox entry after the ``wristband.activate``
+    one): the encoder's third transaction per band, saved. A refused
+    activation records nothing; the caller records its failure itself.
     """
     actor.require(Action.ENCODE_BANDS)
     with store.write() as session:
-        batch = _open_batch(session, actor, batch_id)
-        band = session.get(Wristband, band_id)
-        if band is None or band.event_id != batch.event_id:
+        batch = _open_row(session, actor, batch_id)
+        # Read and written with plain statements (the ORM's flush was most of this call's cost);
+        # changelog.touch logs the rows on a server, as the flush would have.
+        conn = session.connection()
+        found = conn.execute(_BAND_VIEW, {"band_id": band_id}).first()
+        if found is None or found.event_id != batch.event_id:
             raise NotFoundError("wristband", band_id)
-        if band.status is not BandStatus.PENDING:
+        band = dict(found._mapping)
+        if found.status is not BandStatus.PENDING:
             raise BandStateError(
-                f"Band {band.uid} is {band.status.value}; only a pending band can be activated."
+                f"Band {found.uid} is {found.status.value}; only a pending band can be activated."
             )
-        if band.batch_id != batch.id:
+        if found.batch_id != batch.id:
             raise BandStateError(
-                f"Band {band.uid} was planned in another batch; tap it again to plan it here."
+                f"Band {found.uid} was planned in another batch; tap it again to plan it here."
             )
-        band.status = BandStatus.ACTIVE
-        band.encoded_at = utcnow()
-        band.encoded_by = actor.member_id
-        for sid in batch.series_ids:
-            series = session.get_one(EventSeries, uuid.UUID(sid))
-            ensure_editable(series)
-            admit_band(session, actor, series, band)
-        batch.encoded += 1
-        session.flush()
-        outbox.record(session, actor, "wristband.activate", band.id,
-                      {"batch_id": batch.id, "band_id": band.id})
-        log.info("activated band %s (%s)", band.uid, band.id)
+        # Every check (series still editable, category limits) before the first write.
+        admit = _admissions(session, batch, band_id, found.category_id)
+        now = utcnow()
+        counts = None
+        if ok_message is not None:
+            counts = dict(batch.counts or {})
+            counts[EncodeOutcome.OK.value] = int(counts.get(EncodeOutcome.OK.value, 0)) + 1
+        _update_batch(session, batch.id, encoded=1, counts=counts)
+        conn.execute(_ACTIVATE, {"band_id": band_id, "at": now, "by": actor.member_id})
+        changelog.touch(session, Wristband, Wristband.id == band_id, actor.organization_id)
+        _expire_loaded(session, Wristband, band_id)
+        band.update(status=BandStatus.ACTIVE, encoded_at=now)
+        added = [sid for sid, row_id in admit if row_id is None]
+        if added:
+            conn.execute(_INSERT_ASSIGNMENT, [
+                {"id": new_id(), "series_id": sid, "wristband_id": band_id, "active": True,
+                 "assigned_at": now, "assigned_by": actor.member_id, "removed_at": None} for sid in added])
+            changelog.touch(session, SeriesWristbandAssignment,
+                            and_(SeriesWristbandAssignment.wristband_id == band_id,
+                                 SeriesWristbandAssignment.series_id.in_(added)), actor.organization_id)
+        for _, row_id in admit:
+            if row_id is not None:  # an inactive assignment comes back (an ORM change, logged by the flush)
+                row = session.get_one(SeriesWristbandAssignment, row_id)
+                row.active, row.removed_at = True, None
+                row.assigned_at, row.assigned_by = now, actor.member_id
+        outbox.record(session, actor, "wristband.activate", band_id,
+                      {"batch_id": batch.id, "band_id": band_id})
+        if ok_message is not None:
+            _log_outcome(session, actor, batch.id, found.uid, band_id, EncodeOutcome.OK, ok_message, now)
+        log.info("activated band %s (%s)", found.uid, band_id)
         return WristbandView.model_validate(band)
+
+
+def _expire_loaded(session: Session, model: type[Any], ident: uuid.UUID) -> None:
+    """A row changed with a plain statement: an object of it this session holds reads it again."""
+    loaded = session.identity_map.get(identity_key(model, ident))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _admissions(session: Session, batch: _BatchRow, band_id: uuid.UUID,
+                category_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+    """The batch's series ``band`` is still to be admitted to, each with its inactive assignment (or None).
+
+    ``admit_band``'s rules for all the batch's series in one query: each
+    series must still be editable, an active assignment is left alone, and
+    a category limit that is reached raises ``LimitExceededError``.
+    """
+    ids = batch.series_uuids
+    if not ids:
+        return []
+    found = {row[0]: row for row in session.connection().execute(
+        _ADMISSIONS, {"series_ids": ids, "category_id": category_id, "band_id": band_id})}
+    todo: list[tuple[uuid.UUID, uuid.UUID | None]] = []
+    for sid in ids:
+        if sid not in found:
+            raise NotFoundError("series", sid)
+        _, status, name, limit, row_id, active = found[sid]
+        check_editable(name, status)
+        if row_id is not None and active:
+            continue
+        if limit is not None:
+            _check_limits(session, session.get_one(EventSeries, sid), Counter({category_id: 1}))
+        todo.append((sid, row_id))
+    return todo
 
 
 def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristband) -> None:
@@ -452,9 +632,38 @@ def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristb
         row.active, row.removed_at, row.assigned_at, row.assigned_by = True, None, utcnow(), actor.member_id
 
 
+def _update_batch(session: Session, batch_id: uuid.UUID, *, encoded: int = 0,
+                  counts: dict[str, Any] | None = None) -> None:
+    """Add ``encoded`` to the batch's count and set its ``counts``, in one UPDATE on the table.
+
+    A batch object this session has loaded (the server replaying a batch's
+    start in the same transaction) is expired, so it reads the new values.
+    """
+    if counts is None:
+        session.execute(_ADD_ENCODED, {"batch_id": batch_id, "add": encoded})
+    else:
+        session.execute(_SET_COUNTS, {"batch_id": batch_id, "add": encoded, "counts": counts})
+    _expire_loaded(session, EncodeBatch, batch_id)
+
+
+def _log_outcome(session: Session, actor: Actor, batch_id: uuid.UUID, uid: str, band_id: uuid.UUID | None,
+                 kind: EncodeOutcome, message: str, at: datetime) -> None:
+    """The log line of one tap and its outbox entry (the batch's counts are the caller's)."""
+    entry_id = new_id()
+    session.execute(_INSERT_LOG, {"id": entry_id, "batch_id": batch_id, "uid": uid, "band_id": band_id,
+                                  "outcome": kind, "message": message, "at": at})
+    outbox.record(session, actor, "encode_batch.outcome", batch_id, {
+        "id": entry_id, "uid": uid, "outcome": kind.value, "message": message, "at": at,
+    })
+
+
 def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str, outcome: str,
                    message: str) -> None:
-    """Log what became of one tap (ok, duplicate, foreign_tag, locked, write_failed, removed)."""
+    """Log what became of one tap (ok, duplicate, foreign_tag, locked, write_failed, removed).
+
+    The encoder records an ``ok`` through ``activate_band(ok_message=...)``;
+    this is for the rest, and for the server replaying a station's entries.
+    """
     actor.require(Action.ENCODE_BANDS)
     try:
         kind = EncodeOutcome(outcome)
@@ -465,20 +674,12 @@ def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         ) from None
     uid = refs.normalize_uid(uid)
     with store.write() as session:
-        batch = _batch(session, actor, batch_id)
-        band_id = session.scalar(
-            select(Wristband.id).where(Wristband.event_id == batch.event_id, Wristband.uid == uid)
-        )
-        entry = EncodeLogEntry(batch_id=batch.id, uid=uid, band_id=band_id, outcome=kind,
-                               message=message, at=utcnow())
-        session.add(entry)
+        batch = _batch_row(session, actor, batch_id)
+        band_id = session.connection().scalar(_BAND_ID_BY_UID, {"event_id": batch.event_id, "uid": uid})
         counts = dict(batch.counts or {})
         counts[kind.value] = int(counts.get(kind.value, 0)) + 1
-        batch.counts = counts
-        session.flush()
-        outbox.record(session, actor, "encode_batch.outcome", batch.id, {
-            "id": entry.id, "uid": uid, "outcome": kind.value, "message": message, "at": entry.at,
-        })
+        _update_batch(session, batch.id, counts=counts)
+        _log_outcome(session, actor, batch.id, uid, band_id, kind, message, utcnow())
 
 
 def batch_manifest(store: Store, actor: Actor, batch_id: uuid.UUID) -> Manifest:

@@ -25,7 +25,7 @@ import os
 import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import payload as pl
@@ -41,6 +41,48 @@ log = logging.getLogger(__name__)
 
 _HEX64 = frozenset("0123456789abcdef")
 
+# Parsed Ed25519 keys by their stored hex: parsing is pure, and a batch signs
+# every band with the same key. Small, because a station holds a few keys.
+_PARSED: dict[str, Ed25519PrivateKey] = {}
+_PARSED_MAX = 32
+
+_CURRENT_KEY = (
+    select(EventKey.key_id, EventKey.private_key)
+    .where(EventKey.event_id == bindparam("event_id"), EventKey.private_key.is_not(None))
+    .order_by(EventKey.created_at.desc())
+    .limit(1)
+)
+_OLDEST_SECRET = (
+    select(TagSecret.id, TagSecret.secret)
+    .where(TagSecret.organization_id == bindparam("organization_id"))
+    .order_by(TagSecret.created_at, TagSecret.id)
+    .limit(1)
+)
+
+
+def parse_private(private_hex: str) -> Ed25519PrivateKey:
+    """The key object of a stored private key, parsed once per process."""
+    key = _PARSED.get(private_hex)
+    if key is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        key = _PARSED[private_hex] = pl.private_key_from_raw(bytes.fromhex(private_hex))
+    return key
+
+
+def current_signing_key(session: Session, event_id: uuid.UUID) -> tuple[str, Ed25519PrivateKey] | None:
+    """(key id, private key) that ``signing_key`` would return, without loading the row; None if none yet."""
+    row = session.connection().execute(_CURRENT_KEY, {"event_id": event_id}).first()  # no autoflush
+    if row is None or row.private_key is None:
+        return None
+    return row.key_id, parse_private(row.private_key)
+
+
+def current_tag_secret(session: Session, actor: Actor) -> tuple[uuid.UUID, bytes] | None:
+    """(id, secret) of the secret ``tag_secret`` would return, without loading the row; None if none yet."""
+    row = session.connection().execute(_OLDEST_SECRET, {"organization_id": actor.organization_id}).first()
+    return None if row is None else (row.id, bytes.fromhex(row.secret))
+
 
 def signing_key(session: Session, actor: Actor, ev: Event,
                 station: str | None) -> tuple[EventKey, Ed25519PrivateKey]:
@@ -52,7 +94,7 @@ def signing_key(session: Session, actor: Actor, ev: Event,
         .limit(1)
     ).first()
     if row is not None and row.private_key is not None:
-        return row, pl.private_key_from_raw(bytes.fromhex(row.private_key))
+        return row, parse_private(row.private_key)
     taken = set(session.scalars(select(EventKey.key_id).where(EventKey.event_id == ev.id)))
     key_id = os.urandom(pl.KEY_ID_SIZE).hex()
     while key_id in taken:  # four random bytes: a clash is a once-in-a-lifetime event

@@ -75,9 +75,14 @@ def times_of(series: EventSeries) -> SeriesTimes:
 
 
 def ensure_editable(series: EventSeries) -> None:
-    if is_terminal(series.status):
+    check_editable(series.name, series.status)
+
+
+def check_editable(name: str, status: SeriesStatus) -> None:
+    """``ensure_editable`` for a series read as columns rather than loaded."""
+    if is_terminal(status):
         raise ValidationError.single(
-            "status", f"The series {series.name} is {series.status.value} and can no longer be changed."
+            "status", f"The series {name} is {status.value} and can no longer be changed."
         )
 
 
