@@ -132,6 +132,7 @@ class EncodePage(QWidget):
         self.tones = Tones(self)
         self._events: list[EventView] = []
         self._pending_ticket: str | None = None
+        self._stop_requested = threading.Event()  # Stop before the job exists (the reader still opening)
 
         # -- choices
         self.event = QComboBox()
@@ -346,6 +347,7 @@ class EncodePage(QWidget):
             count=None if self.open_ended.isChecked() else self.count.value(), station=self.ctx.station,
         )
         self.result = None
+        self._stop_requested.clear()
         self.log.setRowCount(0)
         self._show_progress(0, 0, 0, params.count)
         self.tones.enabled = S.SOUNDS.read(S.qsettings())
@@ -365,6 +367,8 @@ class EncodePage(QWidget):
                 bridge.reader_state.emit(f"{reader.name}, connected", True)
                 job = EncodeJob(reader, store, actor, params, on_event=bridge.job_event.emit)
                 self.job = job
+                if self._stop_requested.is_set():  # Stop (or the window closing) came while opening
+                    job.cancel()
                 started.set()
                 result = job.run()
                 bridge.finished.emit(result)
@@ -390,8 +394,9 @@ class EncodePage(QWidget):
             self.pause.setText("&Resume")
 
     def cancel_batch(self) -> None:
+        self._stop_requested.set()
+        self.show_prompt("Stopping after this band…", IDLE_BG)
         if self.job is not None:
-            self.show_prompt("Stopping after this band…", IDLE_BG)
             self.job.cancel()
 
     def take_ticket(self) -> None:
@@ -556,6 +561,7 @@ class EncodePage(QWidget):
 
     def shutdown(self) -> None:
         """The window is closing: stop a running batch (it is finished as cancelled)."""
+        self._stop_requested.set()
         if self.job is not None:
             self.job.cancel()
         self.wait_finished(10.0)
