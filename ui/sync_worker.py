@@ -36,22 +36,27 @@ class SyncWorker(QObject):
         self._thread: threading.Thread | None = None
 
     def start(self) -> bool:
-        """Start syncing if this database is logged in to a server; False (and why, by signal) if not."""
+        """Start syncing if this database is logged in to a server; False if it is not.
+
+        A login without a saved token is reported by ``failed`` from the sync thread.
+        """
         try:
             ServerLogin.load(self.store)
         except BoxOfficeError:
             log.info("this database is not logged in to a server: working locally")
             return False
-        from boxoffice.sync.client import SyncClient  # httpx: loaded once there is a server to talk to
-
-        try:
-            client = SyncClient.from_store(self.store, page_size=self.page_size)
-        except BoxOfficeError as exc:
-            log.info("not syncing: %s", exc.message)
-            self.failed.emit(exc.message)
-            return False
 
         def loop() -> None:
+            # Importing httpx and building its client (an SSL context loading the CA bundle) hold
+            # the GIL for tens of milliseconds: done here, not on the GUI thread that called start().
+            from boxoffice.sync.client import SyncClient
+
+            try:
+                client = SyncClient.from_store(self.store, page_size=self.page_size)
+            except BoxOfficeError as exc:
+                log.info("not syncing: %s", exc.message)
+                self.failed.emit(exc.message)
+                return
             try:
                 with client:
                     client.run(self._stop, on_status=self.status.emit, wait=self.wait)
