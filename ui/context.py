@@ -11,13 +11,10 @@ from dataclasses import dataclass, field
 
 from PySide6.QtWidgets import QWidget
 
-from boxoffice.domain.enums import Role
-from boxoffice.domain.permissions import Action, describe, may, roles_allowed
+from boxoffice.domain.permissions import Action, describe, may, people_allowed
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from ui.ops import Ops
-
-DEVICE_ROLES = frozenset({Role.GATE, Role.STATION})
 
 
 @dataclass
@@ -34,7 +31,7 @@ class AppContext:
 
     def why_not(self, action: Action) -> str:
         """The tooltip of a disabled action: who may, so the person knows whom to ask."""
-        people = [r.value for r in roles_allowed(action) if r not in DEVICE_ROLES]
+        people = people_allowed(action)
         who = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " or " + people[-1]
         article = "an" if who[:1] in "aeiou" else "a"
         return f"Your role ({self.actor.role.value}) may not {describe(action)}; ask {article} {who}."

@@ -130,6 +130,11 @@ def roles_allowed(action: Action) -> tuple[Role, ...]:
     return tuple(role for role in Role if may(role, action))
 
 
+def people_allowed(action: Action) -> list[str]:
+    """Roles of people (not devices) that may do ``action``: whom to ask, in refusals and tooltips."""
+    return [r.value for r in roles_allowed(action) if r not in _DEVICE_ROLES]
+
+
 def describe(action: Action) -> str:
     """A phrase that completes "Your role may not ..."."""
     return _DESCRIPTIONS[action]
@@ -138,5 +143,5 @@ def describe(action: Action) -> str:
 def require(role: Role, action: Action) -> None:
     """Refuse with a message that tells a person whom to ask instead."""
     if not may(role, action):
-        people = [r.value for r in roles_allowed(action) if r not in _DEVICE_ROLES]
+        people = people_allowed(action)
         raise PermissionDeniedError(role.value, describe(action), people)

@@ -154,14 +154,14 @@ class SeriesPage(QWidget):
 
     # ------------------------------------------------------------------ loading
 
-    def refresh(self) -> None:
+    def _read_tree(self) -> list[EventNode]:
+        """Every event with its series (runs on the database thread)."""
         ctx = self.ctx
+        return [EventNode(ev, series_svc.list_series(ctx.store, ctx.actor, str(ev.id)))
+                for ev in events.list_events(ctx.store, ctx.actor)]
 
-        def read() -> list[EventNode]:
-            return [EventNode(ev, series_svc.list_series(ctx.store, ctx.actor, str(ev.id)))
-                    for ev in events.list_events(ctx.store, ctx.actor)]
-
-        ctx.ops.run("load series tree", read, self._tree_loaded, self._failed, owner=self)
+    def refresh(self) -> None:
+        self.ctx.ops.run("load series tree", self._read_tree, self._tree_loaded, self._failed, owner=self)
 
     def _tree_loaded(self, nodes: list[EventNode]) -> None:
         self._timezones = {n.event.id: n.event.timezone for n in nodes}
@@ -324,19 +324,13 @@ class SeriesPage(QWidget):
         self.refresh()
 
     def refresh_then_open(self, series_id: uuid.UUID) -> None:
-        ctx = self.ctx
-
-        def read() -> list[EventNode]:
-            return [EventNode(ev, series_svc.list_series(ctx.store, ctx.actor, str(ev.id)))
-                    for ev in events.list_events(ctx.store, ctx.actor)]
-
         def done(nodes: list[EventNode]) -> None:
             self._timezones = {n.event.id: n.event.timezone for n in nodes}
             self.tree.populate(nodes)
             self.tree.select(series_id)
             self.open_series(series_id)
 
-        ctx.ops.run("load series tree", read, done, self._failed, owner=self)
+        self.ctx.ops.run("load series tree", self._read_tree, done, self._failed, owner=self)
 
     def _after_write(self, change: SeriesChange | AssignResult, done: str) -> None:
         if change.warnings:
