@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,8 +93,13 @@ def current_actor(store: Store, as_email: str | None) -> tuple[Actor, str | None
 
 
 def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = None, *,
-            exit_when_ready: bool = False) -> int:
-    """Open the main window over ``db`` and run until it closes (or until the screenshots are taken)."""
+            exit_when_ready: bool = False, stop_after: float | None = None,
+            first_page: str | None = None) -> int:
+    """Open the main window over ``db`` and run until it closes (or until the screenshots are taken).
+
+    ``stop_after`` closes the window after that many seconds; ``first_page`` opens on that page
+    instead of the last one used.
+    """
     import qasync
 
     app = application()
@@ -122,8 +129,13 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     window, ctx = build_window(store, actor, station=station, on_close=on_close)
     sync.status.connect(window.status.show_sync)
     sync.failed.connect(lambda text: window.status.showMessage(text, 8000))
+    if first_page is not None:
+        window.show_page(first_page)
     window.show()
     sync.start()
+    restore_signals = close_on_signals(window)
+    if stop_after is not None:
+        QTimer.singleShot(int(stop_after * 1000), window.close)
     if screenshot_dir is not None:
         QTimer.singleShot(0, lambda: take_screenshots(window, screenshot_dir, window.close))
     if exit_when_ready:
@@ -144,9 +156,37 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
         with loop:
             loop.run_until_complete(closed.wait())
     finally:
+        restore_signals()
         ctx.ops.shutdown()
         store.dispose()
     return 0
+
+
+def close_on_signals(window: QWidget) -> Callable[[], None]:
+    """Ctrl+C or SIGTERM in the terminal closes the window the ordinary way (settings saved, sync stopped).
+
+    Python runs a signal handler only between bytecodes, and Qt's event loop
+    is C++; a quarter-second timer gives Python a turn, so the handler runs
+    within 250 ms. Returns what puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        return lambda: None
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("%s: closing the window", signal.Signals(signum).name)
+        window.close()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+    def restore() -> None:
+        ticker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def ask_who(store: Store) -> str | None:

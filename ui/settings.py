@@ -59,5 +59,20 @@ WINDOW_STATE_KEY = "state/window"
 LAST_PAGE_KEY = "state/last_page"
 
 
+_ini_file: str | None = None
+
+
+def keep_in(path: str | None) -> None:
+    """Keep settings in this INI file instead of the platform's place (None: back to the platform's).
+
+    The demo keeps its own in its folder, so trying it never changes the
+    server, reader or station name of the real installation.
+    """
+    global _ini_file
+    _ini_file = path
+
+
 def qsettings() -> QSettings:
+    if _ini_file is not None:
+        return QSettings(_ini_file, QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APPLICATION)

@@ -34,7 +34,6 @@ COMMANDS: dict[str, str] = {
     "series": "boxoffice.cli.series:series",
     "metrics": "boxoffice.cli.gates:metrics",
     "checkin": "boxoffice.cli.gates:checkin",
-    "demo": "boxoffice.cli.demo:demo",
     "server": "boxoffice.cli.server:server",
     "login": "boxoffice.cli.sync:login",
     "logout": "boxoffice.cli.sync:logout",

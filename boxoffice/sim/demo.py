@@ -1,9 +1,11 @@
 """A seeded three-day festival, so every screen and report has real data at once.
 
-Bands are written straight to the store as if the encoding station had
-encoded them (the encoder itself arrives with the NFC layer); everything
-else goes through the same services a person's clicks do, and the day of
-check-ins goes through the real access decision.
+Bands and tickets are written to the store in bulk, as two box-office
+stations would have left them after three days of encoding: numbered per
+category, signed with the event's key over their UID, in finished batches,
+a few voided, lost or replaced with a reason. Everything else goes through
+the same services a person's clicks do, and the day of check-ins goes
+through the real access decision.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
+from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import (
     BandStatus,
+    BatchStatus,
     Direction,
     GateKind,
     RecurrenceKind,
@@ -27,14 +31,14 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.domain.recurrence import RecurrenceRule
-from boxoffice.services import assignments, events, organization, recurring, refs
+from boxoffice.services import assignments, events, keys, organization, recurring, refs
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.services.checkins import decide_and_record
 from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
-from boxoffice.store.models import Event, EventSeries, Gate, Wristband
+from boxoffice.store.models import EncodeBatch, Event, EventSeries, Gate, Member, Ticket, Wristband
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,13 @@ GATES = (("Main Entrance", GateKind.ENTRY, ()), ("VIP Entrance", GateKind.ENTRY,
 MEMBERS = (("admin@example.org", Role.ADMIN), ("manager@example.org", Role.MANAGER),
            ("box@example.org", Role.MEMBER), ("viewer@example.org", Role.VIEWER),
            ("gate-1@example.org", Role.GATE), ("station-1@example.org", Role.STATION))
+STATIONS = (("Box office 1", "box@example.org"), ("Box office 2", "manager@example.org"))
+# Holders' names as people type them: the reports and the lookup must show every one.
+FIRST_NAMES = ("Anna", "Zoë", "Łukasz", "Søren", "Amélie", "João", "Nguyễn", "Mehmet", "Fatima", "Olu",
+               "Jan", "Sanne", "Yuki", "Wei", "Priya", "Ørjan", "Siobhán", "Dmitri", "Chloé", "Kwame")
+LAST_NAMES = ("de Vries", "Jansen", "Kowalczyk", "Ørsted", "Müller", "García", "Ó Briain", "Öztürk",
+              "Nakamura", "山田", "李", "Smith", "Dubois", "Bakker", "Novák", "Łódź-Wiśniewska", "Silva",
+              "Иванова", "Haddad", "Visser")
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
         store, owner, str(template.id), RecurrenceRule(RecurrenceKind.DAILY, 3), "Day {n}"
     )
 
-    band_rows = _encode_bands(store, ev.id, owner.member_id, bands, rng, now)
+    band_rows = _encode_bands(store, owner, ev.id, bands, rng, now)
     for name, _, _ in CATEGORIES:
         for day in days:
             assignments.assign_bands(store, owner, str(day.id), category_ref=name)
@@ -115,39 +126,111 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
     return DemoSummary(ORGANIZATION, EVENT, OWNER, [d.name for d in days], bands, taps, allowed, denied)
 
 
-def _encode_bands(store: Store, event_id: uuid.UUID, member_id: uuid.UUID, count: int,
+def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
                   rng: random.Random, now: datetime) -> list[tuple[uuid.UUID, str, str]]:
-    """(id, uid, category) of ``count`` active bands, plus a few void and lost ones."""
+    """(id, uid, category) of ``count`` bands, most active, and their tickets and batches.
+
+    Encoded over the three days before, at two stations, one batch per
+    station, category and day; about one band in a hundred voided or lost,
+    a few of those replaced; a ticket for most bands and some tickets still
+    waiting for a band at the box office.
+    """
     with store.write() as session:
         ev = session.get_one(Event, event_id)
-        actor = Actor(member_id, ev.organization_id, Role.OWNER, OWNER)
-        cats = {name: refs.category(session, actor, ev, name).id for name, _, _ in CATEGORIES}
-        rows, out, numbers, seen = [], [], {name: 0 for name in cats}, set()
-        batch = new_id()
-        for i in range(count):
-            name = rng.choices([c[0] for c in CATEGORIES], [c[2] for c in CATEGORIES])[0]
+        cats = {name: refs.category(session, owner, ev, name).id for name, _, _ in CATEGORIES}
+        operators = {email: session.scalars(select(Member.id).where(
+            Member.organization_id == ev.organization_id, Member.email == email)).one()
+            for _, email in STATIONS}
+        key_row, private = keys.signing_key(session, owner, ev, STATIONS[0][0])
+        key_id = bytes.fromhex(key_row.key_id)
+        band_rows: list[dict[str, object]] = []
+        ticket_rows: list[dict[str, object]] = []
+        batches: dict[tuple[str, str, int], dict[str, object]] = {}
+        out: list[tuple[uuid.UUID, str, str]] = []
+        numbers = {name: 0 for name in cats}
+        seen: set[str] = set()
+
+        def new_uid() -> str:
             uid = random_uid(rng)
             while uid in seen:
                 uid = random_uid(rng)
             seen.add(uid)
-            numbers[name] += 1
-            status = BandStatus.ACTIVE
-            if i % 97 == 13:
-                status = BandStatus.VOID
-            elif i % 131 == 7:
-                status = BandStatus.LOST
-            band_id = new_id()
-            rows.append({
-                "id": band_id, "event_id": event_id, "category_id": cats[name], "uid": uid,
-                "status": status, "number": numbers[name], "batch_id": batch,
-                "station": "Box office 1", "encoded_by": member_id,
-                "encoded_at": now - timedelta(days=3), "created_at": now - timedelta(days=3),
-                "updated_at": now - timedelta(days=3),
+            return uid
+
+        def band(name: str, uid: str, at: datetime, station: str, email: str, day: int,
+                 **extra: object) -> dict[str, object]:
+            batch = batches.setdefault((station, name, day), {
+                "id": new_id(), "event_id": event_id, "category_id": cats[name], "series_ids": [],
+                "operator_id": operators[email], "station": station, "requested": None,
+                "status": BatchStatus.COMPLETED, "started_at": at, "finished_at": at, "encoded": 0,
+                "counts": {},
             })
-            out.append((band_id, uid, name))
-        session.execute(insert(Wristband), rows)
-        changelog.touch(session, Wristband, Wristband.batch_id == batch, ev.organization_id)
+            batch["encoded"] = int(batch["encoded"]) + 1  # type: ignore[call-overload]
+            batch["finished_at"] = max(batch["finished_at"], at)  # type: ignore[type-var]
+            numbers[name] += 1
+            band_id = new_id()
+            fields = pl.BandPayload(pl.VERSION, band_id, event_id, cats[name], key_id)
+            row: dict[str, object] = {
+                "id": band_id, "event_id": event_id, "category_id": cats[name], "uid": uid,
+                "status": BandStatus.ACTIVE, "number": numbers[name], "batch_id": batch["id"],
+                "station": station, "encoded_by": operators[email], "encoded_at": at,
+                "payload": pl.sign_payload(fields, bytes.fromhex(uid), private).hex(),
+                "created_at": at, "updated_at": at,
+            }
+            row.update(extra)
+            band_rows.append(row)
+            return row
+
+        for i in range(count):
+            name = rng.choices([c[0] for c in CATEGORIES], [c[2] for c in CATEGORIES])[0]
+            day = rng.randrange(3)
+            station, email = STATIONS[0] if rng.random() < 0.6 else STATIONS[1]
+            at = now - timedelta(days=3 - day, hours=rng.uniform(0, 8))
+            ticket_id = None
+            if rng.random() < 0.85:
+                ticket_id = new_id()
+                ticket_rows.append(_ticket(ticket_id, event_id, cats[name], len(ticket_rows) + 1, rng, at))
+            uid = new_uid()
+            row = band(name, uid, at, station, email, day, ticket_id=ticket_id)
+            if i % 97 == 13:
+                row.update(status=BandStatus.VOID, voided_at=at + timedelta(hours=1),
+                           void_reason="Printed on the wrong category")
+            elif i % 131 == 7:
+                row.update(status=BandStatus.LOST, lost_at=at + timedelta(days=1),
+                           void_reason="Holder reported it lost")
+                if i % 2:  # the holder came back to the box office: a new band takes over
+                    replacement = band(name, new_uid(), at + timedelta(days=1, minutes=5), station, email,
+                                       min(day + 1, 2), ticket_id=ticket_id, replaces_id=row["id"])
+                    row["ticket_id"] = None
+                    out.append((replacement["id"], replacement["uid"], name))  # type: ignore[arg-type]
+                    continue
+            out.append((row["id"], uid, name))  # type: ignore[arg-type]
+        for _ in range(max(20, count // 10)):  # bought online, not collected yet
+            name = rng.choices([c[0] for c in CATEGORIES], [c[2] for c in CATEGORIES])[0]
+            ticket_rows.append(_ticket(new_id(), event_id, cats[name], len(ticket_rows) + 1, rng, now))
+        for batch in batches.values():
+            batch["counts"] = {"ok": batch["encoded"]}
+        # Batches stay with the station that ran them (they travel by outbox, not the change log).
+        session.execute(insert(EncodeBatch), list(batches.values()))
+        session.execute(insert(Ticket), ticket_rows)
+        session.execute(insert(Wristband), [r for r in band_rows if "replaces_id" not in r])
+        replacements = [r for r in band_rows if "replaces_id" in r]
+        if replacements:
+            session.execute(insert(Wristband), replacements)
+        org = ev.organization_id
+        changelog.touch(session, Ticket, Ticket.event_id == event_id, org)
+        changelog.touch(session, Wristband, Wristband.event_id == event_id, org)
     return out
+
+
+def _ticket(ticket_id: uuid.UUID, event_id: uuid.UUID, category_id: uuid.UUID, n: int,
+            rng: random.Random, at: datetime) -> dict[str, object]:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    return {
+        "id": ticket_id, "event_id": event_id, "category_id": category_id, "code": f"NL26-{n:06d}",
+        "holder_name": f"{first} {last}",
+        "holder_email": f"guest{n}@example.org", "created_at": at - timedelta(days=30),
+    }
 
 
 def _day_of_checkins(store: Store, series_id: uuid.UUID, bands: list[tuple[uuid.UUID, str, str]],

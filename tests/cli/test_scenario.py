@@ -120,7 +120,7 @@ def test_act_as_another_member(festival_cli: Cli) -> None:
 
 def test_demo_runs_and_reports(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "demo.sqlite3"
-    result = cli("demo", "--demo-db", str(target), "--bands", "300", db=False)
+    result = cli("demo", "--seed-only", "--demo-db", str(target), "--bands", "300", db=False)
     assert result.code == 0, result.err
     assert f"Demo database: {target}" in result.out
     assert "Day 1: metrics" in result.out
@@ -130,5 +130,5 @@ def test_demo_runs_and_reports(cli: Cli, tmp_path) -> None:  # type: ignore[no-u
     assert [" ".join(line.split()[0:2]) for line in listed.out.splitlines()] == [
         "Day 1", "Festival day", "Day 2", "Day 3"
     ]
-    again = cli("demo", "--demo-db", str(target), db=False)
+    again = cli("demo", "--seed-only", "--demo-db", str(target), db=False)
     assert again.code == 2 and "already exists" in again.err
