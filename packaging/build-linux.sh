@@ -38,27 +38,41 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 export HOME="$home" XDG_DATA_HOME="$home/data" XDG_CONFIG_HOME="$home/config" XDG_STATE_HOME="$home/state"
 
-echo "== self-test of the bundle"
+echo "== self-test of the bundle (offscreen)"
 start=$(seconds)
 "$app" --self-test
 selftest_s=$(took "$start")
+if command -v xvfb-run >/dev/null 2>&1; then
+    echo "== self-test of the bundle on a real X server (Xvfb, the xcb platform plugin)"
+    xvfb-run -a "$app" --self-test --platform xcb 2>/dev/null
+fi
 
-# Twice, and the second one reported: the first run after a build reads every file from disk.
-"$app" --version >/dev/null
-start=$(seconds)
+# The same commands from source, measured in the same run: the baseline each bundle figure is set against.
+source_app=$(dirname "$PYTHON")/boxoffice
+timed() {  # timed CMD...: seconds of the second of two runs (the first reads every file from disk)
+    "$@" >/dev/null 2>&1
+    local t0
+    t0=$(seconds)
+    "$@" >/dev/null 2>&1
+    took "$t0"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
 version=$("$app" --version)
-version_s=$(took "$start")
+version_s=$(timed "$app" --version)
+version_src=$(timed "$source_app" --version)
+selftest_warm=$(timed "$app" --self-test)
+selftest_src=$(timed "$source_app" --self-test)
 
 db="$home/start.sqlite3"
 "$app" --db "$db" org create "Build check" --owner owner@example.org >/dev/null
-start=$(seconds)
-timeout 120 "$app" --db "$db" gui --exit-when-ready >/dev/null
-window_s=$(took "$start")
+window_s=$(timed timeout 120 "$app" --db "$db" gui --exit-when-ready)
+window_src=$(timed timeout 120 "$source_app" --db "$db" gui --exit-when-ready)
 
-echo "== figures"
+echo "== figures (bundle; from source; bundle/source)"
 echo "version:                 $version"
 echo "build time:              ${build_s} s"
 echo "bundle size:             $(du -sh dist/boxoffice | cut -f1) ($(find dist/boxoffice -type f | wc -l) files)"
-echo "start, --version:        ${version_s} s"
-echo "start, --self-test:      ${selftest_s} s (all four checks)"
-echo "start to first window:   ${window_s} s (gui --exit-when-ready, a one-member database)"
+echo "start, --version:        ${version_s} s; ${version_src} s; $(ratio "$version_s" "$version_src")"
+echo "start, --self-test:      ${selftest_warm} s; ${selftest_src} s; $(ratio "$selftest_warm" "$selftest_src") (first run after the build: ${selftest_s} s)"
+echo "start to first window:   ${window_s} s; ${window_src} s; $(ratio "$window_s" "$window_src") (gui --exit-when-ready, a one-member database)"
