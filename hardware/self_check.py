@@ -66,9 +66,10 @@ def encode_one_band(db_path: Path) -> str:
             job.start()
             try:
                 result = job.join(TIMEOUT_S)
-            except TimeoutError:
+            except TimeoutError as error:
                 job.cancel()
-                raise SelfCheckError(f"The simulated reader encoded no band within {TIMEOUT_S:.0f} s.")
+                raise SelfCheckError(
+                    f"The simulated reader encoded no band within {TIMEOUT_S:.0f} s.") from error
         if result.progress.done != 1:
             said = "; ".join(b.message for b in result.bands) or "no tap was reported"
             raise SelfCheckError(f"The simulated band was not encoded: {said}")
@@ -98,5 +99,6 @@ def _read_back(band: SimulatedNtag) -> tuple[bytes, bytes]:
             records = [] if area is None else [(r.type, bytes(r.data)) for r in area.records]
             uid = bytes(session.uid)
     if len(records) != 1 or records[0][0] != pl.RECORD_TYPE:
-        raise SelfCheckError(f"The encoded band holds {len(records)} records instead of one Box office record.")
+        raise SelfCheckError(
+            f"The encoded band holds {len(records)} records instead of one Box office record.")
     return uid, records[0][1]

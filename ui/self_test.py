@@ -164,7 +164,8 @@ def check_qt(work: Path, options: Options) -> str:
     centre = QColor(image.pixel(40, 40))
     corner = QColor(image.pixel(1, 1))
     if centre == corner:
-        raise SelfTestError(f"Qt on the '{app.platformName()}' platform rendered the widget without its icon.")
+        raise SelfTestError(
+            f"Qt on the '{app.platformName()}' platform rendered the widget without its icon.")
     target = work / "qt.png"
     if not image.save(str(target)):
         raise SelfTestError(f"Qt could not write a PNG image to {target}.")
@@ -214,13 +215,14 @@ def run_all(options: Options, echo: Callable[[str], None]) -> list[Outcome]:
 @click.option("--database", "database", type=click.Path(path_type=Path), default=None, hidden=True,
               help="Create the test database here instead of in the temporary folder.")
 @click.pass_context
-def self_test(ctx: click.Context, platform: str | None, resources: Path | None, database: Path | None) -> None:
+def self_test(ctx: click.Context, platform: str | None, resources: Path | None,
+              database: Path | None) -> None:
     """Check this installation: Qt, the database, a simulated band, a PDF (also `boxoffice --self-test`)."""
     start = time.perf_counter()
     options = Options(resources or resources_dir(), database, platform)
     kind = "bundle" if is_frozen() else "source"
     click.echo(f"Box office self-test ({kind}, resources in {options.resources})")
-    outcomes = run_all(options, lambda line: click.echo(line))
+    outcomes = run_all(options, click.echo)
     failed = [o.name for o in outcomes if not o.ok]
     took = time.perf_counter() - start
     if failed:
