@@ -6,7 +6,7 @@
 
 Run once after editing the SVG, and commit the results:
 ``QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/make_icon.py``.
-Qt's SVG renderer draws it; Pillow (installed with PyInstaller, ``pip install -e .[package]``)
+Qt's SVG renderer draws it; Pillow (installed with reportlab, a dependency)
 writes the ICO and ICNS containers.
 """
 
