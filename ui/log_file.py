@@ -35,6 +35,11 @@ def install_log_file(folder: Path | None = None, level: int = logging.INFO) -> P
     cannot be written is said on stderr and the app starts anyway.
     """
     path = (folder or log_dir()) / LOG_NAME
+    root = logging.getLogger()
+    # A second window in the same process: still one handler, or every line would be written twice.
+    if any(isinstance(h, RotatingFileHandler) and Path(h.baseFilename) == path.resolve()
+           for h in root.handlers):
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
@@ -44,7 +49,6 @@ def install_log_file(folder: Path | None = None, level: int = logging.INFO) -> P
         return None
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(level)
-    root = logging.getLogger()
     for existing in root.handlers:
         if existing.level == logging.NOTSET:
             existing.setLevel(root.level)

@@ -36,6 +36,7 @@ def test_info_goes_to_the_file_and_the_stderr_handler_keeps_its_level(
     path = install_log_file(tmp_path / "logs")
     assert path == tmp_path / "logs" / LOG_NAME
     try:
+        assert install_log_file(tmp_path / "logs") == path  # a second window: still one handler
         logging.getLogger("boxoffice.test").info("band 04A1 encoded")
         assert stream.level == logging.WARNING
         assert logging.getLogger().level == logging.INFO
@@ -43,7 +44,7 @@ def test_info_goes_to_the_file_and_the_stderr_handler_keeps_its_level(
     finally:
         remove_log_file(path)
     text = path.read_text(encoding="utf-8")
-    assert "boxoffice.test: band 04A1 encoded" in text
+    assert text.count("boxoffice.test: band 04A1 encoded") == 1
     assert "logging to" in text
     assert file_handlers() == []
 
