@@ -137,8 +137,9 @@ def udev_rule(device: UsbDevice) -> str:
         f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{device.vid:04x}", '
         f'ATTRS{{idProduct}}=="{device.pid:04x}", MODE="0660", TAG+="uaccess"'
     )
+    # Appended (-a): the file may be the full one packaging/linux/install.sh put there.
     return (
-        f"echo '{rule}' | sudo tee /etc/udev/rules.d/60-boxoffice-nfc.rules && "
+        f"echo '{rule}' | sudo tee -a /etc/udev/rules.d/60-boxoffice-nfc.rules && "
         "sudo udevadm control --reload-rules && sudo udevadm trigger; "
         "then unplug the reader and plug it back in"
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from boxoffice.errors import BoxOfficeError, IdentityError
@@ -26,11 +27,13 @@ from boxoffice.sync.state import ServerLogin
 from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
+from ui.log_file import install_log_file
 from ui.main_window import MainWindow, PlaceholderPage
 from ui.ops import Ops
 from ui.pages.encode_page import EncodePage, ReaderFactory
 from ui.pages.lookup_page import LookupPage
 from ui.pages.series_page import SeriesPage
+from ui.resources import app_icon
 from ui.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,11 @@ def application() -> QApplication:
     app.setOrganizationName(S.ORGANIZATION)
     app.setApplicationName(S.APPLICATION)
     app.setApplicationDisplayName("Box office")
+    # The .desktop file's name (packaging/linux/boxoffice.desktop): Wayland matches the window to it.
+    app.setDesktopFileName("boxoffice")
+    icon = app_icon()
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
@@ -102,6 +110,7 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     """
     import qasync
 
+    install_log_file()
     app = application()
     store = open_store(db)
     try:
