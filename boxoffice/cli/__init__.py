@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "metrics": "boxoffice.cli.gates:metrics",
     "checkin": "boxoffice.cli.gates:checkin",
     "demo": "boxoffice.cli.demo:demo",
+    "gate-sim": "boxoffice.cli.gate_sim:gate_sim",
     "server": "boxoffice.cli.server:server",
     "login": "boxoffice.cli.sync:login",
     "logout": "boxoffice.cli.sync:logout",
