@@ -79,9 +79,9 @@ def _credentials(token: str | None, email: str | None, password: str | None, wha
 @click.option("--lookup-token", envvar="BOXOFFICE_LOOKUP_TOKEN", show_envvar=True)
 @pass_app
 def gate_sim(app: App, url: str, series_id: str, rate: float, duration: float, profile: str,
-             gates: str | None, devices_per_gate: int, mix: Mix, seed: int | None, no_offline: bool, email: str | None,
-             password: str | None, token: str | None, lookup_email: str | None, lookup_password: str | None,
-             lookup_token: str | None) -> None:
+             gates: str | None, devices_per_gate: int, mix: Mix, seed: int | None, no_offline: bool,
+             email: str | None, password: str | None, token: str | None, lookup_email: str | None,
+             lookup_password: str | None, lookup_token: str | None) -> None:
     """Send real verify requests as the gates' handhelds would, then print a summary.
 
     Arrivals follow the profile's curve; several devices per gate send their
