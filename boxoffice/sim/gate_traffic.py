@@ -334,7 +334,8 @@ class _Planner:
                     return k, rng.choice(self.exit_only), band, band.uid, Direction.IN
             elif k is TapKind.VOID and self.void and self.in_gates:
                 band = rng.choice(self.void)
-                return k, rng.choice(self.in_gates), band, band.uid, Direction.IN
+                gates = [g for g in self.in_gates if g.admits(band.category_id)] or self.in_gates
+                return k, rng.choice(gates), band, band.uid, Direction.IN
             elif k is TapKind.FORGED and self.active and self.in_gates:
                 band = rng.choice(self.active)
                 gates = [g for g in self.in_gates if g.admits(band.category_id)] or self.in_gates
