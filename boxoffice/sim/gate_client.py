@@ -178,6 +178,7 @@ class GateSim:
         self.run_id = uuid.uuid4().hex[:8]
         self.event_id: uuid.UUID | None = None
         self.token = ""
+        self.started_at: datetime | None = None  # when the run's clock started (UTC)
         self._forger = pl.new_private_key()
         self._forger_key_id = os.urandom(pl.KEY_ID_SIZE)
 
@@ -305,7 +306,7 @@ class GateSim:
         reasons: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
         latencies: list[float] = []
-        wall_start = datetime.now(UTC)
+        wall_start = self.started_at = datetime.now(UTC)
         start = time.monotonic()
         give_up = start + cfg.duration + GRACE_SECONDS
 

@@ -156,10 +156,10 @@ def test_durations(text: str, seconds: float) -> None:
 
 def test_bad_rates_durations_and_mixes_are_refused_with_a_sentence() -> None:
     for bad in ("fast", "30/fortnight", "0/s", "-3/s", ""):
-        with pytest.raises(ValidationError, match="rate|range"):
+        with pytest.raises(ValidationError, match=r"rate|range"):
             parse_rate(bad)
     for bad in ("10q", "m", "0s", "10 minutes", ""):
-        with pytest.raises(ValidationError, match="duration|range"):
+        with pytest.raises(ValidationError, match=r"duration|range"):
             parse_duration(bad)
     for bad, words in (("forged", "not a share"), ("ghosts=0.1", "not a share"), ("void=lots", "not a number"),
                        ("void=2", "between 0 and 1"), ("reentry=0.6,void=0.5", "more than 1")):

@@ -1,0 +1,106 @@
+"""A few seconds of simulated gate traffic against a real server on loopback, checked against its records."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from boxoffice.cli import cli
+from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig, GateSimError
+from boxoffice.sim.gate_traffic import OFFLINE_FROM, OFFLINE_UNTIL, Mix, PlannedTap, Profile, TapKind
+from boxoffice.store.models import Checkin
+from tests.sim.conftest import GATE_DEVICE, MANAGER, PASSWORD, Festival
+
+DEVICE = Credentials(email=GATE_DEVICE, password=PASSWORD)
+LOOKUP = Credentials(email=MANAGER, password=PASSWORD)
+
+
+def _checkins(festival: Festival, run_id: str) -> list[Checkin]:
+    with festival.store.read() as session:
+        return list(session.scalars(select(Checkin).where(Checkin.client_scan_id.like(f"sim-{run_id}-%"))))
+
+
+def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Festival) -> None:
+    duration = 3.0
+    answers: list[tuple[PlannedTap, dict[str, Any]]] = []
+    sim = GateSim(GateSimConfig(
+        server=festival.url, series_id=festival.series_id, device=DEVICE, lookup=LOOKUP, rate=40,
+        duration=duration, profile=Profile.STEADY, seed=11,
+        mix=Mix(reentry=0.05, wrong_gate=0.05, void=0.08, forged=0.08, unknown=0.05),
+    ), on_answer=lambda tap, answer: answers.append((tap, answer)))
+    started = time.monotonic()
+    summary = sim.run()
+    took = time.monotonic() - started
+
+    assert duration <= summary.elapsed_s < duration + 1.5 and took < duration + 3, (summary.elapsed_s, took)
+    assert not summary.stopped_early and summary.errors == 0, summary.error_messages
+    assert summary.sent == summary.planned > 60
+    # Every tap the summary counts is on the server once, with the reason the summary gives.
+    rows = _checkins(festival, sim.run_id)
+    assert len(rows) == summary.allowed + summary.denied == summary.sent - summary.replayed
+    assert Counter(r.reason.value for r in rows) == Counter(summary.by_reason)
+    assert sum(r.result.value == "allowed" for r in rows) == summary.allowed > 0
+    # The intended kinds got the server's matching answers.
+    by_kind: dict[TapKind, Counter[str]] = {}
+    for tap, answer in answers:
+        by_kind.setdefault(tap.kind, Counter())[answer["reason"]] += 1
+    assert set(by_kind[TapKind.FORGED]) == {"bad_signature"}
+    assert set(by_kind[TapKind.VOID]) <= {"band_void", "band_lost"} and by_kind[TapKind.VOID]
+    assert set(by_kind[TapKind.UNKNOWN]) == {"unknown_band"}
+    assert set(by_kind[TapKind.WRONG_GATE]) <= {"category_not_allowed", "wrong_direction"}
+    assert set(by_kind[TapKind.ENTRY]) <= {"ok", "reentry", "already_inside", "category_full", "series_full"}
+    assert by_kind[TapKind.ENTRY]["ok"] > 0
+    # The offline device's scans arrived late, with the time they happened; its retry counted once.
+    assert summary.offline_device and summary.queued > 0 and summary.replayed == 1
+    assert sim.started_at is not None
+    by_scan = {r.client_scan_id: r for r in rows}
+    queued = {f"sim-{sim.run_id}-{tap.seq}": tap for tap, _ in answers if tap.offline}
+    assert len(queued) == summary.queued
+    for scan_id, tap in queued.items():
+        row = by_scan[scan_id]
+        assert row.device_id == summary.offline_device
+        assert abs(row.occurred_at - (sim.started_at + timedelta(seconds=tap.at))) < timedelta(milliseconds=1)
+        assert row.recorded_at >= sim.started_at + timedelta(seconds=duration * OFFLINE_UNTIL)
+        assert duration * OFFLINE_FROM <= tap.at < duration * OFFLINE_UNTIL
+
+def test_setting_stop_from_another_thread_ends_the_run_with_its_summary(festival: Festival) -> None:
+    stop = threading.Event()
+    sim = GateSim(GateSimConfig(server=festival.url, series_id=festival.series_id, device=DEVICE,
+                                lookup=LOOKUP, rate=20, duration=120, seed=3), stop=stop)
+    threading.Timer(1.0, stop.set).start()
+    started = time.monotonic()
+    summary = sim.run()
+    assert time.monotonic() - started < 4
+    assert summary.stopped_early and 0 < summary.sent < summary.planned
+    assert len(_checkins(festival, sim.run_id)) == summary.allowed + summary.denied
+
+
+def test_a_gate_device_alone_cannot_find_gates_by_name(festival: Festival) -> None:
+    sim = GateSim(GateSimConfig(server=festival.url, series_id=festival.series_id, device=DEVICE,
+                                gates=["Main Entrance"], duration=1))
+    with pytest.raises(GateSimError, match="may not list the series' gates"):
+        sim.discover()
+
+
+def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOXOFFICE_GATE_PASSWORD", PASSWORD)
+    monkeypatch.setenv("BOXOFFICE_LOOKUP_PASSWORD", PASSWORD)
+    result = CliRunner().invoke(cli, [
+        "--json", "gate-sim", "--server", festival.url, "--series", festival.series_id,
+        "--email", GATE_DEVICE, "--lookup-email", MANAGER, "--gates", "main entrance,Exit",
+        "--rate", "1200/min", "--duration", "1.5s", "--profile", "exit-wave", "--seed", "5", "--no-offline",
+    ])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["sent"] == out["planned"] > 0 and out["errors"] == 0 and out["offline_device"] is None
+    assert 1.5 <= out["elapsed_s"] < 3 and out["latency_p50_ms"] > 0
+    assert out["allowed"] + out["denied"] == out["sent"]
