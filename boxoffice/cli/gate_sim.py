@@ -102,25 +102,31 @@ def gate_sim(app: App, url: str, series_id: str, rate: float, duration: float, p
 
 
 def _run_interruptibly(sim: GateSim) -> SimSummary:
-    """Run in a worker thread so that Ctrl+C here only sets the stop event and the summary still comes."""
+    """Run in a worker thread so that Ctrl+C here only sets the stop event and the summary still comes.
+
+    Waits on an event rather than ``Thread.join``: a join interrupted by Ctrl+C
+    can take the thread for finished while it is still sending (CPython 3.11).
+    """
     result: list[SimSummary] = []
     failure: list[BaseException] = []
+    done = threading.Event()
 
     def work() -> None:
         try:
             result.append(sim.run())
         except BaseException as exc:  # handed to the main thread, which raises it
             failure.append(exc)
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="gate-sim", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        click.echo("Stopping…", err=True)
-        sim.stop.set()
-        worker.join()
+    threading.Thread(target=work, name="gate-sim", daemon=True).start()
+    while not done.is_set():
+        try:
+            done.wait(0.2)
+        except KeyboardInterrupt:
+            if not sim.stop.is_set():
+                click.echo("Stopping…", err=True)
+            sim.stop.set()
     if failure:
         raise failure[0]
     return result[0]

@@ -115,7 +115,8 @@ class SimSummary:
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     offline_device: str | None = None
-    queued: int = 0  # taps the offline device queued and uploaded later
+    queued: int = 0  # taps the offline device queued while it was offline
+    uploaded_late: int = 0  # of those, sent when it came back (fewer if the run was stopped first)
     stopped_early: bool = False
     error_messages: list[str] = field(default_factory=list)
 
@@ -136,8 +137,8 @@ class SimSummary:
         lines += [f"  {reason:<22} {n:>7,}"
                   for reason, n in sorted(self.by_reason.items(), key=lambda x: -x[1])]
         if self.offline_device:
-            lines.append(f"  offline device {self.offline_device}: {self.queued:,} taps queued, "
-                         "uploaded late")
+            lines.append(f"  offline device {self.offline_device}: {self.uploaded_late:,} of {self.queued:,} "
+                         "queued taps uploaded late")
         lines += [f"  error: {m}" for m in self.error_messages]
         return "\n".join(lines)
 
@@ -333,6 +334,7 @@ class GateSim:
                     continue
                 latencies.append((time.perf_counter() - sent_at) * 1000)
                 summary.sent += 1
+                summary.uploaded_late += tap.offline and not tap.retry
                 if answer.status_code != 200:
                     summary.errors += 1
                     if len(summary.error_messages) < 5:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -11,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from boxoffice.cli import cli
 from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig, GateSimError
@@ -59,7 +63,7 @@ def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Fes
     assert set(by_kind[TapKind.ENTRY]) <= {"ok", "reentry", "already_inside", "category_full", "series_full"}
     assert by_kind[TapKind.ENTRY]["ok"] > 0
     # The offline device's scans arrived late, with the time they happened; its retry counted once.
-    assert summary.offline_device and summary.queued > 0 and summary.replayed == 1
+    assert summary.offline_device and summary.queued == summary.uploaded_late > 0 and summary.replayed == 1
     assert sim.started_at is not None
     by_scan = {r.client_scan_id: r for r in rows}
     queued = {f"sim-{sim.run_id}-{tap.seq}": tap for tap, _ in answers if tap.offline}
@@ -73,15 +77,21 @@ def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Fes
 
 def test_setting_stop_from_another_thread_ends_the_run_with_its_summary(festival: Festival) -> None:
     stop = threading.Event()
+    timers: list[threading.Timer] = []
+
+    def stop_soon(_tap: PlannedTap, _answer: dict[str, Any]) -> None:
+        if not timers:  # half a second after the first answer, from a thread of its own
+            timers.append(threading.Timer(0.5, stop.set))
+            timers[0].start()
+
     sim = GateSim(GateSimConfig(server=festival.url, series_id=festival.series_id, device=DEVICE,
-                                lookup=LOOKUP, rate=20, duration=120, seed=3), stop=stop)
-    threading.Timer(1.0, stop.set).start()
+                                lookup=LOOKUP, rate=20, duration=120, profile=Profile.STEADY, seed=3),
+                  stop=stop, on_answer=stop_soon)
     started = time.monotonic()
     summary = sim.run()
     assert time.monotonic() - started < 4
     assert summary.stopped_early and 0 < summary.sent < summary.planned
     assert len(_checkins(festival, sim.run_id)) == summary.allowed + summary.denied
-
 
 def test_a_gate_device_alone_cannot_find_gates_by_name(festival: Festival) -> None:
     sim = GateSim(GateSimConfig(server=festival.url, series_id=festival.series_id, device=DEVICE,
@@ -104,3 +114,25 @@ def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
     assert out["sent"] == out["planned"] > 0 and out["errors"] == 0 and out["offline_device"] is None
     assert 1.5 <= out["elapsed_s"] < 3 and out["latency_p50_ms"] > 0
     assert out["allowed"] + out["denied"] == out["sent"]
+
+
+def test_ctrl_c_stops_the_command_with_its_summary(festival: Festival) -> None:
+    env = {**os.environ, "BOXOFFICE_GATE_PASSWORD": PASSWORD, "BOXOFFICE_LOOKUP_PASSWORD": PASSWORD}
+    command = [sys.executable, "-m", "boxoffice", "gate-sim", "--server", festival.url, "--series",
+               festival.series_id, "--email", GATE_DEVICE, "--lookup-email", MANAGER, "--duration", "10m",
+               "--rate", "10/s", "--profile", "steady"]
+    before = _sim_taps(festival)
+    started = time.monotonic()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        # Interrupt once it is sending: its first taps are on the server.
+        while _sim_taps(festival) == before and time.monotonic() - started < 20:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Stopping…" in err and "stopped early" in out and "Gate traffic (steady" in out, (out, err)
+
+
+def _sim_taps(festival: Festival) -> int:
+    with festival.store.read() as session:
+        return session.scalar(select(func.count()).where(Checkin.client_scan_id.like("sim-%"))) or 0
