@@ -184,7 +184,7 @@ def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinV
 def _decode_payload(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
         raise ValidationError.single(
             "payload", "The band's payload is not base64 (standard alphabet, with padding)."
         ) from None

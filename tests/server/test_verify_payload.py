@@ -81,6 +81,7 @@ def test_forged_payloads_are_denied_bad_signature_and_recorded(live: Live) -> No
 
 MALFORMED = [
     ("not base64!", "not base64"),
+    ("AQÄ=", "not base64"),
     (base64.b64encode(b"\x01" + bytes(40)).decode(), "cut short"),
     (base64.b64encode(b"\x07" + bytes(pl.PAYLOAD_SIZE - 1)).decode(), "version 7"),
     (base64.b64encode(b"\x01" + bytes(pl.PAYLOAD_SIZE)).decode(), "longer than expected"),
