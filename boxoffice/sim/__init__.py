@@ -10,7 +10,7 @@ sends it to a central server as gate handhelds would and sums up. From code::
                                 lookup=Credentials(token=manager_token), rate=20, duration=600))
     threading.Thread(target=sim.run, daemon=True).start()   # never on the GUI thread
     ...
-    sim.stop.set()                                          # from any thread; run() then returns its summary
+    sim.stop.set()                                          # from any thread; then sim.summary
 
 ``boxoffice gate-sim`` is the same from the command line.
 """

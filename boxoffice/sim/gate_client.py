@@ -180,6 +180,7 @@ class GateSim:
         self.event_id: uuid.UUID | None = None
         self.token = ""
         self.started_at: datetime | None = None  # when the run's clock started (UTC)
+        self.summary: SimSummary | None = None  # the last run's, for a caller that ran it in a thread
         self._forger = pl.new_private_key()
         self._forger_key_id = os.urandom(pl.KEY_ID_SIZE)
 
@@ -271,9 +272,11 @@ class GateSim:
 
     def run(self) -> SimSummary:
         """Discover, plan and send; returns the summary (also when stopped early)."""
+        self.run_id = uuid.uuid4().hex[:8]  # a second run must not look like retries of the first
         gates, bands = self.discover()
         taps = self.plan(gates, bands)
-        return asyncio.run(self._send_all(taps))
+        self.summary = asyncio.run(self._send_all(taps))
+        return self.summary
 
     def _forged_payload(self, tap: PlannedTap) -> str:
         assert tap.band is not None

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from boxoffice.cli import cli
-from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig, GateSimError
+from boxoffice.sim.gate_client import GRACE_SECONDS, Credentials, GateSim, GateSimConfig, GateSimError
 from boxoffice.sim.gate_traffic import OFFLINE_FROM, OFFLINE_UNTIL, Mix, PlannedTap, Profile, TapKind
 from boxoffice.store.models import Checkin
 from tests.sim.conftest import GATE_DEVICE, MANAGER, PASSWORD, Festival
@@ -44,7 +44,9 @@ def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Fes
     summary = sim.run()
     took = time.monotonic() - started
 
-    assert duration <= summary.elapsed_s < duration + 1.5 and took < duration + 3, (summary.elapsed_s, took)
+    # It stops by itself at its duration (a loaded machine may need part of the grace to finish).
+    assert duration <= summary.elapsed_s < duration + GRACE_SECONDS, summary.elapsed_s
+    assert took < duration + GRACE_SECONDS + 3, took
     assert not summary.stopped_early and summary.errors == 0, summary.error_messages
     assert summary.sent == summary.planned > 60
     # Every tap the summary counts is on the server once, with the reason the summary gives.
@@ -89,7 +91,7 @@ def test_setting_stop_from_another_thread_ends_the_run_with_its_summary(festival
                   stop=stop, on_answer=stop_soon)
     started = time.monotonic()
     summary = sim.run()
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 8  # of a 120 s run
     assert summary.stopped_early and 0 < summary.sent < summary.planned
     assert len(_checkins(festival, sim.run_id)) == summary.allowed + summary.denied
 
@@ -112,7 +114,7 @@ def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["sent"] == out["planned"] > 0 and out["errors"] == 0 and out["offline_device"] is None
-    assert 1.5 <= out["elapsed_s"] < 3 and out["latency_p50_ms"] > 0
+    assert 1.5 <= out["elapsed_s"] < 1.5 + GRACE_SECONDS and out["latency_p50_ms"] > 0
     assert out["allowed"] + out["denied"] == out["sent"]
 
 
