@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "series": "boxoffice.cli.series:series",
     "metrics": "boxoffice.cli.gates:metrics",
     "checkin": "boxoffice.cli.gates:checkin",
+    "gate-sim": "boxoffice.cli.gate_sim:gate_sim",
     "server": "boxoffice.cli.server:server",
     "login": "boxoffice.cli.sync:login",
     "logout": "boxoffice.cli.sync:logout",

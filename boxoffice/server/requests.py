@@ -110,6 +110,11 @@ class VerifyRequest(Body):
     scan_id: Annotated[str, Field(min_length=1, max_length=64)]
     device_id: Annotated[str | None, Field(max_length=120)] = None
     occurred_at: AwareDatetime | None = None
+    # The record payload as read off the band, base64: checked against the event's keys
+    # (a forged or damaged band is denied bad_signature). Absent for a UID-only reader.
+    payload: Annotated[str | None, Field(
+        max_length=400, description="The band's NDEF record payload as read, base64 (standard alphabet).",
+    )] = None
 
 
 class ProblemBody(BaseModel):

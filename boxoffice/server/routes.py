@@ -6,6 +6,8 @@ blocking database work belongs.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from typing import Any
 
@@ -175,7 +177,17 @@ def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinV
     return checkins.record_tap(
         store, actor, str(body.series_id), str(body.gate_id), body.uid, body.direction,
         client_scan_id=body.scan_id, device_id=body.device_id or actor.email, now=body.occurred_at,
+        payload=None if body.payload is None else _decode_payload(body.payload),
     )
+
+
+def _decode_payload(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
+        raise ValidationError.single(
+            "payload", "The band's payload is not base64 (standard alphabet, with padding)."
+        ) from None
 
 
 __all__ = ["router"]

@@ -26,7 +26,7 @@ from boxoffice.domain.enums import (
 )
 from boxoffice.domain.permissions import Action
 from boxoffice.schemas.checkin import CheckinView
-from boxoffice.services import outbox, refs
+from boxoffice.services import band_signature, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store import changelog
 from boxoffice.store.base import Base, new_id
@@ -292,8 +292,13 @@ def decide_and_record(
     now: datetime,
     signature_valid: bool | None = None,
     gate_in_series: bool | None = None,
+    payload: bytes | None = None,
 ) -> tuple[CheckinView, bool]:
     """Decide one tap and store it; a known ``client_scan_id`` returns the stored answer.
+
+    ``payload`` is the record read off the band, if the reader sent it: its
+    signature is checked (against the event's keys, for this UID and band)
+    only for a band the database knows, since an unknown band is denied first.
 
     Returns the check-in and whether it was new. The check-in and the
     presence are written with core statements and logged for the stations
@@ -306,6 +311,8 @@ def decide_and_record(
         previous = session.get_one(Checkin, facts_of_band.previous_id)
         return checkin_view(previous, replayed=True), False
     band = facts_of_band.band
+    if payload is not None and band is not None:
+        signature_valid = band_signature.signature_valid(session, series.event_id, band, uid, payload)
     facts = gather_facts(session, series, gate, band, direction, now, signature_valid,
                          gate_in_series=gate_in_series, band_facts=facts_of_band)
     decision = decide(facts)
@@ -415,14 +422,19 @@ def record_tap(
     client_scan_id: str | None = None,
     device_id: str = "desktop",
     now: datetime | None = None,
+    payload: bytes | None = None,
 ) -> CheckinView:
+    """One tap at a gate, decided and kept; a malformed ``payload`` is refused before anything is written."""
     actor.require(Action.VERIFY)
+    if payload is not None:
+        band_signature.check_shape(payload)
     with store.write() as session:
         series, gate, gate_in_series = _series_and_gate(session, actor, series_ref, gate_ref)
         view, new = decide_and_record(
             session, series, gate, uid, direction,
             client_scan_id=client_scan_id or str(uuid.uuid4()),
             device_id=device_id, now=now or utcnow(), gate_in_series=gate_in_series,
+            payload=payload,
         )
         if new:
             outbox.record(session, actor, "checkin.record", view.id, view.model_dump())

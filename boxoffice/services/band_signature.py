@@ -1,0 +1,107 @@
+"""The gate's check of the data read off a band: is it signed by the event, for this very band?
+
+The verify endpoint runs this on every tap that carries a payload, so it
+must stay cheap: the event's public keys are parsed once per process and
+kept for a minute (a key added by a new station is looked up on first sight;
+a dropped key stops being trusted within the minute), and the check is one
+Ed25519 verification on top of the tap's own statements.
+
+A payload whose *shape* is wrong (not our version, cut short) is refused
+before anything is written: that is a reader or client fault, not a band at
+the gate. A payload of the right shape that does not verify (another key,
+another UID, a flipped byte, another band's fields) is a forged or damaged
+band: it is decided and recorded as ``bad_signature``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain import payload as pl
+from boxoffice.errors import PayloadError, ValidationError
+from boxoffice.store.models import EventKey
+
+log = logging.getLogger(__name__)
+
+# How long a parsed key is trusted without asking the database again.
+KEY_TTL_SECONDS = 60.0
+_CACHE_MAX = 256
+
+_KEY = select(EventKey.public_key).where(
+    EventKey.event_id == bindparam("event_id"), EventKey.key_id == bindparam("key_id")
+)
+_cache: dict[tuple[uuid.UUID, bytes], tuple[float, Ed25519PublicKey]] = {}
+_lock = threading.Lock()
+
+
+class BandLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def category_id(self) -> uuid.UUID: ...
+
+
+def check_shape(data: bytes) -> pl.BandPayload:
+    """The payload's fields, or a ValidationError (422) saying what is wrong with its shape."""
+    try:
+        return pl.parse_payload(data)[0]
+    except PayloadError as exc:
+        raise ValidationError.single("payload", exc.message) from None
+
+
+def _public_key(session: Session, event_id: uuid.UUID, key_id: bytes) -> Ed25519PublicKey | None:
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get((event_id, key_id))
+    if hit is not None and now - hit[0] < KEY_TTL_SECONDS:
+        return hit[1]
+    raw = session.scalar(_KEY, {"event_id": event_id, "key_id": key_id.hex()})
+    if raw is None:
+        return None  # not cached: the key may reach the server later
+    key = pl.public_key_from_raw(bytes.fromhex(raw))
+    with _lock:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[(event_id, key_id)] = (now, key)
+    return key
+
+
+def clear_cache() -> None:
+    """Forget every parsed key (tests, or after keys were dropped)."""
+    with _lock:
+        _cache.clear()
+
+
+def signature_valid(session: Session, event_id: uuid.UUID, band: BandLike, uid: str, data: bytes) -> bool:
+    """Whether ``data`` read off the tag ``uid`` was signed by a key of the event for ``band``.
+
+    The band id and category on the tag must be the database's: a genuine
+    payload copied from another band of ours is as forged as a made-up one.
+    """
+    try:
+        fields, _ = pl.parse_payload(data)
+        uid_bytes = bytes.fromhex(uid)
+    except (PayloadError, ValueError):
+        return False
+    if (fields.event_id, fields.band_id, fields.category_id) != (event_id, band.id, band.category_id):
+        log.info("payload of tag %s names another band, category or event", uid)
+        return False
+    key = _public_key(session, event_id, fields.key_id)
+    if key is None:
+        log.info("payload of tag %s is signed with unknown key %s", uid, fields.key_id.hex())
+        return False
+    try:
+        pl.verify_payload(data, uid_bytes, {fields.key_id: key})
+    except PayloadError:
+        log.info("payload of tag %s does not verify", uid)
+        return False
+    return True
