@@ -67,7 +67,9 @@ def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | N
     taps_per_second = parse_rate(rate)
     stop_after = _seconds(duration)
     stack = DemoStack.in_folder(folder, bands=bands, rate=taps_per_second)
-    say = (lambda _text: None) if app.as_json else (lambda text: click.echo(text, err=True))
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
     started = time.monotonic()
     stack.start(say)
     try:

@@ -59,7 +59,7 @@ WINDOW_STATE_KEY = "state/window"
 LAST_PAGE_KEY = "state/last_page"
 
 
-_ini_file: str | None = None
+_ini_file: list[str] = []  # the demo's INI file while it runs; empty: the platform's place
 
 
 def keep_in(path: str | None) -> None:
@@ -68,11 +68,10 @@ def keep_in(path: str | None) -> None:
     The demo keeps its own in its folder, so trying it never changes the
     server, reader or station name of the real installation.
     """
-    global _ini_file
-    _ini_file = path
+    _ini_file[:] = [path] if path else []
 
 
 def qsettings() -> QSettings:
-    if _ini_file is not None:
-        return QSettings(_ini_file, QSettings.Format.IniFormat)
+    if _ini_file:
+        return QSettings(_ini_file[0], QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APPLICATION)

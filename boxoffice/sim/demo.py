@@ -15,9 +15,10 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import (
@@ -113,10 +114,11 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
         store, owner, str(template.id), RecurrenceRule(RecurrenceKind.DAILY, 3), "Day {n}"
     )
 
-    band_rows = _encode_bands(store, owner, ev.id, bands, rng, now)
+    band_rows, retired = _encode_bands(store, owner, ev.id, bands, rng, now)
     for name, _, _ in CATEGORIES:
         for day in days:
             assignments.assign_bands(store, owner, str(day.id), category_ref=name)
+    _retire_bands(store, ev.id, retired)
 
     for day in days:
         series_svc.transition_series(store, owner, str(day.id), SeriesStatus.SCHEDULED,
@@ -126,9 +128,12 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
     return DemoSummary(ORGANIZATION, EVENT, OWNER, [d.name for d in days], bands, taps, allowed, denied)
 
 
-def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
-                  rng: random.Random, now: datetime) -> list[tuple[uuid.UUID, str, str]]:
-    """(id, uid, category) of ``count`` bands, most active, and their tickets and batches.
+def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int, rng: random.Random,
+                  now: datetime) -> tuple[list[tuple[uuid.UUID, str, str]], list[dict[str, object]]]:
+    """(id, uid, category) of ``count`` active bands with their tickets and batches, and which to retire.
+
+    Retiring (void, lost) comes after the series assignments, as it does at
+    a festival: a retired band stays assigned, so gates list it and deny it.
 
     Encoded over the three days before, at two stations, one batch per
     station, category and day; about one band in a hundred voided or lost,
@@ -145,8 +150,9 @@ def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
         key_id = bytes.fromhex(key_row.key_id)
         band_rows: list[dict[str, object]] = []
         ticket_rows: list[dict[str, object]] = []
-        batches: dict[tuple[str, str, int], dict[str, object]] = {}
+        batches: dict[tuple[str, str, int], dict[str, Any]] = {}
         out: list[tuple[uuid.UUID, str, str]] = []
+        retired: list[dict[str, object]] = []
         numbers = {name: 0 for name in cats}
         seen: set[str] = set()
 
@@ -165,8 +171,8 @@ def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
                 "status": BatchStatus.COMPLETED, "started_at": at, "finished_at": at, "encoded": 0,
                 "counts": {},
             })
-            batch["encoded"] = int(batch["encoded"]) + 1  # type: ignore[call-overload]
-            batch["finished_at"] = max(batch["finished_at"], at)  # type: ignore[type-var]
+            batch["encoded"] += 1
+            batch["finished_at"] = max(batch["finished_at"], at)
             numbers[name] += 1
             band_id = new_id()
             fields = pl.BandPayload(pl.VERSION, band_id, event_id, cats[name], key_id)
@@ -193,11 +199,12 @@ def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
             uid = new_uid()
             row = band(name, uid, at, station, email, day, ticket_id=ticket_id)
             if i % 97 == 13:
-                row.update(status=BandStatus.VOID, voided_at=at + timedelta(hours=1),
-                           void_reason="Printed on the wrong category")
+                retired.append({"id": row["id"], "status": BandStatus.VOID,
+                                "voided_at": at + timedelta(hours=1), "lost_at": None,
+                                "void_reason": "Printed on the wrong category"})
             elif i % 131 == 7:
-                row.update(status=BandStatus.LOST, lost_at=at + timedelta(days=1),
-                           void_reason="Holder reported it lost")
+                retired.append({"id": row["id"], "status": BandStatus.LOST, "voided_at": None,
+                                "lost_at": at + timedelta(days=1), "void_reason": "Holder reported it lost"})
                 if i % 2:  # the holder came back to the box office: a new band takes over
                     replacement = band(name, new_uid(), at + timedelta(days=1, minutes=5), station, email,
                                        min(day + 1, 2), ticket_id=ticket_id, replaces_id=row["id"])
@@ -220,7 +227,17 @@ def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int,
         org = ev.organization_id
         changelog.touch(session, Ticket, Ticket.event_id == event_id, org)
         changelog.touch(session, Wristband, Wristband.event_id == event_id, org)
-    return out
+    return out, retired
+
+
+def _retire_bands(store: Store, event_id: uuid.UUID, retired: list[dict[str, object]]) -> None:
+    if not retired:
+        return
+    with store.write() as session:
+        ev = session.get_one(Event, event_id)
+        ids = [r["id"] for r in retired]
+        session.execute(update(Wristband), retired)
+        changelog.touch(session, Wristband, Wristband.id.in_(ids), ev.organization_id)
 
 
 def _ticket(ticket_id: uuid.UUID, event_id: uuid.UUID, category_id: uuid.UUID, n: int,

@@ -58,8 +58,10 @@ class GateTrafficLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._totals: dict[str, Any] = {"rounds": 0, "sent": 0, "allowed": 0, "denied": 0, "replayed": 0,
-                                        "errors": 0, "uploaded_late": 0, "by_reason": {}, "error_messages": []}
+        self._totals: dict[str, Any] = {
+            "rounds": 0, "sent": 0, "allowed": 0, "denied": 0, "replayed": 0, "errors": 0, "uploaded_late": 0,
+            "by_reason": {}, "error_messages": [],
+        }
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="boxoffice-demo-gates", daemon=True)
@@ -154,6 +156,7 @@ class DemoStack:
         self._set_env("BOXOFFICE_CREDENTIALS_FILE", str(self.folder / "credentials.json"))
         say(f"Seeding a three-day festival with {self.bands:,} bands in {self.server_db}")
         self.server_store = open_store(self.server_db)
+        changelog.become_server(self.server_store)  # before the seed: its rows are logged as written
         self.summary = seed_festival(self.server_store, bands=self.bands)
         owner = resolve_actor(self.server_store, OWNER)
         self.password = secrets.token_urlsafe(12)  # made here, at first run: no secret in the repository
@@ -164,7 +167,6 @@ class DemoStack:
             + "".join(f"  {e}  {self.password}\n"
                       for e in (OWNER, "manager@example.org", "box@example.org", GATE_DEVICE)),
             encoding="utf-8")
-        changelog.become_server(self.server_store)
         self.server = EmbeddedServer(self.server_store)
         url = self.server.start()
         say(f"Central server on {url}")
