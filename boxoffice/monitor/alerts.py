@@ -131,10 +131,12 @@ def crowded_series(board: GateBoard, limits: Thresholds) -> list[Alert]:
 
 
 def silent_devices(board: GateBoard, limits: Thresholds, now: datetime) -> list[Alert]:
+    """Devices silent at an open gate that is otherwise busy (an idle gate is one alert, not one per device)."""
     out = []
     silent = timedelta(minutes=limits.device_silent_minutes)
+    idle = {a.gate_id for a in idle_gates(board, limits, now)}
     for gate_id, line in board.gates.items():
-        if not _open_series(board, gate_id, now):
+        if gate_id in idle or not _open_series(board, gate_id, now):
             continue
         for device, seen in sorted(line.devices.items()):
             if now - seen >= silent:
