@@ -11,11 +11,13 @@ the whole day, and every chart follows (``setXLink``).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from boxoffice.monitor.board import GateBoard
@@ -38,6 +40,13 @@ class GateCharts(pg.GraphicsLayoutWidget):
         self._x: np.ndarray = np.zeros(0)
         self._shift = 0.0
         self._day: object = None
+        #: GUI-thread time spent painting the charts (the benchmark adds it to the update slots').
+        self.paint_seconds = 0.0
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds += time.perf_counter() - started
 
     def rebuild(self, board: GateBoard, now: datetime) -> None:
         """New board (another event, or a new day): one plot per gate, view on the last hour."""
@@ -57,7 +66,7 @@ class GateCharts(pg.GraphicsLayoutWidget):
             plot.setTitle(line.name, size="9pt", justify="left")
             plot.setMinimumHeight(PLOT_HEIGHT)
             plot.setMaximumHeight(PLOT_HEIGHT * 1.6)
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            # No grid: its alpha-blended lines were 80 % of a repaint (148 ms of 24 charts, 31 ms without).
             plot.setLabel("left", "/min")
             plot.setMouseEnabled(x=True, y=False)
             plot.enableAutoRange(axis="y")
