@@ -10,8 +10,9 @@ today (bulk inserted, ``monitor_data.py``), then the Gates page offscreen:
 2. **GUI-thread share under load**: a writer thread inserts ``--rate``
    check-ins a second for ``--seconds`` while the page polls and redraws;
    the time spent in the page's update slots over the wall time, as a %.
-   Target < 5 %. Qt's painting of the charts afterwards is printed apart. Baseline: pyqtgraph's own ``setData`` for the same arrays
-   (every gate's allowed and denied series) at the page's redraw cadence
+   Target < 5 %. Qt's painting of the charts afterwards is printed apart.
+   Baseline: pyqtgraph's own ``setData`` for the same arrays (every gate's
+   allowed and denied series) at the page's redraw cadence
    (4 a second), measured on the same curves in the same run.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_monitor.py          # 1,000,000: ~3 minutes
@@ -36,7 +37,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import monitor_data  # noqa: E402
+import monitor_data
 
 TARGET_FIRST_S = 2.0
 TARGET_GUI_PCT = 5.0

@@ -131,7 +131,7 @@ def crowded_series(board: GateBoard, limits: Thresholds) -> list[Alert]:
 
 
 def silent_devices(board: GateBoard, limits: Thresholds, now: datetime) -> list[Alert]:
-    """Devices silent at an open gate that is otherwise busy (an idle gate is one alert, not one per device)."""
+    """Silent devices at an open, otherwise busy gate (an idle gate is one alert, not one per device)."""
     out = []
     silent = timedelta(minutes=limits.device_silent_minutes)
     idle = {a.gate_id for a in idle_gates(board, limits, now)}
