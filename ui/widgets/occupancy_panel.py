@@ -6,9 +6,11 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QWidget
 
 from boxoffice.monitor.board import SeriesFill
 
-FULL_STYLE = "QProgressBar::chunk { background: #C0392B; }"
-NEAR_STYLE = "QProgressBar::chunk { background: #B9770E; }"
-OK_STYLE = "QProgressBar::chunk { background: #1E8449; }"
+# Light fills so the black figures on top stay readable; the words say the rest.
+_BAR = "QProgressBar {{ text-align: center; color: black; }} QProgressBar::chunk {{ background: {}; }}"
+FULL_STYLE = _BAR.format("#F1948A")
+NEAR_STYLE = _BAR.format("#F8C471")
+OK_STYLE = _BAR.format("#82E0AA")
 
 
 def _bar(value: int, limit: int, warn_pct: float) -> QProgressBar:
