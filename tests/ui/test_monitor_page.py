@@ -14,17 +14,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import Role
-from boxoffice.monitor.alerts import AlertKind
-from boxoffice.services.actor import resolve_actor
+from boxoffice.monitor.alerts import AlertKind, Thresholds
+from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, Live, _serve, seed
 from tests.ui.conftest import WindowFactory, wait_idle
 from ui import settings as S
-from ui.pages.monitor_page import MonitorPage
+from ui.pages.monitor_page import MonitorPage, thresholds
 from ui.sync_worker import SyncWorker
 
 
@@ -117,3 +118,34 @@ def test_taps_through_the_server_reach_the_charts_and_the_alerts(
         worker.stop()
         window.close()  # hiding the page stops its timers; then the last poll can land
         wait_idle(qtbot, window.ctx.ops)
+
+
+def test_alert_thresholds_are_set_in_the_settings_dialog_and_used(
+    qtbot: QtBot, make_window: WindowFactory, owner: Actor
+) -> None:
+    window = make_window(owner)
+    window.show_settings()
+    dialog = window.settings_dialog
+    assert dialog is not None
+    idle, rate = dialog.editors[S.GATE_IDLE.key], dialog.editors[S.DENIAL_RATE.key]
+    assert isinstance(idle, QSpinBox) and isinstance(rate, QDoubleSpinBox)
+    assert rate.maximum() == 100.0
+    idle.setValue(3)
+    rate.setValue(55.5)
+    dialog._save()
+    limits = thresholds()
+    assert (limits.idle_minutes, limits.denial_rate_pct) == (3, 55.5)
+    # A value out of range (edited by hand in the file) falls back to the defaults, not to a crash.
+    S.qsettings().setValue(S.OCCUPANCY.key, 150.0)
+    assert thresholds() == Thresholds()
+
+
+def test_a_role_without_figures_is_told_whom_to_ask(
+    qtbot: QtBot, make_window: WindowFactory, actors: dict[Role, Actor]
+) -> None:
+    window = make_window(actors[Role.GATE])
+    window.show_page("Gates")
+    page = window.page_named("Gates")
+    assert isinstance(page, MonitorPage)
+    assert "may not view figures and metrics" in page.message.text()
+    assert page.board is None
