@@ -80,10 +80,14 @@ class CheckinMinute(Base):
     table exists (one schema for both) but stays empty, and nothing there
     reads it. ``minute`` is the UTC minute as 'YYYY-MM-DD HH:MM'. A deleted
     check-in is taken off ``scans``; ``last_at`` keeps the latest time seen.
+    A later migration that rebuilds ``checkins`` (batch mode copies the table)
+    must create the three triggers of 0005 again.
     """
 
     __tablename__ = "checkin_minutes"
-    __table_args__ = (Index("ix_checkin_minutes_event_id_minute", "event_id", "minute"),)
+    # WITHOUT ROWID on SQLite: rows live in primary-key order, so a gate's day is one range read.
+    __table_args__ = (Index("ix_checkin_minutes_event_id_minute", "event_id", "minute"),
+                      {"sqlite_with_rowid": False})
 
     gate_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     minute: Mapped[str] = mapped_column(String(16), primary_key=True)

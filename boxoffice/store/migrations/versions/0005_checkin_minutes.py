@@ -59,7 +59,8 @@ def upgrade() -> None:
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('scans', sa.Integer(), nullable=False),
     sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('gate_id', 'minute', 'result', 'reason', 'device_id', name=op.f('pk_checkin_minutes'))
+    sa.PrimaryKeyConstraint('gate_id', 'minute', 'result', 'reason', 'device_id', name=op.f('pk_checkin_minutes')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('checkin_minutes', schema=None) as batch_op:
         batch_op.create_index('ix_checkin_minutes_event_id_minute', ['event_id', 'minute'], unique=False)
