@@ -62,8 +62,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('gate_id', 'minute', 'result', 'reason', 'device_id', name=op.f('pk_checkin_minutes')),
     sqlite_with_rowid=False,
     )
-    with op.batch_alter_table('checkin_minutes', schema=None) as batch_op:
-        batch_op.create_index('ix_checkin_minutes_event_id_minute', ['event_id', 'minute'], unique=False)
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute(
@@ -79,6 +77,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    with op.batch_alter_table('checkin_minutes', schema=None) as batch_op:
-        batch_op.drop_index('ix_checkin_minutes_event_id_minute')
     op.drop_table('checkin_minutes')
