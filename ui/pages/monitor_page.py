@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -89,10 +90,18 @@ class MonitorPage(QWidget):
         self.events.setMinimumWidth(240)
         self.message = QLabel()
         self.message.setObjectName("monitorMessage")
+        self.last_hour = QPushButton("Last hour")
+        self.last_hour.setObjectName("monitorLastHour")
+        self.last_hour.setToolTip("Show the last 60 minutes on every chart (the wheel zooms, dragging pans)")
+        self.whole_day = QPushButton("Whole day")
+        self.whole_day.setObjectName("monitorWholeDay")
+        self.whole_day.setToolTip("Show the whole day, midnight to midnight in the event's time zone")
         top = QHBoxLayout()
         top.addWidget(QLabel("Event"))
         top.addWidget(self.events)
         top.addWidget(self.message, 1)
+        top.addWidget(self.last_hour)
+        top.addWidget(self.whole_day)
 
         self.alert_list = AlertList()
         self.alert_list.setMaximumHeight(96)
@@ -126,6 +135,8 @@ class MonitorPage(QWidget):
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.redraw)
         self.events.currentIndexChanged.connect(self._event_chosen)
+        self.last_hour.clicked.connect(lambda: self.charts.show_last_hour(self.clock()))
+        self.whole_day.clicked.connect(self.charts.show_day)
 
     # ------------------------------------------------------------------ loading
 

@@ -39,6 +39,7 @@ class GateCharts(pg.GraphicsLayoutWidget):
         self._drawn: dict[uuid.UUID, int] = {}
         self._x: np.ndarray = np.zeros(0)
         self._shift = 0.0
+        self._start = self._end = 0.0
         self._day: object = None
         #: GUI-thread time spent painting the charts (the benchmark adds it to the update slots').
         self.paint_seconds = 0.0
@@ -60,7 +61,9 @@ class GateCharts(pg.GraphicsLayoutWidget):
         first: pg.PlotItem | None = None
         for row, (gate_id, name) in enumerate(gates):
             axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
-            plot = self.addPlot(row=row, col=0, axisItems={"bottom": axis})
+            # No context menu: it was a third of each plot's construction; the page has buttons
+            # for the two views a supervisor wants (the last hour, the whole day).
+            plot = self.addPlot(row=row, col=0, axisItems={"bottom": axis}, enableMenu=False)
             plot.setTitle(name, size="9pt", justify="left")
             plot.setMinimumHeight(PLOT_HEIGHT)
             plot.setMaximumHeight(PLOT_HEIGHT * 1.6)
@@ -93,10 +96,18 @@ class GateCharts(pg.GraphicsLayoutWidget):
         for plot in self.plots.values():
             plot.setLimits(xMin=start, xMax=start + 60.0 * board.minutes, yMin=0)
         self._day = board.day
+        self._start, self._end = start, start + 60.0 * board.minutes
+        self.show_last_hour(now)
+        self.update_from(board)
+
+    def show_last_hour(self, now: datetime) -> None:
         if self.plots:
             end = now.timestamp() + self._shift
             next(iter(self.plots.values())).setXRange(end - DEFAULT_SPAN_S, end + 60, padding=0)
-        self.update_from(board)
+
+    def show_day(self) -> None:
+        if self.plots:
+            next(iter(self.plots.values())).setXRange(self._start, self._end, padding=0)
 
     def update_from(self, board: GateBoard) -> int:
         """setData for the gates that changed since the last draw; how many were redrawn."""
