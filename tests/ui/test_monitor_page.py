@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
@@ -85,6 +86,13 @@ def test_taps_through_the_server_reach_the_charts_and_the_alerts(
         qtbot.waitUntil(lambda: page.board is not None and page.redraws > 0, timeout=10_000)
         main, exit_ = live_server.ids["gate:Main"], live_server.ids["gate:Exit"]
         assert totals(page, main) == (0, 0)
+        low, high = page.charts.x_range()
+        assert 60 * 60 <= high - low <= 62 * 60, "the last hour by default"
+        qtbot.mouseClick(page.whole_day, Qt.MouseButton.LeftButton)
+        low, high = page.charts.x_range()
+        assert high - low >= 23 * 3600
+        qtbot.mouseClick(page.last_hour, Qt.MouseButton.LeftButton)
+        assert page.charts.x_range()[1] - page.charts.x_range()[0] <= 62 * 60
         # Check-in opened two hours ago and nobody came: both gates are idle.
         assert {(AlertKind.IDLE.value, "Main"), (AlertKind.IDLE.value, "Exit")} <= set(page.state()["alerts"])
 
