@@ -8,8 +8,9 @@ The gate monitor's first picture of a day with a million check-ins cannot
 afford a GROUP BY over all of them (7 s measured through the gate index,
 2-4 s with a full scan, target 2 s); triggers keep the counts as rows are
 inserted, updated or deleted, and existing check-ins are counted once here.
-Only SQLite (a station's file) gets the triggers: the central server never
-reads the table, and its verify endpoint should not pay for it.
+Only SQLite gets the triggers (a station's file, and a server run on SQLite
+such as the demo's); PostgreSQL, where the central server's verify endpoint
+should not pay for a table nobody there reads, keeps it empty.
 """
 
 from __future__ import annotations
