@@ -290,5 +290,5 @@ class MonitorPage(QWidget):
         super().hideEvent(event)
 
     def state(self) -> dict[str, Any]:
-        """What the page shows, for tests: alert kinds per subject, table status per gate."""
+        """What the page shows, for tests: (alert kind, subject) of every alert listed."""
         return {"alerts": [(a.kind.value, a.subject) for a in self.alerts]}
