@@ -245,3 +245,9 @@ class ImportFileError(BoxOfficeError):
     """A ticket file that cannot be read at all (encoding, no header, empty)."""
 
     code = "import_file"
+
+
+class MonitorSourceError(BoxOfficeError):
+    """The gate monitor was pointed at a database it cannot follow incrementally."""
+
+    code = "monitor_source"

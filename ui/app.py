@@ -32,6 +32,7 @@ from ui.main_window import MainWindow, PlaceholderPage
 from ui.ops import Ops
 from ui.pages.encode_page import EncodePage, ReaderFactory
 from ui.pages.lookup_page import LookupPage
+from ui.pages.monitor_page import MonitorPage
 from ui.pages.series_page import SeriesPage
 from ui.resources import app_icon
 from ui.sync_worker import SyncWorker
@@ -70,8 +71,7 @@ def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) ->
         SeriesPage(ctx),
         EncodePage(ctx, reader_factory),
         LookupPage(ctx, factory),
-        PlaceholderPage("Gates", "The live gate monitor (per-gate throughput, denials, occupancy and "
-                        "alerts) arrives with its own release."),
+        MonitorPage(ctx),
         PlaceholderPage("Reports", "PDF reports and CSV exports arrive with their own release."),
     ]
 

@@ -51,8 +51,20 @@ READER = Setting("reader/path", "sim", "Reader",
 SOUNDS = Setting("encode/sounds", True, "Sounds", "A tone for each tap at the encoding station.")
 SYNC_WAIT = Setting("sync/wait_seconds", 5.0, "Long-poll wait (s)",
                     "How long a pull waits for new changes before asking again.")
+# The Gates page's alert thresholds (boxoffice.monitor.alerts.Thresholds).
+GATE_IDLE = Setting("monitor/idle_minutes", 10, "Gate idle alert (min)",
+                    "Warn when a gate has no scan for this many minutes while its series is open.")
+DENIAL_RATE = Setting("monitor/denial_rate_pct", 20.0, "Denial rate alert (%)",
+                      "Alert when a gate denies more than this share of its scans in the last 5 minutes.")
+DENIAL_MIN_SCANS = Setting("monitor/denial_min_scans", 20, "Denial alert minimum scans",
+                           "The denial-rate alert waits for at least this many scans in the 5 minutes.")
+OCCUPANCY = Setting("monitor/occupancy_pct", 90.0, "Occupancy alert (%)",
+                    "Warn when a series holds more than this share of its capacity.")
+DEVICE_SILENT = Setting("monitor/device_silent_minutes", 5, "Silent device alert (min)",
+                        "Warn when a scanner at an open gate has not been heard from for this long.")
 
-ALL: tuple[Setting[Any], ...] = (SERVER_URL, STATION_NAME, READER, SOUNDS, SYNC_WAIT)
+MONITOR: tuple[Setting[Any], ...] = (GATE_IDLE, DENIAL_RATE, DENIAL_MIN_SCANS, OCCUPANCY, DEVICE_SILENT)
+ALL: tuple[Setting[Any], ...] = (SERVER_URL, STATION_NAME, READER, SOUNDS, SYNC_WAIT, *MONITOR)
 
 GEOMETRY_KEY = "state/geometry"
 WINDOW_STATE_KEY = "state/window"

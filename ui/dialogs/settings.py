@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -48,9 +49,16 @@ class SettingsDialog(QDialog):
             return box
         if isinstance(setting.default, float):
             spin = QDoubleSpinBox()
-            spin.setRange(0.0, 60.0)
+            # Percentages go to 100; the other float settings are seconds, up to a minute.
+            spin.setRange(0.1 if setting.key.endswith("_pct") else 0.0,
+                          100.0 if setting.key.endswith("_pct") else 60.0)
             spin.setValue(float(value))
             return spin
+        if isinstance(setting.default, int):
+            whole = QSpinBox()
+            whole.setRange(1, 24 * 60)
+            whole.setValue(int(value))
+            return whole
         line = QLineEdit(str(value))
         line.setPlaceholderText(setting.help)
         return line
@@ -59,7 +67,7 @@ class SettingsDialog(QDialog):
         editor = self.editors[setting.key]
         if isinstance(editor, QCheckBox):
             return editor.isChecked()
-        if isinstance(editor, QDoubleSpinBox):
+        if isinstance(editor, QDoubleSpinBox | QSpinBox):
             return editor.value()
         assert isinstance(editor, QLineEdit)
         return editor.text().strip()

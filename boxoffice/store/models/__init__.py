@@ -2,7 +2,7 @@
 
 from boxoffice.store.base import Base
 from boxoffice.store.models.auth import ApiToken, LoginFailure
-from boxoffice.store.models.checkin import Checkin, SeriesPresence
+from boxoffice.store.models.checkin import Checkin, CheckinMinute, SeriesPresence
 from boxoffice.store.models.encoding import EncodeBatch, EncodeLogEntry, EventKey, TagSecret
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
@@ -30,6 +30,7 @@ __all__ = [
     "Base",
     "Category",
     "Checkin",
+    "CheckinMinute",
     "EncodeBatch",
     "EncodeLogEntry",
     "Event",

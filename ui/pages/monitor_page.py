@@ -1,0 +1,294 @@
+"""Gates: the live gate monitor — charts per gate, a table of figures, occupancy, and alerts.
+
+All SQL runs on the Ops database thread: the first picture (``load_board``)
+once per event and day, then every second only the check-ins inserted since
+the board's cursor (``read_new``) and, every few seconds, the occupancy. The
+GUI thread folds those few rows into the board and, at most four times a
+second, redraws what changed (``setData`` only for changed gates). The time
+spent in these slots is kept in ``update_seconds`` for the benchmark.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from boxoffice.domain.permissions import Action
+from boxoffice.errors import BoxOfficeError
+from boxoffice.monitor import loader
+from boxoffice.monitor.alerts import Alert, Thresholds, evaluate
+from boxoffice.monitor.board import GateBoard, SeriesFill
+from boxoffice.store.types import utcnow
+from ui import settings as S
+from ui.context import AppContext
+from ui.ops import describe_failure
+from ui.widgets.alert_list import AlertList
+from ui.widgets.gate_charts import GateCharts
+from ui.widgets.gate_table import GateTable
+from ui.widgets.occupancy_panel import OccupancyPanel
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 1_000
+REDRAW_MS = 250
+FILL_EVERY_S = 3.0
+
+
+def thresholds() -> Thresholds:
+    """The alert thresholds the settings hold; the defaults when a stored value is out of range."""
+    qs = S.qsettings()
+    try:
+        return Thresholds(idle_minutes=S.GATE_IDLE.read(qs), denial_rate_pct=S.DENIAL_RATE.read(qs),
+                          denial_min_scans=S.DENIAL_MIN_SCANS.read(qs), occupancy_pct=S.OCCUPANCY.read(qs),
+                          device_silent_minutes=S.DEVICE_SILENT.read(qs))
+    except BoxOfficeError as exc:
+        log.warning("alert thresholds in the settings are not usable (%s); using the defaults", exc)
+        return Thresholds()
+
+
+class MonitorPage(QWidget):
+    loaded = Signal()
+    redrawn = Signal()
+    title = "Gates"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(parent)
+        self.setObjectName("gatesPage")
+        self.ctx = ctx
+        self.clock = clock
+        self.board: GateBoard | None = None
+        self.alerts: list[Alert] = []
+        self.update_seconds = 0.0
+        self.redraws = 0
+        self._event_id: uuid.UUID | None = None
+        self._loading = False
+        self._polling = False
+        self._dirty = False
+        self._last_fill = 0.0
+        self._last_full = 0.0
+
+        self.events = QComboBox()
+        self.events.setObjectName("monitorEvent")
+        self.events.setMinimumWidth(240)
+        self.message = QLabel()
+        self.message.setObjectName("monitorMessage")
+        self.last_hour = QPushButton("Last hour")
+        self.last_hour.setObjectName("monitorLastHour")
+        self.last_hour.setToolTip("Show the last 60 minutes on every chart (the wheel zooms, dragging pans)")
+        self.whole_day = QPushButton("Whole day")
+        self.whole_day.setObjectName("monitorWholeDay")
+        self.whole_day.setToolTip("Show the whole day, midnight to midnight in the event's time zone")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Event"))
+        top.addWidget(self.events)
+        top.addWidget(self.message, 1)
+        top.addWidget(self.last_hour)
+        top.addWidget(self.whole_day)
+
+        self.alert_list = AlertList()
+        self.alert_list.setMaximumHeight(96)
+        self.charts = GateCharts()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.charts)
+        self.table = GateTable()
+        self.occupancy = OccupancyPanel()
+        self.occupancy.setMinimumWidth(300)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.table)
+        bottom.addWidget(self.occupancy)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(scroll)
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.alert_list)
+        layout.addWidget(split, 1)
+
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.poll)
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.events.currentIndexChanged.connect(self._event_chosen)
+        self.last_hour.clicked.connect(lambda: self.charts.show_last_hour(self.clock()))
+        self.whole_day.clicked.connect(self.charts.show_day)
+
+    # ------------------------------------------------------------------ loading
+
+    def refresh(self) -> None:
+        """Shown (or F5): list the events, then load the chosen one's board from scratch."""
+        if not self.ctx.may(Action.VIEW_METRICS):
+            self.message.setText(self.ctx.why_not(Action.VIEW_METRICS))
+            return
+        self.ctx.ops.run("monitor events", lambda: loader.event_choices(self.ctx.store, self.ctx.actor),
+                         self._show_events, self._failed, owner=self)
+
+    def _show_events(self, choices: list[tuple[uuid.UUID, str]]) -> None:
+        current = self._event_id
+        self.events.blockSignals(True)
+        self.events.clear()
+        for event_id, name in choices:
+            self.events.addItem(name, event_id)
+        index = next((i for i, (e, _) in enumerate(choices) if e == current), 0)
+        self.events.setCurrentIndex(index if choices else -1)
+        self.events.blockSignals(False)
+        if not choices:
+            self.message.setText("No events yet: create one on the Series page.")
+            return
+        self._event_chosen(self.events.currentIndex())
+
+    def _event_chosen(self, index: int) -> None:
+        event_id = self.events.itemData(index) if index >= 0 else None
+        if event_id is None:
+            return
+        self._event_id = event_id
+        self.load()
+
+    def load(self) -> None:
+        if self._event_id is None or self._loading:
+            return
+        self._loading = True
+        self.message.setText("Loading today's check-ins…")
+        event_id, now = self._event_id, self.clock()
+        # Two jobs on the one DB thread: the gate list returns at once and the charts are built
+        # on the GUI thread while the board's aggregate is still being read.
+        self.ctx.ops.run("monitor gates",
+                         lambda: loader.gate_list(self.ctx.store, self.ctx.actor, str(event_id)),
+                         self._timed(self.charts.prepare), self._failed, owner=self)
+        self.ctx.ops.run("monitor board",
+                         lambda: loader.load_board(self.ctx.store, self.ctx.actor, str(event_id), now),
+                         self._board_loaded, self._failed, owner=self)
+
+    def _timed(self, slot: Callable[[Any], None]) -> Callable[[Any], None]:
+        def run(value: Any) -> None:
+            started = time.perf_counter()
+            slot(value)
+            self.update_seconds += time.perf_counter() - started
+        return run
+
+    def _board_loaded(self, board: GateBoard) -> None:
+        self._loading = False
+        started = time.perf_counter()
+        self.board = board
+        now = self.clock()
+        self.charts.rebuild(board, now)
+        self.table.rebuild(board)
+        self._last_fill = time.monotonic()
+        self._dirty = True
+        self.redraw()
+        self.update_seconds += time.perf_counter() - started
+        if self.isVisible():
+            self.poll_timer.start()
+            self.redraw_timer.start()
+        self.loaded.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = self._polling = False
+        self.message.setText(describe_failure(exc))
+
+    # ------------------------------------------------------------------ live updates
+
+    def poll(self) -> None:
+        """Ask the DB thread for check-ins after the cursor (and the occupancy every few seconds)."""
+        board = self.board
+        if board is None or self._polling or self._loading:
+            return
+        if self.clock().astimezone(board.tz).date() != board.day:
+            self.load()  # midnight in the event's time zone: a new day, a new board
+            return
+        self._polling = True
+        cursor, event_id = board.cursor, board.event_id
+        want_fill = time.monotonic() - self._last_fill >= FILL_EVERY_S
+        now = self.clock()
+        store, actor = self.ctx.store, self.ctx.actor
+
+        def work() -> tuple[loader.NewScans, list[SeriesFill] | None]:
+            new = loader.read_new(store, actor, cursor)
+            return new, loader.load_fill(store, actor, event_id, now) if want_fill else None
+
+        self.ctx.ops.run("monitor poll", work, self._apply, self._failed, owner=self)
+
+    def _apply(self, result: tuple[loader.NewScans, list[SeriesFill] | None]) -> None:
+        started = time.perf_counter()
+        self._polling = False
+        new, fill = result
+        board = self.board
+        if board is not None and new.cursor >= board.cursor:
+            for scan in new.scans:
+                board.add_scan(scan)
+            board.cursor = new.cursor
+            if fill is not None:
+                board.series = fill
+                self._last_fill = time.monotonic()
+            self._dirty = self._dirty or bool(new.scans) or fill is not None
+        self.update_seconds += time.perf_counter() - started
+        if new.more:
+            QTimer.singleShot(0, self.poll)  # a backlog: the next slice right away
+
+    def redraw(self) -> None:
+        """Coalesced: charts when data changed; figures and alerts at least once a second (ages move)."""
+        board = self.board
+        if board is None:
+            return
+        started = time.perf_counter()
+        full_due = time.monotonic() - self._last_full >= 1.0
+        if not (self._dirty or full_due):
+            return
+        now = self.clock()
+        limits = thresholds()
+        if self._dirty:
+            self.charts.update_from(board)
+        self.alerts = evaluate(board, limits, now)
+        self.table.refresh(board, self.alerts, now)
+        self.alert_list.show_alerts(self.alerts)
+        self.occupancy.show_fill(board.series, limits.occupancy_pct)
+        local = now.astimezone(board.tz)
+        self.message.setText(f"{board.event_name}: today {board.day:%a %d %b} (event time {local:%H:%M}), "
+                             f"{len(board.gates)} gates, {len(self.alerts)} alert(s)")
+        self._dirty = False
+        self._last_full = time.monotonic()
+        self.redraws += 1
+        self.update_seconds += time.perf_counter() - started
+        self.redrawn.emit()
+
+    # ------------------------------------------------------------------ visibility
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.board is not None:
+            self.poll_timer.start()
+            self.redraw_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.poll_timer.stop()
+        self.redraw_timer.stop()
+        super().hideEvent(event)
+
+    def state(self) -> dict[str, Any]:
+        """What the page shows, for tests: (alert kind, subject) of every alert listed."""
+        return {"alerts": [(a.kind.value, a.subject) for a in self.alerts]}
