@@ -68,3 +68,23 @@ def category_limits(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, i
         )
     ).all()
     return {cat: limit for cat, limit in rows}
+
+
+def utc_minute(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC minute of a timestamp column as 'YYYY-MM-DD HH:MM' text, for GROUP BY.
+
+    Every time zone's offset is a whole number of minutes, so UTC minutes regroup into local
+    minutes, hours and days without going back to the rows.
+    """
+    if dialect == "sqlite":
+        return func.substr(column, 1, 16)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI")
+
+
+def utc_hour(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC hour of a timestamp column as 'YYYY-MM-DD HH' text (local days are made of UTC hours,
+    except in zones offset by :30 or :45, where a band encoded in the first half hour may fall on the
+    neighbouring day)."""
+    if dialect == "sqlite":
+        return func.substr(column, 1, 13)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
