@@ -9,6 +9,7 @@ the rows of the page it is on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from reportlab.lib import colors
 from reportlab.platypus import Flowable
@@ -38,10 +39,14 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
-def wrap_text(text: str, width: float, base: str = fonts.REGULAR) -> list[str]:
-    """Greedy line breaking at spaces; a word wider than the column (a CJK name) breaks between characters."""
+@lru_cache(maxsize=8192)
+def wrap_text(text: str, width: float, base: str = fonts.REGULAR) -> tuple[str, ...]:
+    """Greedy line breaking at spaces; a word wider than the column (a CJK name) breaks between characters.
+
+    Cached: a column repeats the same station, reason or status row after row.
+    """
     if len(text) * SIZE * MAX_ADVANCE <= width and "\n" not in text:
-        return [text]
+        return (text,)
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -59,7 +64,7 @@ def wrap_text(text: str, width: float, base: str = fonts.REGULAR) -> list[str]:
                     line = ""
                 line += ch
         lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 def column_widths(table: Table, avail: float, sample: int = 300) -> list[float]:
@@ -89,13 +94,13 @@ class PagedTable(Flowable):
     """
 
     def __init__(self, table: Table, widths: Sequence[float] | None = None, start: int = 0,
-                 end: int | None = None, cache: dict[int, list[list[str]]] | None = None) -> None:
+                 end: int | None = None, cache: dict[int, list[tuple[str, ...]]] | None = None) -> None:
         super().__init__()
         self.table = table
         self.widths = list(widths) if widths is not None else None
         self.start = start
         self.end = len(table.rows) if end is None else end
-        self._lines: dict[int, list[list[str]]] = cache if cache is not None else {}
+        self._lines: dict[int, list[tuple[str, ...]]] = cache if cache is not None else {}
         self._count = 0
 
     def _ensure_widths(self, avail: float) -> list[float]:
@@ -103,7 +108,7 @@ class PagedTable(Flowable):
             self.widths = column_widths(self.table, avail)
         return self.widths
 
-    def _row_lines(self, index: int) -> list[list[str]]:
+    def _row_lines(self, index: int) -> list[tuple[str, ...]]:
         lines = self._lines.get(index)
         if lines is None:
             assert self.widths is not None
@@ -115,7 +120,7 @@ class PagedTable(Flowable):
     def _row_height(self, index: int) -> float:
         return max(len(c) for c in self._row_lines(index)) * LEADING + 2 * PAD
 
-    def _header_lines(self) -> list[list[str]]:
+    def _header_lines(self) -> list[tuple[str, ...]]:
         assert self.widths is not None
         return [wrap_text(c, w - 2 * PAD, fonts.BOLD)
                 for c, w in zip(self.table.columns, self.widths, strict=True)]
@@ -183,7 +188,7 @@ class PagedTable(Flowable):
         canvas.setLineWidth(0.5)
         canvas.line(0, y, total_width, y)
 
-    def _draw_cells(self, cells: list[list[str]], top: float, base: str, header: bool = False) -> None:
+    def _draw_cells(self, cells: list[tuple[str, ...]], top: float, base: str, header: bool = False) -> None:
         assert self.widths is not None
         x = 0.0
         for col, (lines, w) in enumerate(zip(cells, self.widths, strict=True)):
