@@ -28,6 +28,7 @@ from ui.main_window import MainWindow, PlaceholderPage
 from ui.ops import Ops
 from ui.pages.encode_page import EncodePage, ReaderFactory
 from ui.pages.lookup_page import LookupPage
+from ui.pages.reports_page import ReportsPage
 from ui.pages.series_page import SeriesPage
 from ui.sync_worker import SyncWorker
 
@@ -62,7 +63,7 @@ def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) ->
         LookupPage(ctx, factory),
         PlaceholderPage("Gates", "The live gate monitor (per-gate throughput, denials, occupancy and "
                         "alerts) arrives with its own release."),
-        PlaceholderPage("Reports", "PDF reports and CSV exports arrive with their own release."),
+        ReportsPage(ctx),
     ]
 
 
