@@ -158,7 +158,8 @@ def render_pdf(report: Report, target: str | Path | io.BytesIO, progress: Progre
             progress(n)
 
     try:
-        doc.build(story(report, doc.width), canvasmaker=_numbered_canvas(report, footer, count))
+        # The frame pads its content by 6 pt on each side.
+        doc.build(story(report, doc.width - 12), canvasmaker=_numbered_canvas(report, footer, count))
     except OSError as exc:
         raise PdfWriteError(f"Could not write the report to {target}: {exc.strerror or exc}.") from exc
     log.info("%s: %d pages", report.title, pages)
