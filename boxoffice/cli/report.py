@@ -12,7 +12,8 @@ from boxoffice.reports import ReportKind, build_report, render_pdf, write_csv
 
 @click.command()
 @click.argument("kind", type=click.Choice([k.value for k in ReportKind]))
-@click.option("--series", "series_ref", help="Series name or id (the series report; narrows the gates report).")
+@click.option("--series", "series_ref",
+              help="Series name or id (the series report; narrows the gates report).")
 @click.option("--event", "event_ref", help="Event name or id (event, gates and reconciliation reports).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The PDF file to write.")
@@ -21,7 +22,7 @@ from boxoffice.reports import ReportKind, build_report, render_pdf, write_csv
 @pass_app
 def report(app: App, kind: str, series_ref: str | None, event_ref: str | None, out: Path,
            csv_dir: Path | None) -> None:
-    """Write a PDF report: series, event, gates (throughput), reconciliation (box office) or conflicts (sync)."""
+    """Write a PDF report: series, event, gates, reconciliation (box office) or conflicts (sync)."""
     built = build_report(app.store, app.actor, kind, series=series_ref, event=event_ref)
     pages = render_pdf(built, out)
     files = write_csv(built, csv_dir) if csv_dir is not None else []

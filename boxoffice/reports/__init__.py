@@ -59,7 +59,8 @@ def build_report(store: Store, actor: Actor, kind: str, *, series: str | None = 
         which = ReportKind(kind)
     except ValueError:
         choices = ", ".join(k.value for k in ReportKind)
-        raise ValidationError.single("kind", f"There is no {kind!r} report; choose one of {choices}.") from None
+        raise ValidationError.single(
+            "kind", f"There is no {kind!r} report; choose one of {choices}.") from None
     actor.require(PERMISSION[which])
     dialect = store.read_engine.dialect.name
     with store.read() as session:

@@ -40,7 +40,7 @@ class BarChartFlowable(Flowable):
             used += w
         return rows
 
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
         self.height = PLOT_HEIGHT + 34 + LEGEND_LINE * len(self._legend_rows(availWidth))
         return self.width, self.height

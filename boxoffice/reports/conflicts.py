@@ -19,7 +19,7 @@ from boxoffice.reports.timefmt import local
 from boxoffice.services.actor import Actor
 from boxoffice.store.models import AppliedEntry, Event, LocalSetting, Member, OutboxEntry
 from boxoffice.store.types import utcnow
-from boxoffice.sync.refused import SEEN_KEY, _KIND_WORDS
+from boxoffice.sync.refused import _KIND_WORDS, SEEN_KEY
 from boxoffice.sync.state import SERVER_KEY
 
 REJECTED = "rejected"

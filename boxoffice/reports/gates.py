@@ -8,7 +8,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import CheckinResult
-from boxoffice.reports.data import gate_activity, hour_labels
+from boxoffice.reports.data import activity as taps
+from boxoffice.reports.data import hour_labels
 from boxoffice.reports.model import Facts, Report, Table
 from boxoffice.reports.series import gate_table, throughput_chart
 from boxoffice.reports.timefmt import local
@@ -23,7 +24,7 @@ def build(session: Session, dialect: str, ev: Event, series: EventSeries | None 
     where: list[ColumnElement[bool]] = [Checkin.event_id == ev.id]
     if series is not None:
         where.append(Checkin.series_id == series.id)
-    activity = gate_activity(session, dialect, tz, *where, keep_minutes=True)
+    _, activity = taps(session, dialect, tz, *where, keep_minutes=True)
     scope = f"{series.name} of {ev.name}" if series is not None else ev.name
 
     hours = hour_labels(activity)
@@ -31,7 +32,8 @@ def build(session: Session, dialect: str, ev: Event, series: EventSeries | None 
                    [[g.name, h.strftime("%Y-%m-%d %H:00"), g.hourly[h]]
                     for g in activity for h in hours if g.hourly.get(h)],
                    numeric=frozenset({2}))
-    peaks = Table("peak_minutes", f"Busiest {PEAKS_PER_GATE} minutes of each gate", ["Gate", "Minute", "Scans"],
+    peaks = Table("peak_minutes", f"Busiest {PEAKS_PER_GATE} minutes of each gate",
+                  ["Gate", "Minute", "Scans"],
                   [[g.name, local(at, tz), n]
                    for g in activity
                    for at, n in sorted(g.minutes.items(), key=lambda kv: (-kv[1], kv[0]))[:PEAKS_PER_GATE]],

@@ -46,7 +46,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", fontName=fonts.BOLD, fontSize=16, leading=20, spaceAfter=2),
         "scope": ParagraphStyle("scope", fontName=fonts.REGULAR, fontSize=9.5, leading=12,
                                 textColor=colors.HexColor("#4a5a66"), spaceAfter=8),
-        "h2": ParagraphStyle("h2", fontName=fonts.BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4),
+        "h2": ParagraphStyle("h2", fontName=fonts.BOLD, fontSize=11, leading=14, spaceBefore=10,
+                             spaceAfter=4),
         "note": ParagraphStyle("note", fontName=fonts.REGULAR, fontSize=7.5, leading=9.5,
                                textColor=colors.HexColor("#4a5a66"), spaceBefore=3),
         "cell": ParagraphStyle("cell", fontName=fonts.REGULAR, fontSize=8.5, leading=11),
@@ -60,7 +61,7 @@ def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             if progress is not None:
                 progress(len(self._pages))
@@ -122,7 +123,8 @@ def story(report: Report, width: float) -> list[Flowable]:
             if block.series:
                 out.append(KeepTogether([heading, BarChartFlowable(block)]))
             else:
-                out += [heading, Paragraph("No tap was recorded, so there is nothing to chart.", styles["note"])]
+                out += [heading,
+                        Paragraph("No tap was recorded, so there is nothing to chart.", styles["note"])]
         elif isinstance(block, Table):
             # Keep a heading with at least the first rows of its table.
             out.append(CondPageBreak(60))

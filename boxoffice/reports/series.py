@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from boxoffice.reports.data import GateActivity, entered_by_category, gate_activity, hour_labels, outcomes
+from boxoffice.reports.data import GateActivity, activity, entered_by_category, hour_labels
 from boxoffice.reports.model import BarChart, Facts, Report, Table
 from boxoffice.reports.timefmt import local
 from boxoffice.services.actor import Actor
@@ -59,8 +59,7 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
     assigned = assigned_by_category(session, sid)
     entered = entered_by_category(session, sid)
     limits = category_limits(session, sid)
-    seen = outcomes(session, Checkin.series_id == sid)
-    activity = gate_activity(session, dialect, tz, Checkin.series_id == sid)
+    seen, taps = activity(session, dialect, tz, Checkin.series_id == sid)
 
     facts = Facts("Summary", [
         ("Event", ev.name),
@@ -89,12 +88,13 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
     categories = Table(f"{prefix}categories", "Categories",
                        ["Category", "Limit", "Assigned", "Entered", "Entered %"], cat_rows,
                        numeric=frozenset({1, 2, 3, 4}), has_total=True,
-                       note="Entered % is the share of the category's assigned bands that got in at least once.")
+                       note="Entered % is the share of the category's assigned bands that got in at "
+                            "least once.")
 
-    gates = gate_table(f"{prefix}gates", "Gates", activity, tz)
-    if not activity:
+    gates = gate_table(f"{prefix}gates", "Gates", taps, tz)
+    if not taps:
         gates.note = "No tap was recorded at any gate."
-    chart = throughput_chart("Scans per hour and gate", activity)
+    chart = throughput_chart("Scans per hour and gate", taps)
 
     member = {m: e for m, e in session.execute(select(Member.id, Member.display_name))}
     history = Table(

@@ -140,7 +140,7 @@ class PagedTable(Flowable):
             n += 1
         return n, used
 
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         widths = self._ensure_widths(availWidth)
         self._count, height = self._fit(availHeight)
         if self._count < self.end - self.start:
@@ -149,7 +149,7 @@ class PagedTable(Flowable):
         self.width, self.height = sum(widths), height
         return self.width, self.height
 
-    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         self._ensure_widths(availWidth)
         n, _ = self._fit(availHeight)
         if n == 0:
