@@ -125,7 +125,7 @@ def build(path: Path, checkins: int, seed: int = 7) -> None:
 def measure(path: Path, repeat: int, out: Path) -> dict[str, Any]:
     """In this (fresh) process: time the aggregation alone and the whole report, then peak memory."""
     from boxoffice.reports import build_report, render_pdf
-    from boxoffice.reports.data import entered_by_category, gate_activity, outcomes
+    from boxoffice.reports.data import activity, entered_by_category
     from boxoffice.store.models import Event, EventSeries
     from boxoffice.store.queries import assigned_by_category
 
@@ -137,8 +137,7 @@ def measure(path: Path, repeat: int, out: Path) -> dict[str, Any]:
         with store.read() as session:
             series = session.query(EventSeries).filter(EventSeries.name == SERIES).one()
             tz = ZoneInfo(session.get_one(Event, series.event_id).timezone)
-            seen = outcomes(session, Checkin.series_id == series.id)
-            gate_activity(session, dialect, tz, Checkin.series_id == series.id)
+            seen, _ = activity(session, dialect, tz, Checkin.series_id == series.id)
             entered_by_category(session, series.id)
             assigned_by_category(session, series.id)
             return seen.scans
