@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, literal_column, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -77,8 +77,10 @@ def utc_minute(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: st
     minutes, hours and days without going back to the rows.
     """
     if dialect == "sqlite":
-        return func.substr(column, 1, 16)
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI")
+        # Literal positions, not bound parameters: SQLite then sees the SELECT's and the GROUP BY's
+        # expressions as one and computes it once per row.
+        return func.substr(column, literal_column("1"), literal_column("16"))
+    return func.to_char(func.timezone("UTC", column), literal_column("'YYYY-MM-DD HH24:MI'"))
 
 
 def utc_hour(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
