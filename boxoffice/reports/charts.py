@@ -51,9 +51,8 @@ class BarChartFlowable(Flowable):
         drawing = Drawing(self.width, PLOT_HEIGHT + 30)
         bars = VerticalBarChart()
         bars.x, bars.y = 34, 26
-        bars.width, bars.height = self.width - 44, PLOT_HEIGHT
+        bars.width, bars.height = int(self.width - 44), PLOT_HEIGHT
         bars.data = [values for _, values in self.chart.series] or [[0]]
-        bars.categoryAxis.categoryNames = self.chart.labels or [""]
         step = max(1, len(self.chart.labels) // 16)
         bars.categoryAxis.labels.fontName = fonts.REGULAR
         bars.categoryAxis.labels.fontSize = 6

@@ -20,7 +20,7 @@ class Table:
     name: str
     title: str
     columns: Sequence[str]
-    rows: list[Sequence[Cell]]
+    rows: Sequence[Sequence[Cell]]
     # Columns drawn right-aligned (counts, percentages).
     numeric: frozenset[int] = frozenset()
     # The last row is a total: drawn bold.

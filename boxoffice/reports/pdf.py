@@ -65,7 +65,7 @@ def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None
             self._pages.append(dict(self.__dict__))
             if progress is not None:
                 progress(len(self._pages))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own page reset
 
         def save(self) -> None:
             total = len(self._pages)
@@ -76,7 +76,7 @@ def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None
             Canvas.save(self)
 
         def _decorate(self, total: int) -> None:
-            width, height = self._pagesize
+            width, height = A4
             self.setStrokeColor(colors.HexColor("#2f4858"))
             self.setLineWidth(0.6)
             self.line(MARGIN, height - MARGIN + 4, width - MARGIN, height - MARGIN + 4)
@@ -86,7 +86,7 @@ def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None
             self.setFillColor(colors.HexColor("#4a5a66"))
             self.line(MARGIN, MARGIN - 4, width - MARGIN, MARGIN - 4)
             fonts.draw_string(self, MARGIN, MARGIN - 13, footer_left, 7.5)
-            fonts.draw_string(self, width - MARGIN, MARGIN - 13, f"page {self._pageNumber} of {total}", 7.5,
+            fonts.draw_string(self, width - MARGIN, MARGIN - 13, f"page {self.getPageNumber()} of {total}", 7.5,
                               anchor="end")
 
     return NumberedCanvas
