@@ -86,8 +86,8 @@ def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None
             self.setFillColor(colors.HexColor("#4a5a66"))
             self.line(MARGIN, MARGIN - 4, width - MARGIN, MARGIN - 4)
             fonts.draw_string(self, MARGIN, MARGIN - 13, footer_left, 7.5)
-            fonts.draw_string(self, width - MARGIN, MARGIN - 13, f"page {self.getPageNumber()} of {total}", 7.5,
-                              anchor="end")
+            page = f"page {self.getPageNumber()} of {total}"
+            fonts.draw_string(self, width - MARGIN, MARGIN - 13, page, 7.5, anchor="end")
 
     return NumberedCanvas
 
