@@ -94,8 +94,7 @@ def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
         ("Refused by this server", f"{len(server_rows):,}"),
         ("Times in", zone),
     ])
-    scope = ev.name if ev is not None else "the whole organization"
-    report = Report("conflicts", "Sync conflicts", scope, zone, utcnow())
+    report = Report("conflicts", "Sync conflicts", "Every station of the organization", zone, utcnow())
     report.blocks.extend([facts, local_table, server_table])
     if by_reason.rows:
         report.blocks.append(by_reason)

@@ -90,6 +90,8 @@ def build(session: Session, dialect: str, ev: Event) -> Report:
              .order_by(EncodeBatch.started_at, EncodeLogEntry.at)
          )],
     )
+    if not manifest.rows:
+        manifest.note = "No tag was tapped in an encoding batch."
     status_counts = as_dict(session.execute(
         select(Wristband.status, func.count()).where(Wristband.event_id == ev.id).group_by(Wristband.status)
     ))

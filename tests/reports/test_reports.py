@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import csv
 import subprocess
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from boxoffice.domain.enums import BandStatus, CheckinResult
+from boxoffice.domain.enums import BandStatus, CheckinResult, OutboxStatus
 from boxoffice.errors import NotFoundError, PermissionDeniedError, ValidationError
 from boxoffice.reports import build_report, render_pdf, write_csv
-from boxoffice.store.models import Checkin, EventSeries, Gate, SeriesWristbandAssignment, Wristband
+from boxoffice.services import events
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
+from boxoffice.store.models import (
+    AppliedEntry,
+    Checkin,
+    EventSeries,
+    Gate,
+    OutboxEntry,
+    SeriesWristbandAssignment,
+    Wristband,
+)
 from tests.reports.conftest import MIXED_CATEGORY, MIXED_GATE, MIXED_MEMBER, Demo, page_count, pdf_text
 
 
@@ -152,3 +165,32 @@ def test_bad_requests_say_why_and_write_nothing(demo: Demo, tmp_path: Path) -> N
         build_report(demo.store, demo.viewer, "reconciliation", event="Northern Lights 2026")
     build_report(demo.store, demo.viewer, "series", series="Day 1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_conflicts_report_lists_what_the_server_and_this_station_refused(
+        store: Store, owner: Actor, tmp_path: Path) -> None:
+    events.create_event(store, owner, "Zoë Fest", "Asia/Tokyo")
+    at = datetime(2026, 7, 4, 9, 30, tzinfo=UTC)
+    with store.write() as session:
+        session.add_all([
+            AppliedEntry(id=uuid.uuid4(), organization_id=owner.organization_id, member_id=owner.member_id,
+                         station="東京 Desk", kind="series.transition", status="rejected",
+                         error="illegal_transition", reason="A completed series cannot become active.",
+                         applied_at=at),
+            AppliedEntry(id=uuid.uuid4(), organization_id=owner.organization_id, station="Desk 2",
+                         kind="gate.create", status="applied", applied_at=at),
+            OutboxEntry(kind="wristband.register", entity_id=uuid.uuid4(), payload={"uid": "04AABBCCDDEEFF"},
+                        status=OutboxStatus.REJECTED, error="UID 04AABBCCDDEEFF is already registered.",
+                        created_at=at),
+        ])
+    report = build_report(store, owner, "conflicts")
+    here, server = report.tables[0], report.tables[1]
+    # Times in the one zone the organization's events share: 09:30 UTC is 18:30 in Tokyo.
+    assert here.rows == [["2026-07-04 18:30", "this station", "–", "Band registration", "04AABBCCDDEEFF",
+                          "UID 04AABBCCDDEEFF is already registered.", "no"]]
+    assert server.rows == [["2026-07-04 18:30", "東京 Desk", "Owner", "Lifecycle change", "illegal_transition",
+                            "A completed series cannot become active."]]
+    out = tmp_path / "conflicts.pdf"
+    render_pdf(report, out)
+    text = pdf_text(out)
+    assert "A completed series cannot become active." in text and "東京" in text
