@@ -124,8 +124,9 @@ def build(path: Path, checkins: int, seed: int = 7) -> None:
 
 def measure(path: Path, repeat: int, out: Path) -> dict[str, Any]:
     """In this (fresh) process: time the aggregation alone and the whole report, then peak memory."""
-    from boxoffice.reports import build_report, render_pdf
+    from boxoffice.reports.build import build_report
     from boxoffice.reports.data import activity, entered_by_category
+    from boxoffice.reports.pdf import render_pdf
     from boxoffice.store.models import Event, EventSeries
     from boxoffice.store.queries import assigned_by_category
 

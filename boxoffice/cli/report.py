@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from boxoffice.cli.app import App, pass_app
-from boxoffice.reports import ReportKind, build_report, render_pdf, write_csv
+from boxoffice.reports.build import build_report
+from boxoffice.reports.csv_export import write_csv
+from boxoffice.reports.kinds import ReportKind
+from boxoffice.reports.pdf import render_pdf
 
 
 @click.command()

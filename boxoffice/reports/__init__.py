@@ -1,86 +1,14 @@
 """PDF and CSV reports: what happened at a series, an event, its gates, its box office and its sync.
 
-``build_report`` reads the store (aggregating in SQL) into a plain :class:`~.model.Report`;
-``render_pdf`` lays it out, ``write_csv`` writes its tables. Building and rendering are separate so
-the desktop can do both on a worker thread and the CLI can time them apart.
+``build.build_report`` reads the store (aggregating in SQL) into a plain :class:`~.model.Report`;
+``pdf.render_pdf`` lays it out, ``csv_export.write_csv`` writes its tables. Building and rendering
+are separate so the desktop can do both on a worker thread and the benchmark can time them apart.
+This package's own import is light (no reportlab), so the desktop window can list the report kinds
+without paying for the PDF library until a report is made.
 """
 
 from __future__ import annotations
 
-import logging
-from enum import StrEnum
+from boxoffice.reports.kinds import PERMISSION, TITLES, ReportKind
 
-from boxoffice.domain.permissions import Action
-from boxoffice.errors import ValidationError
-from boxoffice.reports import conflicts, gates, reconciliation
-from boxoffice.reports import event as event_report
-from boxoffice.reports import series as series_report
-from boxoffice.reports.csv_export import write_csv
-from boxoffice.reports.model import Report
-from boxoffice.reports.pdf import render_pdf
-from boxoffice.services import refs
-from boxoffice.services.actor import Actor
-from boxoffice.store.database import Store
-from boxoffice.store.models import Event
-
-log = logging.getLogger(__name__)
-
-
-class ReportKind(StrEnum):
-    SERIES = "series"
-    EVENT = "event"
-    GATES = "gates"
-    RECONCILIATION = "reconciliation"
-    CONFLICTS = "conflicts"
-
-
-TITLES = {
-    ReportKind.SERIES: "Series report",
-    ReportKind.EVENT: "Event report",
-    ReportKind.GATES: "Gate throughput",
-    ReportKind.RECONCILIATION: "Box-office reconciliation",
-    ReportKind.CONFLICTS: "Sync conflicts",
-}
-# Reconciliation names operators: per-person data, so it asks for what looking bands up asks for.
-PERMISSION = {
-    ReportKind.SERIES: Action.VIEW_METRICS,
-    ReportKind.EVENT: Action.VIEW_METRICS,
-    ReportKind.GATES: Action.VIEW_METRICS,
-    ReportKind.RECONCILIATION: Action.VIEW_BANDS,
-    ReportKind.CONFLICTS: Action.VIEW_METRICS,
-}
-
-
-def build_report(store: Store, actor: Actor, kind: str, *, series: str | None = None,
-                 event: str | None = None) -> Report:
-    """Gather one report. ``series`` is needed for the series report; ``event`` for the event, gates
-    and reconciliation reports (or found from ``series``); the conflicts report needs neither."""
-    try:
-        which = ReportKind(kind)
-    except ValueError:
-        choices = ", ".join(k.value for k in ReportKind)
-        raise ValidationError.single(
-            "kind", f"There is no {kind!r} report; choose one of {choices}.") from None
-    actor.require(PERMISSION[which])
-    dialect = store.read_engine.dialect.name
-    with store.read() as session:
-        ev = refs.event(session, actor, event) if event else None
-        found = refs.series(session, actor, series, ev) if series else None
-        if ev is None and found is not None:
-            ev = session.get_one(Event, found.event_id)
-        if which is ReportKind.SERIES:
-            if found is None:
-                raise ValidationError.single("series", "Say which series the report is for.")
-            return series_report.build(session, dialect, actor, found)
-        if which is ReportKind.CONFLICTS:
-            return conflicts.build(session, actor, ev)
-        if ev is None:
-            raise ValidationError.single("event", f"Say which event the {TITLES[which].lower()} is for.")
-        if which is ReportKind.EVENT:
-            return event_report.build(session, ev)
-        if which is ReportKind.GATES:
-            return gates.build(session, dialect, ev, found)
-        return reconciliation.build(session, dialect, ev)
-
-
-__all__ = ["TITLES", "Report", "ReportKind", "build_report", "render_pdf", "write_csv"]
+__all__ = ["PERMISSION", "TITLES", "ReportKind"]

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 from sqlalchemy import insert
 
 from boxoffice.domain.enums import OutboxStatus
-from boxoffice.reports import build_report, render_pdf
+from boxoffice.reports.build import build_report
+from boxoffice.reports.pdf import render_pdf
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import OutboxEntry

@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus, CheckinResult, OutboxStatus
 from boxoffice.errors import NotFoundError, PermissionDeniedError, ValidationError
-from boxoffice.reports import build_report, render_pdf, write_csv
+from boxoffice.reports.build import build_report
+from boxoffice.reports.csv_export import write_csv
+from boxoffice.reports.pdf import render_pdf
 from boxoffice.services import events
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store

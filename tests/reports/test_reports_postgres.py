@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.reports import ReportKind, build_report, render_pdf
+from boxoffice.reports.build import build_report
+from boxoffice.reports.kinds import ReportKind
+from boxoffice.reports.pdf import render_pdf
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.store.database import open_store

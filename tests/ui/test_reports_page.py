@@ -9,7 +9,7 @@ from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import Role
-from boxoffice.reports import ReportKind
+from boxoffice.reports.kinds import ReportKind
 from boxoffice.services.actor import Actor
 from tests.ui.conftest import Festival, WindowFactory, wait_idle
 from ui.pages.reports_page import ReportsPage

@@ -12,6 +12,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRect, Signal
 from PySide6.QtGui import QPainter
@@ -31,11 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from boxoffice.domain.permissions import Action
-from boxoffice.reports import TITLES, Report, ReportKind, build_report, render_pdf, write_csv
-from boxoffice.reports.pdf import PdfWriteError
+from boxoffice.reports.kinds import TITLES, ReportKind
 from boxoffice.reports.scopes import EventScope, report_scopes
 from ui.context import AppContext
 from ui.ops import describe_failure
+
+if TYPE_CHECKING:
+    from boxoffice.reports.model import Report
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +206,10 @@ class ReportsPage(QWidget):
         store, actor, progress = self.ctx.store, self.ctx.actor, self._progress
 
         def work() -> Rendered:
+            # Imported here, on the worker: reportlab stays out of the window's start-up.
+            from boxoffice.reports.build import build_report
+            from boxoffice.reports.pdf import render_pdf
+
             report = build_report(store, actor, kind.value, series=series_id, event=event_id)
             buffer = io.BytesIO()
             pages = render_pdf(report, buffer, progress=progress.pages.emit)
@@ -261,6 +268,9 @@ class ReportsPage(QWidget):
             return
 
         def work() -> str:
+            from boxoffice.reports.csv_export import write_csv
+            from boxoffice.reports.pdf import PdfWriteError
+
             try:
                 path.write_bytes(rendered.pdf)
             except OSError as exc:
