@@ -19,14 +19,10 @@ from boxoffice.reports.timefmt import local
 from boxoffice.services.actor import Actor
 from boxoffice.store.models import AppliedEntry, Event, LocalSetting, Member, OutboxEntry
 from boxoffice.store.types import utcnow
-from boxoffice.sync.refused import _KIND_WORDS, SEEN_KEY
+from boxoffice.sync.refused import SEEN_KEY, kind_words
 from boxoffice.sync.state import SERVER_KEY
 
 REJECTED = "rejected"
-
-
-def _what(kind: str) -> str:
-    return _KIND_WORDS.get(kind, kind.replace(".", " ").replace("_", " ").capitalize())
 
 
 def _subject(payload: dict[str, object]) -> str:
@@ -60,15 +56,15 @@ def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
                OutboxEntry.actor_id, OutboxEntry.error)
         .where(OutboxEntry.status == OutboxStatus.REJECTED).order_by(OutboxEntry.seq)
     ):
-        rows.append([local(made_at, tz), here, names.get(actor_id, "–") if actor_id else "–", _what(kind),
-                     _subject(payload or {}), error or "The server gave no reason.",
+        rows.append([local(made_at, tz), here, names.get(actor_id, "–") if actor_id else "–",
+                     kind_words(kind), _subject(payload or {}), error or "The server gave no reason.",
                      "yes" if str(entry_id) in seen else "no"])
     local_table = Table("refused_here", "Changes made here that the server refused",
                         ["Made", "Station", "By", "Change", "About", "Reason", "Seen"], rows,
                         note="" if rows else "The server refused none of this station's changes.")
 
     server_rows: list[list[str | int | None]] = [
-        [local(at, tz), station or "–", names.get(member_id, "–") if member_id else "–", _what(kind),
+        [local(at, tz), station or "–", names.get(member_id, "–") if member_id else "–", kind_words(kind),
          error or "", reason or ""]
         for at, station, member_id, kind, error, reason in session.execute(
             select(AppliedEntry.applied_at, AppliedEntry.station, AppliedEntry.member_id, AppliedEntry.kind,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.reports.data import as_dict
@@ -34,8 +35,8 @@ def build(session: Session, dialect: str, ev: Event) -> Report:
     cats = as_dict(session.execute(select(Category.id, Category.name).where(Category.event_id == ev.id)))
     counts: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
 
-    def tally(kind: str, when: ColumnElement[object] | object, *where: ColumnElement[bool]) -> None:
-        hour = utc_hour(when, dialect)  # type: ignore[arg-type]
+    def tally(kind: str, when: InstrumentedAttribute[datetime | None], *where: ColumnElement[bool]) -> None:
+        hour = utc_hour(when, dialect)
         for text, who, station, cat, n in session.execute(
             select(hour, Wristband.encoded_by, Wristband.station, Wristband.category_id, func.count())
             .where(Wristband.event_id == ev.id, *where)
