@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from reportlab.lib import colors
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable
 
 from boxoffice.reports import fonts
@@ -166,37 +167,45 @@ class PagedTable(Flowable):
         hh = self._header_height()
         canvas.setFillColor(HEADER_BG)
         canvas.rect(0, y - hh, total_width, hh, stroke=0, fill=1)
-        canvas.setFillColor(colors.white)
-        self._draw_cells(self._header_lines(), y, fonts.BOLD, header=True)
-        y -= hh
+        # Backgrounds and rules first, then every cell's text in one text object.
         last = len(self.table.rows) - 1
+        rows: list[tuple[int, float, bool]] = []
+        top = y - hh
         for i in range(self.start, self.start + self._count):
-            lines = self._row_lines(i)
             h = self._row_height(i)
             total = self.table.has_total and i == last
             if i % 2 == 1 and not total:
                 canvas.setFillColor(ZEBRA)
-                canvas.rect(0, y - h, total_width, h, stroke=0, fill=1)
-            canvas.setFillColor(colors.black)
-            self._draw_cells(lines, y, fonts.BOLD if total else fonts.REGULAR)
+                canvas.rect(0, top - h, total_width, h, stroke=0, fill=1)
             if total:
                 canvas.setStrokeColor(colors.black)
                 canvas.setLineWidth(0.8)
-                canvas.line(0, y, total_width, y)
-            y -= h
+                canvas.line(0, top, total_width, top)
+            rows.append((i, top, total))
+            top -= h
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
-        canvas.line(0, y, total_width, y)
+        canvas.line(0, top, total_width, top)
+        text = canvas.beginText()
+        text.setFillColor(colors.white)
+        self._write_cells(text, self._header_lines(), y, fonts.BOLD, header=True)
+        text.setFillColor(colors.black)
+        for i, row_top, total in rows:
+            self._write_cells(text, self._row_lines(i), row_top, fonts.BOLD if total else fonts.REGULAR)
+        canvas.drawText(text)
 
-    def _draw_cells(self, cells: list[tuple[str, ...]], top: float, base: str, header: bool = False) -> None:
+    def _write_cells(self, text: PDFTextObject, cells: list[tuple[str, ...]], top: float, base: str,
+                     header: bool = False) -> None:
         assert self.widths is not None
         x = 0.0
         for col, (lines, w) in enumerate(zip(cells, self.widths, strict=True)):
             right = col in self.table.numeric and not header
             for k, line in enumerate(lines):
+                if not line:
+                    continue
                 baseline = top - PAD - SIZE - k * LEADING + 1
                 if right:
-                    fonts.draw_string(self.canv, x + w - PAD, baseline, line, SIZE, base, anchor="end")
+                    fonts.write_runs(text, x + w - PAD, baseline, line, SIZE, base, anchor="end")
                 else:
-                    fonts.draw_string(self.canv, x + PAD, baseline, line, SIZE, base)
+                    fonts.write_runs(text, x + PAD, baseline, line, SIZE, base)
             x += w

@@ -17,7 +17,6 @@ from tests.reports.conftest import pdf_text
 
 
 @pytest.mark.postgres
-@pytest.mark.slow
 def test_every_report_on_postgres_matches_sqlite(pg_database: str, tmp_path: Path) -> None:
     pg, lite = open_store(pg_database), open_store(tmp_path / "same.sqlite3")
     try:
