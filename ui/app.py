@@ -28,11 +28,12 @@ from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
 from ui.log_file import install_log_file
-from ui.main_window import MainWindow, PlaceholderPage
+from ui.main_window import MainWindow
 from ui.ops import Ops
 from ui.pages.encode_page import EncodePage, ReaderFactory
 from ui.pages.lookup_page import LookupPage
 from ui.pages.monitor_page import MonitorPage
+from ui.pages.reports_page import ReportsPage
 from ui.pages.series_page import SeriesPage
 from ui.resources import app_icon
 from ui.sync_worker import SyncWorker
@@ -72,7 +73,7 @@ def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) ->
         EncodePage(ctx, reader_factory),
         LookupPage(ctx, factory),
         MonitorPage(ctx),
-        PlaceholderPage("Reports", "PDF reports and CSV exports arrive with their own release."),
+        ReportsPage(ctx),
     ]
 
 

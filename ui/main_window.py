@@ -14,13 +14,11 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,24 +29,6 @@ from ui.dialogs.settings import SettingsDialog
 from ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
-
-
-class PlaceholderPage(QWidget):
-    """A page whose content arrives with its own release; it says so instead of showing nothing."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = title
-        self.setObjectName(f"{title.lower()}Page")
-        label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addStretch(1)
-
-    def refresh(self) -> None:
-        """Nothing to load."""
 
 
 class MainWindow(QMainWindow):

@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "band": "boxoffice.cli.bands:band",
     "keys": "boxoffice.cli.bands:keys",
     "tickets": "boxoffice.cli.ticket_import:tickets",
+    "report": "boxoffice.cli.report:report",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, literal_column, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -68,3 +68,25 @@ def category_limits(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, i
         )
     ).all()
     return {cat: limit for cat, limit in rows}
+
+
+def utc_minute(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC minute of a timestamp column as 'YYYY-MM-DD HH:MM' text, for GROUP BY.
+
+    Every time zone's offset is a whole number of minutes, so UTC minutes regroup into local
+    minutes, hours and days without going back to the rows.
+    """
+    if dialect == "sqlite":
+        # Literal positions, not bound parameters: SQLite then sees the SELECT's and the GROUP BY's
+        # expressions as one and computes it once per row.
+        return func.substr(column, literal_column("1"), literal_column("16"))
+    return func.to_char(func.timezone("UTC", column), literal_column("'YYYY-MM-DD HH24:MI'"))
+
+
+def utc_hour(column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC hour of a timestamp column as 'YYYY-MM-DD HH' text (local days are made of UTC hours,
+    except in zones offset by :30 or :45, where a band encoded in the first half hour may fall on the
+    neighbouring day)."""
+    if dialect == "sqlite":
+        return func.substr(column, 1, 13)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")

@@ -52,6 +52,11 @@ class RefusedChange:
     seen_at: datetime | None
 
 
+def kind_words(kind: str) -> str:
+    """A change's kind as a person says it ("series.transition" -> "Lifecycle change")."""
+    return _KIND_WORDS.get(kind, kind.replace(".", " ").replace("_", " ").capitalize())
+
+
 def _subject(payload: dict[str, Any]) -> str:
     for key in ("name", "uid", "to", "email"):
         value = payload.get(key)
@@ -76,7 +81,7 @@ def refused_changes(store: Store) -> list[RefusedChange]:
         return [
             RefusedChange(
                 id=e.id, made_at=e.created_at, kind=e.kind,
-                what=_KIND_WORDS.get(e.kind, e.kind.replace(".", " ").replace("_", " ").capitalize()),
+                what=kind_words(e.kind),
                 subject=_subject(e.payload), reason=e.error or "The server gave no reason.",
                 seen_at=datetime.fromisoformat(seen[str(e.id)]) if str(e.id) in seen else None,
             )

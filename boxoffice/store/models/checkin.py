@@ -18,6 +18,8 @@ class Checkin(Base):
         Index("ix_checkins_series_id_occurred_at", "series_id", "occurred_at"),
         Index("ix_checkins_wristband_id_series_id", "wristband_id", "series_id"),
         Index("ix_checkins_gate_id_occurred_at", "gate_id", "occurred_at"),
+        # Covers the reports' tally (GROUP BY gate, result, reason, minute) so it never reads the rows.
+        Index("ix_checkins_series_tally", "series_id", "gate_id", "result", "reason", "occurred_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -1,0 +1,87 @@
+"""Charts drawn with reportlab's own graphics: vector bars in the PDF, no raster images.
+
+The bars and axes are a reportlab ``Drawing``; the legend is drawn with :func:`fonts.draw_string`
+so a gate called 東京 Nord is labelled like every other name in the report.
+"""
+
+from __future__ import annotations
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.platypus import Flowable
+
+from boxoffice.reports import fonts
+from boxoffice.reports.model import BarChart
+
+PALETTE = [colors.HexColor(c) for c in (
+    "#2f6f9f", "#e07b39", "#3a9d5d", "#c0392b", "#8e6bbf", "#a0785a", "#d17fb5", "#7f8c8d",
+    "#b5b82f", "#25a9b8",
+)]
+PLOT_HEIGHT = 150
+LEGEND_LINE = 11
+
+
+class BarChartFlowable(Flowable):
+    def __init__(self, chart: BarChart) -> None:
+        super().__init__()
+        self.chart = chart
+
+    def _legend_rows(self, width: float) -> list[list[tuple[int, str]]]:
+        rows: list[list[tuple[int, str]]] = [[]]
+        used = 0.0
+        for i, (name, _) in enumerate(self.chart.series):
+            w = 14 + fonts.string_width(name, 7.5) + 12
+            if rows[-1] and used + w > width:
+                rows.append([])
+                used = 0.0
+            rows[-1].append((i, name))
+            used += w
+        return rows
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = PLOT_HEIGHT + 34 + LEGEND_LINE * len(self._legend_rows(availWidth))
+        return self.width, self.height
+
+    def draw(self) -> None:
+        legend = self._legend_rows(self.width)
+        legend_h = LEGEND_LINE * len(legend)
+        drawing = Drawing(self.width, PLOT_HEIGHT + 30)
+        bars = VerticalBarChart()
+        bars.x, bars.y = 34, 26
+        bars.width, bars.height = int(self.width - 44), PLOT_HEIGHT
+        bars.data = [values for _, values in self.chart.series] or [[0]]
+        step = max(1, len(self.chart.labels) // 16)
+        bars.categoryAxis.labels.fontName = fonts.REGULAR
+        bars.categoryAxis.labels.fontSize = 6
+        bars.categoryAxis.labels.angle = 35
+        bars.categoryAxis.labels.boxAnchor = "ne"
+        bars.categoryAxis.labels.dy = -2
+        bars.categoryAxis.categoryNames = [
+            label if i % step == 0 else "" for i, label in enumerate(self.chart.labels)
+        ] or [""]
+        bars.valueAxis.labels.fontName = fonts.REGULAR
+        bars.valueAxis.labels.fontSize = 6.5
+        bars.valueAxis.valueMin = 0
+        bars.valueAxis.visibleGrid = True
+        bars.valueAxis.gridStrokeColor = colors.HexColor("#dde3e7")
+        bars.valueAxis.gridStrokeWidth = 0.4
+        bars.barSpacing = 0
+        bars.groupSpacing = 2
+        bars.bars.strokeWidth = 0
+        for i in range(len(bars.data)):
+            bars.bars[i].fillColor = PALETTE[i % len(PALETTE)]
+        drawing.add(bars)
+        renderPDF.draw(drawing, self.canv, 0, legend_h)
+        canvas = self.canv
+        for r, row in enumerate(legend):
+            x = 34.0
+            y = legend_h - (r + 1) * LEGEND_LINE + 3
+            for i, name in row:
+                canvas.setFillColor(PALETTE[i % len(PALETTE)])
+                canvas.rect(x, y, 8, 6, stroke=0, fill=1)
+                canvas.setFillColor(colors.black)
+                fonts.draw_string(canvas, x + 11, y, name, 7.5)
+                x += 14 + fonts.string_width(name, 7.5) + 12

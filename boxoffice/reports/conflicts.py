@@ -1,0 +1,97 @@
+"""Sync conflicts: every change the server refused, with station, time and reason.
+
+A station's own database holds the changes it pushed and the server refused (outbox entries in
+``rejected``); the central server's holds every station's refused entries (``sync_applied_entries``).
+The report lists whichever this database has, so it works on both.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.enums import OutboxStatus
+from boxoffice.reports.data import as_dict
+from boxoffice.reports.model import Facts, Report, Table
+from boxoffice.reports.timefmt import local
+from boxoffice.services.actor import Actor
+from boxoffice.store.models import AppliedEntry, Event, LocalSetting, Member, OutboxEntry
+from boxoffice.store.types import utcnow
+from boxoffice.sync.refused import SEEN_KEY, kind_words
+from boxoffice.sync.state import SERVER_KEY
+
+REJECTED = "rejected"
+
+
+def _subject(payload: dict[str, object]) -> str:
+    for key in ("name", "uid", "new_uid", "to", "email"):
+        value = payload.get(key)
+        if value:
+            return str(value)
+    return ""
+
+
+def zone_for(session: Session, actor: Actor, ev: Event | None) -> str:
+    """The event's zone; without an event, the one all the organization's events share, else UTC."""
+    if ev is not None:
+        return ev.timezone
+    zones = set(session.scalars(select(Event.timezone).where(Event.organization_id == actor.organization_id)))
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
+def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
+    zone = zone_for(session, actor, ev)
+    tz = ZoneInfo(zone)
+    names = as_dict(session.execute(select(Member.id, Member.display_name)))
+    login = session.get(LocalSetting, SERVER_KEY)
+    here = str((login.value or {}).get("station") or "this station") if login is not None else "this station"
+    seen_setting = session.get(LocalSetting, SEEN_KEY)
+    seen = dict(seen_setting.value) if seen_setting is not None else {}
+
+    rows: list[list[str | int | None]] = []
+    for entry_id, made_at, kind, payload, actor_id, error in session.execute(
+        select(OutboxEntry.id, OutboxEntry.created_at, OutboxEntry.kind, OutboxEntry.payload,
+               OutboxEntry.actor_id, OutboxEntry.error)
+        .where(OutboxEntry.status == OutboxStatus.REJECTED).order_by(OutboxEntry.seq)
+    ):
+        rows.append([local(made_at, tz), here, names.get(actor_id, "–") if actor_id else "–",
+                     kind_words(kind), _subject(payload or {}), error or "The server gave no reason.",
+                     "yes" if str(entry_id) in seen else "no"])
+    local_table = Table("refused_here", "Changes made here that the server refused",
+                        ["Made", "Station", "By", "Change", "About", "Reason", "Seen"], rows,
+                        note="" if rows else "The server refused none of this station's changes.")
+
+    server_rows: list[list[str | int | None]] = [
+        [local(at, tz), station or "–", names.get(member_id, "–") if member_id else "–", kind_words(kind),
+         error or "", reason or ""]
+        for at, station, member_id, kind, error, reason in session.execute(
+            select(AppliedEntry.applied_at, AppliedEntry.station, AppliedEntry.member_id, AppliedEntry.kind,
+                   AppliedEntry.error, AppliedEntry.reason)
+            .where(AppliedEntry.organization_id == actor.organization_id, AppliedEntry.status == REJECTED)
+            .order_by(AppliedEntry.applied_at)
+        )
+    ]
+    server_table = Table("refused_by_server", "Changes this server refused, from every station",
+                         ["Received", "Station", "By", "Change", "Code", "Reason"], server_rows,
+                         note="" if server_rows else "This database has refused no station's change.")
+    by_reason = Table(
+        "by_code", "Refused changes by code (server)", ["Code", "Refused"],
+        [[code or "–", n] for code, n in session.execute(
+            select(AppliedEntry.error, func.count())
+            .where(AppliedEntry.organization_id == actor.organization_id, AppliedEntry.status == REJECTED)
+            .group_by(AppliedEntry.error).order_by(func.count().desc())
+        )],
+        numeric=frozenset({1}),
+    )
+    facts = Facts("Summary", [
+        ("Refused here", f"{len(rows):,} ({sum(1 for r in rows if r[-1] == 'no'):,} not yet seen)"),
+        ("Refused by this server", f"{len(server_rows):,}"),
+        ("Times in", zone),
+    ])
+    report = Report("conflicts", "Sync conflicts", "Every station of the organization", zone, utcnow())
+    report.blocks.extend([facts, local_table, server_table])
+    if by_reason.rows:
+        report.blocks.append(by_reason)
+    return report
