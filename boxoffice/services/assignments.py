@@ -19,7 +19,6 @@ from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.series import ensure_editable
 from boxoffice.store import changelog
-from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
@@ -28,6 +27,7 @@ from boxoffice.store.models import (
     SeriesWristbandAssignment,
     Wristband,
 )
+from boxoffice.store.models.series import assignment_id
 from boxoffice.store.queries import assigned_by_category, category_limits
 from boxoffice.store.types import utcnow
 
@@ -141,7 +141,7 @@ def _assign(
             .values(active=True, assigned_at=now, assigned_by=actor.member_id, removed_at=None)
         )
     rows = [
-        {"id": new_id(), "series_id": series.id, "wristband_id": b, "active": True,
+        {"id": assignment_id(series.id, b), "series_id": series.id, "wristband_id": b, "active": True,
          "assigned_at": now, "assigned_by": actor.member_id}
         for b, _ in fresh
     ]

@@ -61,6 +61,7 @@ from boxoffice.store.models import (
     Ticket,
     Wristband,
 )
+from boxoffice.store.models.series import assignment_id
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -566,7 +567,7 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
         added = [sid for sid, row_id in admit if row_id is None]
         if added:
             conn.execute(_INSERT_ASSIGNMENT, [
-                {"id": new_id(), "series_id": sid, "wristband_id": band_id, "active": True,
+                {"id": assignment_id(sid, band_id), "series_id": sid, "wristband_id": band_id, "active": True,
                  "assigned_at": now, "assigned_by": actor.member_id, "removed_at": None} for sid in added])
             changelog.touch(session, SeriesWristbandAssignment,
                             and_(SeriesWristbandAssignment.wristband_id == band_id,
@@ -626,7 +627,8 @@ def admit_band(session: Session, actor: Actor, series: EventSeries, band: Wristb
         return
     _check_limits(session, series, Counter({band.category_id: 1}))
     if row is None:
-        session.add(SeriesWristbandAssignment(series_id=series.id, wristband_id=band.id, active=True,
+        session.add(SeriesWristbandAssignment(id=assignment_id(series.id, band.id), series_id=series.id,
+                                              wristband_id=band.id, active=True,
                                               assigned_at=utcnow(), assigned_by=actor.member_id))
     else:
         row.active, row.removed_at, row.assigned_at, row.assigned_by = True, None, utcnow(), actor.member_id

@@ -100,6 +100,19 @@ class SeriesCategoryLimit(Base):
     band_limit: Mapped[int]
 
 
+_ASSIGNMENT_IDS = uuid.UUID("6f1f6c0e-3b7a-4f53-9d0c-5a2f1c9e8b41")
+
+
+def assignment_id(series_id: uuid.UUID, wristband_id: uuid.UUID) -> uuid.UUID:
+    """An assignment's id follows from its series and band.
+
+    A station that admits a band offline and the server replaying that change
+    then make the same row, not two that clash on (series, band) when the
+    station pulls the server's back.
+    """
+    return uuid.uuid5(_ASSIGNMENT_IDS, f"{series_id}/{wristband_id}")
+
+
 class SeriesWristbandAssignment(Base):
     """A band admitted to a series; removal clears ``active`` so history is kept."""
 
