@@ -24,6 +24,11 @@ from boxoffice.store.queries import assigned_by_category, category_limits
 from boxoffice.store.types import utcnow
 
 
+def reason_words(code: str) -> str:
+    """``already_inside`` → "Already inside": a printed report is read by people, not programs."""
+    return code.replace("_", " ").capitalize()
+
+
 def percent(part: int, whole: int | None) -> str:
     if not whole:
         return "–"
@@ -73,7 +78,7 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
         ("Total scans", f"{seen.scans:,} ({seen.allowed:,} allowed, {seen.denied:,} denied)"),
     ])
     denials = Table(f"{prefix}denials", "Denials by reason", ["Reason", "Denied", "Share"],
-                    [[r, n, percent(n, seen.denied)] for r, n in seen.denials.items()],
+                    [[reason_words(r), n, percent(n, seen.denied)] for r, n in seen.denials.items()],
                     numeric=frozenset({1, 2}), note="" if seen.denials else "No tap was denied.")
 
     cat_rows: list[list[str | int | None]] = []

@@ -137,6 +137,14 @@ class ReportsPage(QWidget):
 
     # ------------------------------------------------------------------ scope pickers
 
+    #: ``gui --screenshot`` waits this long after showing the page, so the report is on screen.
+    screenshot_settle_ms = 6000
+
+    def prepare_screenshot(self) -> None:
+        """For ``gui --screenshot``: generate the report the pickers show, as a person would."""
+        if self.generate.isEnabled():
+            self.start()
+
     def refresh(self) -> None:
         self.ctx.ops.run("load report scopes", lambda: report_scopes(self.ctx.store, self.ctx.actor),
                          self._scopes_loaded, self._failed, owner=self)
