@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -18,8 +19,16 @@ def server(app: App, host: str, port: int, workers: int) -> None:
     """Run the central server on this database (--db: a file, or a postgresql+psycopg:// URL)."""
     import uvicorn
 
-    from boxoffice.server.app import create_app
+    from boxoffice.server.app import DB_VARIABLE, create_app
 
-    store = app.store  # migrates before the first request
-    click.echo(f"Box office server on http://{host}:{port} with {store.display_name}", err=True)
-    uvicorn.run(create_app(store), host=host, port=port, workers=workers, log_level="warning")
+    store = app.store  # migrates (and becomes the server's) before the first request or worker
+    click.echo(f"Box office server on http://{host}:{port} with {store.display_name}"
+               + (f", {workers} worker processes" if workers > 1 else ""), err=True)
+    if workers == 1:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        return
+    create_app(store)  # the change log starts once, here, not in a race between the workers
+    store.dispose()
+    os.environ[DB_VARIABLE] = app.db
+    uvicorn.run("boxoffice.server.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")

@@ -56,3 +56,24 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(event_routes.router)
     app.include_router(sync_routes.router)
     return app
+
+
+#: Where ``app_from_environment`` finds its database: set by ``boxoffice server --workers N``.
+DB_VARIABLE = "BOXOFFICE_SERVER_DB"
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each of uvicorn's worker processes calls: a process opens its own store.
+
+    uvicorn starts several workers only from an import string, never from an
+    app object, and a store (its engine and connection pool) must not cross a
+    fork anyway.
+    """
+    import os
+
+    from boxoffice.store.database import open_store
+
+    target = os.environ.get(DB_VARIABLE)
+    if not target:
+        raise RuntimeError(f"{DB_VARIABLE} names no database")
+    return create_app(open_store(target))
