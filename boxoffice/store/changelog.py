@@ -391,7 +391,7 @@ def become_server(store: Store) -> None:
         if state.mode != "server":
             state.mode = "server"
             session.flush()
-            if state.last_seq == 0:
+            if state.last_seq == 0 and session.scalar(select(Organization.id).limit(1)) is not None:
                 log.warning("first start as a server: logging the rows %s already holds for the "
                             "stations (once; a large database takes a while)", store.display_name)
                 backfill(session)
