@@ -19,15 +19,12 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import select
 
 from boxoffice.domain import payload as pl
@@ -40,6 +37,9 @@ from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig
 from boxoffice.sim.gate_traffic import Mix, Profile, parse_rate
 from boxoffice.store.database import Store, open_store
 from boxoffice.store.models import Event, Wristband
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import free_port, start_server
 
 PASSWORD = "bench gate password"
 GATE = "gate-1@example.org"
@@ -94,28 +94,6 @@ def in_process(store: Store, owner: Actor, series_id: str, taps: int, seed: int)
         med = statistics.median(values)
         print(f"    {name:<16} {med:8.3f} ms/tap   ratio to uid-only {med / base:5.2f}x   "
               f"answers {', '.join(sorted(reasons[name]))}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db: Path, port: int, logfile: Path) -> subprocess.Popen[bytes]:
-    with logfile.open("ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "boxoffice", "--db", str(db), "server", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"the server did not start: {logfile.read_text()}")
 
 
 def over_http(db: Path, workdir: Path, series_id: str, rate: float, seconds: float, seed: int) -> int:

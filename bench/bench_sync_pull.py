@@ -17,9 +17,7 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,9 @@ from boxoffice.store.database import open_store
 from boxoffice.store.models import LocalSetting
 from boxoffice.sync import client as sync_client
 from boxoffice.sync import credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import free_port, start_server
 
 PASSWORD = "bench password 1"
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -104,27 +105,6 @@ def _insert_checkins(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -
         "INSERT INTO checkins (id, client_scan_id, event_id, series_id, gate_id, wristband_id, uid, "
         "direction, result, reason, device_id, occurred_at, recorded_at) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db: Path, port: int, logfile: Path) -> subprocess.Popen[bytes]:
-    with logfile.open("ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "boxoffice", "--db", str(db), "server", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"the server did not start: {logfile.read_text()}")
 
 
 def logged_in_station(db: Path, url: str, template: Path | None) -> None:

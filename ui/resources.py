@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from boxoffice.errors import BoxOfficeError
+from boxoffice.resources import resources_dir
 
 #: Only a program run from source may borrow the system's copy of a font; a bundle must carry its own.
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -27,13 +28,6 @@ class ResourceMissingError(BoxOfficeError):
 def is_frozen() -> bool:
     """True inside a PyInstaller bundle."""
     return bool(getattr(sys, "frozen", False)) and hasattr(sys, "_MEIPASS")
-
-
-def resources_dir() -> Path:
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
 
 
 def sound(name: str) -> Path:
