@@ -10,7 +10,9 @@ the window and stops everything when the window closes or on Ctrl+C.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -64,6 +66,10 @@ def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | N
     from boxoffice.sim.demo_stack import DemoStack
     from boxoffice.sim.gate_traffic import parse_rate
 
+    if not no_window and screenshot_dir is None and not _can_show_a_window():
+        click.echo("No display here (no DISPLAY or WAYLAND_DISPLAY): running without the window. "
+                   "Set QT_QPA_PLATFORM=offscreen to run the window unseen.", err=True)
+        no_window = True
     taps_per_second = parse_rate(rate)
     stop_after = _seconds(duration)
     stack = DemoStack.in_folder(folder, bands=bands, rate=taps_per_second)
@@ -95,6 +101,13 @@ def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | N
         text.append(f"The station holds {station_rows['checkins']:,} check-ins, "
                     f"{station_rows['wristbands']:,} wristbands.")
     app.emit(report, "\n".join(text))
+
+
+def _can_show_a_window() -> bool:
+    """Linux without a display server would abort in Qt; elsewhere, or with a platform chosen, try."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _wait_for_stop(stop: threading.Event, seconds: float | None) -> None:
