@@ -90,6 +90,8 @@ class MonitorPage(QWidget):
         self.events.setMinimumWidth(240)
         self.message = QLabel()
         self.message.setObjectName("monitorMessage")
+        # Wrapped, so a long status line never sets the window's minimum width (a small laptop screen).
+        self.message.setWordWrap(True)
         self.last_hour = QPushButton("Last hour")
         self.last_hour.setObjectName("monitorLastHour")
         self.last_hour.setToolTip("Show the last 60 minutes on every chart (the wheel zooms, dragging pans)")
