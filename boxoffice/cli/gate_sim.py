@@ -49,7 +49,8 @@ def _credentials(token: str | None, email: str | None, password: str | None, wha
 
 @click.command("gate-sim")
 @click.option("--server", "url", required=True, envvar="BOXOFFICE_SERVER", help="The central server's URL.")
-@click.option("--series", "series_id", required=True, help="The series' id (the gates check for it).")
+@click.option("--series", "series_id", required=True,
+              help="The series, by id, or by name with a --lookup-email or --lookup-token.")
 @click.option("--rate", type=RATE, default="30/s", show_default=True,
               help="Peak taps per second across all gates: 30/s, 600/min, 5000/h.")
 @click.option("--duration", type=DURATION, default="10m", show_default=True,

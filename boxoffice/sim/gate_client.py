@@ -178,6 +178,8 @@ class GateSim:
         self.seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
         self.run_id = uuid.uuid4().hex[:8]
         self.event_id: uuid.UUID | None = None
+        # The series' id: ``config.series_id`` itself, or found by name at discovery.
+        self.series_id = config.series_id
         self.token = ""
         self.started_at: datetime | None = None  # when the run's clock started (UTC)
         self.summary: SimSummary | None = None  # the last run's, for a caller that ran it in a thread
@@ -201,6 +203,8 @@ class GateSim:
             with httpx.Client(base_url=cfg.server, timeout=cfg.timeout) as client:
                 self.token = self._token(client, cfg.device)
                 lookup = self._token(client, cfg.lookup) if cfg.lookup else self.token
+                if not _looks_like_id(cfg.series_id):
+                    self.series_id = self._series_by_name(client, lookup, cfg.series_id)
                 named = self._series_gates(client, lookup)
                 gates: list[GateInfo] = []
                 bands: dict[str, BandInfo] = {}
@@ -211,13 +215,33 @@ class GateSim:
                         bands.setdefault(band.uid, band)
         except httpx.HTTPError as exc:
             raise GateSimError(f"The server at {cfg.server} cannot be reached: {exc}.") from None
-        log.info("gate-sim: %d gates, %d bands of series %s", len(gates), len(bands), cfg.series_id)
+        log.info("gate-sim: %d gates, %d bands of series %s", len(gates), len(bands), self.series_id)
         return gates, sorted(bands.values(), key=lambda b: b.uid)
+
+    def _series_by_name(self, client: httpx.Client, token: str, name: str) -> str:
+        """The id of the one series called ``name`` (an active one wins over others of that name)."""
+        answer = client.get("/api/series", headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code == 403:
+            raise GateSimError("A gate device may not look series up by name: give --series as the series' "
+                               "id, or a --lookup-email / --lookup-token of a member who may view series.")
+        if answer.status_code != 200:
+            raise GateSimError(f"The series could not be listed: {_error_text(answer)}")
+        listed = answer.json()
+        same = [s for s in listed if s["name"].casefold() == name.strip().casefold()]
+        active = [s for s in same if s["status"] == "active"]
+        chosen = active if len(active) == 1 else same
+        if not chosen:
+            names = ", ".join(sorted({s["name"] for s in listed})) or "none"
+            raise ValidationError.single("series", f"There is no series {name!r}; the series: {names}.")
+        if len(chosen) > 1:
+            raise ValidationError.single("series", f"{len(chosen)} series are called {name!r}; give the "
+                                                   "id of the one to simulate.")
+        return str(chosen[0]["id"])
 
     def _series_gates(self, client: httpx.Client, token: str) -> list[tuple[str, str]]:
         cfg = self.config
         wanted = list(cfg.gates or [])
-        answer = client.get(f"/api/series/{cfg.series_id}/gates",
+        answer = client.get(f"/api/series/{self.series_id}/gates",
                             headers={"Authorization": f"Bearer {token}"})
         if answer.status_code == 403 and wanted and all(_looks_like_id(g) for g in wanted):
             return [(g, g[:8]) for g in wanted]  # a gate device alone: ids given, no names
@@ -243,7 +267,7 @@ class GateSim:
         return out
 
     def _scannables(self, client: httpx.Client, gate_id: str, name: str) -> tuple[GateInfo, list[BandInfo]]:
-        params: dict[str, Any] = {"series_id": self.config.series_id, "limit": _PAGE}
+        params: dict[str, Any] = {"series_id": self.series_id, "limit": _PAGE}
         bands: list[BandInfo] = []
         while True:
             answer = client.get(f"/api/gates/{gate_id}/scannables", params=params,
@@ -286,7 +310,7 @@ class GateSim:
 
     def _body(self, tap: PlannedTap, wall_start: datetime) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "series_id": self.config.series_id, "gate_id": tap.gate.id, "uid": tap.uid,
+            "series_id": self.series_id, "gate_id": tap.gate.id, "uid": tap.uid,
             "direction": tap.direction.value, "scan_id": f"sim-{self.run_id}-{tap.seq}",
             "device_id": tap.device_id,
         }
@@ -299,7 +323,7 @@ class GateSim:
 
     async def _send_all(self, taps: list[PlannedTap]) -> SimSummary:
         cfg = self.config
-        summary = SimSummary(series_id=cfg.series_id, profile=cfg.profile.value, seed=self.seed,
+        summary = SimSummary(series_id=self.series_id, profile=cfg.profile.value, seed=self.seed,
                              planned=len(taps))
         offline = [t for t in taps if t.offline]
         summary.offline_device = offline[0].device_id if offline else None

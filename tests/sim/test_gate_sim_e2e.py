@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from boxoffice.cli import cli
+from boxoffice.errors import ValidationError
 from boxoffice.sim.gate_client import GRACE_SECONDS, Credentials, GateSim, GateSimConfig, GateSimError
 from boxoffice.sim.gate_traffic import OFFLINE_FROM, OFFLINE_UNTIL, Mix, PlannedTap, Profile, TapKind
 from boxoffice.store.models import Checkin
@@ -102,17 +103,33 @@ def test_a_gate_device_alone_cannot_find_gates_by_name(festival: Festival) -> No
         sim.discover()
 
 
+def test_a_series_is_found_by_name_only_where_it_is_one_the_login_may_see(festival: Festival) -> None:
+    with festival.store.read() as session:
+        before = session.scalar(select(func.count()).select_from(Checkin))
+    unknown = GateSim(GateSimConfig(server=festival.url, series_id="Day 9", device=DEVICE, lookup=LOOKUP,
+                                    duration=1))
+    with pytest.raises(ValidationError, match="There is no series 'Day 9'; the series: Day 1, Day 2"):
+        unknown.discover()
+    alone = GateSim(GateSimConfig(server=festival.url, series_id="Day 1", device=DEVICE, duration=1))
+    with pytest.raises(GateSimError, match="may not look series up by name"):
+        alone.discover()
+    assert unknown.summary is None and alone.summary is None
+    with festival.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Checkin)) == before
+
+
 def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOXOFFICE_GATE_PASSWORD", PASSWORD)
     monkeypatch.setenv("BOXOFFICE_LOOKUP_PASSWORD", PASSWORD)
     result = CliRunner().invoke(cli, [
-        "--json", "gate-sim", "--server", festival.url, "--series", festival.series_id,
+        "--json", "gate-sim", "--server", festival.url, "--series", "day 1",
         "--email", GATE_DEVICE, "--lookup-email", MANAGER, "--gates", "main entrance,Exit",
         "--rate", "1200/min", "--duration", "1.5s", "--profile", "exit-wave", "--seed", "5", "--no-offline",
     ])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
+    assert out["series_id"] == festival.series_id  # found by its name
     assert out["sent"] == out["planned"] > 0 and out["errors"] == 0 and out["offline_device"] is None
     assert 1.5 <= out["elapsed_s"] < 1.5 + GRACE_SECONDS and out["latency_p50_ms"] > 0
     assert out["allowed"] + out["denied"] == out["sent"]
