@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from boxoffice.domain.enums import GateKind, Role
-from boxoffice.server.app import create_app
+from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, events, organization
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
@@ -38,22 +34,6 @@ class Live:
         if token or role is not None:
             headers["Authorization"] = f"Bearer {token or self.tokens[role]}"  # type: ignore[index]
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-
-def _serve(store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(store), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 def seed(store: Store) -> Live:
@@ -92,11 +72,10 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     )
     store = open_store(target)
     state = seed(store)
-    server, thread, url = _serve(store)
-    state.url = url
+    server = EmbeddedServer(store)
+    state.url = server.start()
     try:
         yield state
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
         store.dispose()

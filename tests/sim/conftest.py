@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus
+from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, band_status, series
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, seed_festival
 from boxoffice.store.database import Store, open_store
 from boxoffice.store.models import SeriesWristbandAssignment, Wristband
-from tests.server.conftest import _serve
 
 PASSWORD = "gate traffic password"
 GATE_DEVICE = "gate-1@example.org"
@@ -47,10 +47,10 @@ def festival(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Festival]:
         band_status.void_band(store, owner, uid, reason="Cut off and handed in")
     for uid in assigned[8:]:
         band_status.mark_lost(store, owner, uid, reason="Reported lost")
-    server, thread, url = _serve(store)
+    server = EmbeddedServer(store)
+    url = server.start()
     try:
         yield Festival(url, store, str(day1.id))
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
         store.dispose()

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.store import changelog
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, Live, _serve, seed
+from tests.server.conftest import PASSWORD, Live, seed
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +30,12 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     )
     store = open_store(target)
     state = seed(store)
-    srv, thread, url = _serve(store)
-    state.url = url
+    central = EmbeddedServer(store)
+    state.url = central.start()
     try:
         yield state
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+        central.stop()
         store.dispose()
 
 

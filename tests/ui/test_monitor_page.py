@@ -20,10 +20,11 @@ from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import Role
 from boxoffice.monitor.alerts import AlertKind, Thresholds
+from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, Live, _serve, seed
+from tests.server.conftest import PASSWORD, Live, seed
 from tests.ui.conftest import WindowFactory, wait_idle
 from ui import settings as S
 from ui.pages.monitor_page import MonitorPage, thresholds
@@ -36,12 +37,12 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     monkeypatch.setenv("BOXOFFICE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
     store = open_store(tmp_path / "server.sqlite3")
     state = seed(store)
-    srv, thread, state.url = _serve(store)
+    server = EmbeddedServer(store)
+    state.url = server.start()
     try:
         yield state
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
         store.dispose()
 
 
