@@ -91,6 +91,18 @@ class UidTakenError(DuplicateError):
         self.args = (self.message,)
 
 
+class ScanIdTakenError(DuplicateError):
+    """A device's scan id already names a different tap in this event: the new one is not kept."""
+
+    code = "scan_id_taken"
+
+    def __init__(self, scan_id: str, recorded: str) -> None:
+        super().__init__("check-in", "scan id", scan_id)
+        self.message = (f"Scan id {scan_id} is already used by another tap ({recorded}); "
+                        "this tap was not kept. The device that made it repeats its scan ids.")
+        self.args = (self.message,)
+
+
 class PermissionDeniedError(BoxOfficeError):
     code = "forbidden"
 

@@ -12,6 +12,15 @@ the wrong gate. Exits skip everything about the series (status, window,
 assignment, category, counts): people must always be able to leave, also
 after check-in has closed or the series was cancelled.
 
+Room (capacity and category limits) is the one rule that depends on other
+people's taps. A caller that holds the counts as a snapshot passes them in
+``occupancy`` and ``category_inside``; the central server passes ``None``
+and, when the decision is an entry that takes a place, claims that place
+with one atomic conditional statement on its kept counters
+(``services.occupancy``), turning a failed claim into :func:`no_room`. Two
+gates can then never both take the last place, which a count read before
+deciding cannot promise.
+
 ``now`` and the window must be timezone-aware. A naive one is a programming
 error, not a gate situation, so it raises ``ValueError`` instead of
 producing a denial that would hide the bug.
@@ -102,8 +111,9 @@ class AccessFacts:
     # counts and presence, as of now
     band_inside: bool  # last allowed scan of this band in this series was IN
     band_has_entered: bool  # any allowed IN ever in this series
-    occupancy: int  # bands currently inside the series
-    category_inside: int  # bands of the band's category currently inside
+    # None: not counted here; the caller claims the place atomically (see the module docstring)
+    occupancy: int | None  # bands currently inside the series
+    category_inside: int | None  # bands of the band's category currently inside
     category_limit: int | None  # None = no limit for this category
 
 
@@ -199,10 +209,21 @@ def _decide_entry(facts: AccessFacts) -> Decision:
     if not facts.band_inside:
         if (
             facts.category_limit is not None
+            and facts.category_inside is not None
             and facts.category_inside >= facts.category_limit
         ):
-            return _deny(Reason.CATEGORY_FULL)
-        if facts.occupancy >= facts.capacity:
-            return _deny(Reason.SERIES_FULL)
+            return no_room(category=True)
+        if facts.occupancy is not None and facts.occupancy >= facts.capacity:
+            return no_room(category=False)
 
     return _allow(Reason.REENTRY if facts.band_has_entered else Reason.OK)
+
+
+def no_room(*, category: bool) -> Decision:
+    """The refusal of an entry for want of a place: its category's limit, or the series' capacity.
+
+    The category is checked first, so a band refused by both is told the
+    narrower reason; a caller claiming places atomically claims them in the
+    same order.
+    """
+    return _deny(Reason.CATEGORY_FULL if category else Reason.SERIES_FULL)

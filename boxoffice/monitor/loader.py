@@ -27,7 +27,7 @@ from boxoffice.domain.enums import CheckinResult, SeriesStatus
 from boxoffice.domain.permissions import Action
 from boxoffice.errors import MonitorSourceError
 from boxoffice.monitor.board import CategoryFill, GateBoard, Scan, SeriesFill
-from boxoffice.services import refs
+from boxoffice.services import occupancy, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -39,7 +39,7 @@ from boxoffice.store.models import (
     SeriesGate,
     SeriesPresence,
 )
-from boxoffice.store.queries import category_limits, inside_count
+from boxoffice.store.queries import category_limits
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def read_fill(session: Session, event_id: uuid.UUID, now: datetime) -> list[Seri
             for cid in sorted(set(limits) | set(entered), key=lambda c: names.get(c, str(c)))
         )
         out.append(SeriesFill(s.id, s.name, s.capacity, s.checkin_opens_at, s.checkin_closes_at,
-                              frozenset(gates[s.id]), inside_count(session, s.id), cats))
+                              frozenset(gates[s.id]), occupancy.inside(session, s.id), cats))
     return out
 
 

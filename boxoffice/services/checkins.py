@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.access import AccessFacts, Decision, decide
@@ -25,8 +26,9 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.domain.permissions import Action
+from boxoffice.errors import ScanIdTakenError
 from boxoffice.schemas.checkin import CheckinView
-from boxoffice.services import band_signature, outbox, refs
+from boxoffice.services import band_signature, occupancy, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store import changelog
 from boxoffice.store.base import Base, new_id
@@ -74,6 +76,8 @@ class _Presence:
     inside: bool
     has_entered: bool
     last_scan_at: datetime
+    # The category the band is counted under in the occupancy counters.
+    category_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -119,8 +123,9 @@ _LOCK_BAND = (
 _BAND_FACTS = (
     select(
         _W.id, _W.uid, _W.status, _W.event_id, _W.category_id,
-        _A.id, _P.inside, _P.has_entered, _P.last_scan_at, _L.band_limit,
-        select(_C.id).where(_C.client_scan_id == bindparam("scan_id")).scalar_subquery(),
+        _A.id, _P.inside, _P.has_entered, _P.last_scan_at, _P.category_id, _L.band_limit,
+        select(_C.id).where(_C.event_id == bindparam("event_id"),
+                            _C.client_scan_id == bindparam("scan_id")).scalar_subquery(),
         exists().where(_GC.gate_id == bindparam("gate_id")),
     )
     .select_from(Wristband.__table__)
@@ -135,20 +140,25 @@ _BAND_FACTS = (
     ))
     .where(_W.event_id == bindparam("event_id"), _W.uid == bindparam("uid"))
 )
-_PREVIOUS_ID = select(_C.id).where(_C.client_scan_id == bindparam("scan_id"))
+# A scan id is unique per event: the replay lookup and the claim of the id are scoped alike.
+_PREVIOUS_ID = select(_C.id).where(_C.event_id == bindparam("event_id"),
+                                   _C.client_scan_id == bindparam("scan_id"))
 _GATE_CATEGORIES = select(_GC.category_id).where(_GC.gate_id == bindparam("gate_id"))
-# Who is inside: all bands, and those of one category (used only when it has a limit).
-_INSIDE_COUNTS = select(
-    func.count(),
-    func.coalesce(func.sum(case((_P.category_id == bindparam("category_id"), 1), else_=0)), 0),
-).where(_P.series_id == bindparam("series_id"), _P.inside.is_(True))
-_INSERT_CHECKIN = insert(_table(Checkin))
+# Claims the scan id as it stores the tap: a concurrent request with the same
+# id (no band row to queue on, or another band) inserts nothing and answers
+# with the stored tap instead of failing on the unique constraint.
+_CLAIM_CHECKIN = {
+    name: dialect.insert(_table(Checkin))
+    .on_conflict_do_nothing(index_elements=[_C.event_id, _C.client_scan_id])
+    .returning(_C.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 _INSERT_PRESENCE = insert(_table(SeriesPresence))
 _UPDATE_PRESENCE = (
     update(_table(SeriesPresence))
     .where(_P.series_id == bindparam("p_series_id"), _P.wristband_id == bindparam("p_wristband_id"))
     .values(inside=bindparam("p_inside"), has_entered=bindparam("p_has_entered"),
-            last_scan_at=bindparam("p_last_scan_at"))
+            last_scan_at=bindparam("p_last_scan_at"), category_id=bindparam("p_category_id"))
 )
 _S = EventSeries.__table__.c
 _G = Gate.__table__.c
@@ -209,14 +219,15 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
         "scan_id": client_scan_id, "gate_id": gate.id,
     }).first()
     if row is None:
-        return _BandFacts(None, previous_id=session.scalar(_PREVIOUS_ID, {"scan_id": client_scan_id}))
+        return _BandFacts(None, previous_id=session.scalar(
+            _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id}))
     (band_id, band_uid, status, event_id, category_id, assignment_id, inside, has_entered,
-     last_scan_at, limit, previous_id, gate_restricted) = row
+     last_scan_at, counted_as, limit, previous_id, gate_restricted) = row
     return _BandFacts(
         band=_Band(band_id, band_uid, status, event_id, category_id),
         assigned=assignment_id is not None,
         presence=(None if inside is None
-                  else _Presence(bool(inside), bool(has_entered), last_scan_at)),
+                  else _Presence(bool(inside), bool(has_entered), last_scan_at, counted_as)),
         category_limit=limit,
         previous_id=previous_id,
         gate_restricted=bool(gate_restricted),
@@ -245,16 +256,6 @@ def gather_facts(
         frozenset(session.scalars(_GATE_CATEGORIES, {"gate_id": gate.id}))
         if band_facts.gate_restricted else frozenset()
     )
-    inside, category_limit = band_facts.inside, band_facts.category_limit
-    # The counts cost a scan of the series' presence: only an entry that got
-    # this far needs them, and one scan gives both.
-    occupancy = category_inside = 0
-    if band is not None and direction is Direction.IN and not inside:
-        counts = session.execute(
-            _INSIDE_COUNTS, {"series_id": sid, "category_id": band.category_id}
-        ).one()
-        occupancy = int(counts[0])
-        category_inside = int(counts[1]) if category_limit is not None else 0
     return AccessFacts(
         direction=direction,
         now=now,
@@ -272,11 +273,12 @@ def gather_facts(
         gate_kind=gate.kind,
         gate_in_series=gate_in_series,
         gate_categories=gate_categories,
-        band_inside=inside,
+        band_inside=band_facts.inside,
         band_has_entered=band_facts.entered,
-        occupancy=occupancy,
-        category_inside=category_inside,
-        category_limit=category_limit,
+        # Room is claimed on the kept counters after the decision (services.occupancy).
+        occupancy=None,
+        category_inside=None,
+        category_limit=band_facts.category_limit,
     )
 
 
@@ -300,6 +302,14 @@ def decide_and_record(
     signature is checked (against the event's keys, for this UID and band)
     only for a band the database knows, since an unknown band is denied first.
 
+    The order is what keeps it true under concurrency: the band is held
+    first (``_band_facts``); the domain decides everything but room; an
+    entry that puts the band inside then claims its place on the kept
+    counters (``occupancy.claim``, one conditional statement); the check-in
+    is stored with its scan id claimed in the same statement, and only a tap
+    that got its scan id moves the presence. A concurrent request with the
+    same scan id gives its place back and answers with the stored tap.
+
     Returns the check-in and whether it was new. The check-in and the
     presence are written with core statements and logged for the stations
     with ``changelog.log_row``: the ORM's unit of work and its change capture
@@ -316,6 +326,16 @@ def decide_and_record(
     facts = gather_facts(session, series, gate, band, direction, now, signature_valid,
                          gate_in_series=gate_in_series, band_facts=facts_of_band)
     decision = decide(facts)
+    presence = facts_of_band.presence
+    moved = _moved(presence, band, direction, now) if decision.allowed and band else None
+    claimed = False
+    if moved is not None and band is not None and moved.inside and not facts_of_band.inside:
+        refusal = occupancy.claim(session, series.id, band.category_id, series.capacity,
+                                  facts_of_band.category_limit)
+        if refusal is not None:
+            decision, moved = refusal, None
+        else:
+            claimed = True
     values: dict[str, Any] = {
         "id": new_id(),
         "client_scan_id": client_scan_id,
@@ -331,10 +351,16 @@ def decide_and_record(
         "occurred_at": now,
         "recorded_at": utcnow(),
     }
-    session.execute(_INSERT_CHECKIN, values)
+    if not _claim_scan_id(session, values):
+        # Another request stored this scan id while we decided: its answer is the answer.
+        if claimed and band is not None:
+            occupancy.leave(session, series.id, band.category_id)
+        previous_id = session.scalar(
+            _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id})
+        return checkin_view(session.get_one(Checkin, previous_id), replayed=True), False
     changelog.log_row(session, Checkin, values, series.organization_id)
-    if decision.allowed and band is not None:
-        _move_core(session, series, band, facts_of_band.presence, direction, now)
+    if moved is not None and band is not None:
+        _write_presence(session, series, band.id, presence, moved, counted=claimed)
     return CheckinView(
         id=values["id"], client_scan_id=client_scan_id, series_id=series.id, gate_id=gate.id,
         wristband_id=values["wristband_id"], uid=uid, direction=direction,
@@ -343,39 +369,65 @@ def decide_and_record(
     ), True
 
 
-def _move_core(session: Session, series: SeriesLike, band: _Band, presence: _Presence | None,
-               direction: Direction, at: datetime) -> None:
-    """``_move`` with core statements, from the presence read (under the band's lock) for the tap."""
+def _claim_scan_id(session: Session, values: dict[str, Any]) -> bool:
+    """Insert the check-in unless its event already has this scan id; whether it was inserted."""
+    statement = _CLAIM_CHECKIN[session.get_bind().dialect.name]
+    return session.execute(statement, values).first() is not None
+
+
+def _moved(presence: _Presence | None, band: _Band, direction: Direction,
+           at: datetime) -> _Presence | None:
+    """Where an allowed tap leaves the band, or ``None`` when it changes nothing.
+
+    A late offline scan (older than what is known) keeps the band where the
+    newer scan put it; it can only mark that the band has entered. The band
+    is counted under its category as of this tap.
+    """
     inside = direction is Direction.IN
+    if presence is None:
+        return _Presence(inside, inside, at, band.category_id)
+    has_entered = presence.has_entered or inside
+    if at >= presence.last_scan_at:
+        moved = _Presence(inside, has_entered, at, band.category_id)
+    else:
+        moved = _Presence(presence.inside, has_entered, presence.last_scan_at, presence.category_id)
+    return None if moved == presence else moved
+
+
+def _write_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
+                    old: _Presence | None, new: _Presence, *, counted: bool) -> None:
+    """Store the band's new presence and move the occupancy counters to match it.
+
+    ``counted``: the caller already claimed the place of a band entering.
+    Every other change of who is inside (exits, kept offline taps, a band
+    counted under a new category) moves the counters without a condition, so
+    the kept counts always equal the presence rows.
+    """
+    was_inside = old is not None and old.inside
+    if was_inside and old is not None and (not new.inside or new.category_id != old.category_id):
+        occupancy.leave(session, series.id, old.category_id)
+    if new.inside and not counted and (not was_inside or (
+            old is not None and new.category_id != old.category_id)):
+        occupancy.enter(session, series.id, new.category_id)
     # An ORM copy of this presence in the session (a caller's larger
     # transaction) must not flush stale values over ours, nor be read stale.
-    key = session.identity_key(SeriesPresence, (series.id, band.id))
+    key = session.identity_key(SeriesPresence, (series.id, band_id))
     held = session.identity_map.get(key)
     if held is not None:
         session.flush()
         session.expire(held)
-    if presence is None:
-        values: dict[str, Any] = {
-            "series_id": series.id, "wristband_id": band.id, "category_id": band.category_id,
-            "inside": inside, "has_entered": inside, "last_scan_at": at,
-        }
+    values: dict[str, Any] = {
+        "series_id": series.id, "wristband_id": band_id, "category_id": new.category_id,
+        "inside": new.inside, "has_entered": new.has_entered, "last_scan_at": new.last_scan_at,
+    }
+    if old is None:
         session.execute(_INSERT_PRESENCE, values)
     else:
-        has_entered = presence.has_entered or inside
-        now_inside, last_scan_at = presence.inside, presence.last_scan_at
-        if at >= presence.last_scan_at:
-            now_inside, last_scan_at = inside, at
-        if (now_inside, has_entered, last_scan_at) == (
-                presence.inside, presence.has_entered, presence.last_scan_at):
-            return
         session.execute(_UPDATE_PRESENCE, {
-            "p_series_id": series.id, "p_wristband_id": band.id, "p_inside": now_inside,
-            "p_has_entered": has_entered, "p_last_scan_at": last_scan_at,
+            "p_series_id": series.id, "p_wristband_id": band_id, "p_inside": new.inside,
+            "p_has_entered": new.has_entered, "p_last_scan_at": new.last_scan_at,
+            "p_category_id": new.category_id,
         })
-        values = {
-            "series_id": series.id, "wristband_id": band.id, "category_id": band.category_id,
-            "inside": now_inside, "has_entered": has_entered, "last_scan_at": last_scan_at,
-        }
     changelog.log_row(session, SeriesPresence, values, series.organization_id)
 
 
@@ -395,20 +447,6 @@ def _series_and_gate(
     ev = session.get_one(Event, series.event_id)
     gate = refs.gate(session, actor, ev, gate_ref)
     return series, gate, session.get(SeriesGate, (series.id, gate.id)) is not None
-
-
-def _move(session: Session, series_id: uuid.UUID, band: Wristband, direction: Direction,
-          at: datetime) -> None:
-    presence = session.get(SeriesPresence, (series_id, band.id))
-    inside = direction is Direction.IN
-    if presence is None:
-        session.add(SeriesPresence(series_id=series_id, wristband_id=band.id,
-                                   category_id=band.category_id, inside=inside,
-                                   has_entered=inside, last_scan_at=at))
-        return
-    presence.has_entered = presence.has_entered or inside
-    if at >= presence.last_scan_at:
-        presence.inside, presence.last_scan_at = inside, at
 
 
 def record_tap(
@@ -446,31 +484,43 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
     """Keep a tap a station decided offline, as it was decided: the person is through the gate.
 
     Re-deciding it here could turn an admitted person into a denial after the
-    fact; what the server owes the others is the presence it implies. A scan
-    id already known is left alone. Returns whether the tap was new.
+    fact; what the server owes the others is the presence it implies, and the
+    occupancy counts with it (without a condition: the place is already
+    taken). The same tap sent again is left alone; a different tap under a
+    scan id the event already holds is refused with a sentence, never
+    dropped in silence. Returns whether the tap was new.
     """
     actor.require(Action.VERIFY)
     with store.write() as session:
-        if session.scalar(select(Checkin.id).where(Checkin.client_scan_id == tap.client_scan_id)):
-            return False
         series = refs.series(session, actor, str(tap.series_id))
         ev = session.get_one(Event, series.event_id)
         gate = refs.gate(session, actor, ev, str(tap.gate_id))
         uid = refs.normalize_uid(tap.uid) if tap.uid else None
-        band = None
-        if uid:
-            band = session.scalar(
-                select(Wristband)
-                .where(Wristband.event_id == series.event_id, Wristband.uid == uid)
-                .with_for_update()
-            )
-        session.add(Checkin(
-            id=tap.id, client_scan_id=tap.client_scan_id, event_id=series.event_id,
-            series_id=series.id, gate_id=gate.id, wristband_id=band.id if band else None, uid=uid,
-            direction=tap.direction, result=tap.result, reason=tap.reason, device_id=tap.device_id,
-            occurred_at=tap.occurred_at,
-        ))
+        facts = _band_facts(session, series, gate, uid, tap.client_scan_id) if uid else _BandFacts(
+            None, previous_id=session.scalar(
+                _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": tap.client_scan_id}))
+        band = facts.band
+        values: dict[str, Any] = {
+            "id": tap.id, "client_scan_id": tap.client_scan_id, "event_id": series.event_id,
+            "series_id": series.id, "gate_id": gate.id, "wristband_id": band.id if band else None,
+            "uid": uid, "direction": tap.direction, "result": tap.result, "reason": tap.reason,
+            "device_id": tap.device_id, "occurred_at": tap.occurred_at, "recorded_at": utcnow(),
+        }
+        if facts.previous_id is not None or not _claim_scan_id(session, values):
+            previous = session.scalar(select(Checkin).where(
+                Checkin.event_id == series.event_id, Checkin.client_scan_id == tap.client_scan_id))
+            assert previous is not None
+            if previous.id != tap.id:
+                raise ScanIdTakenError(tap.client_scan_id, _describe(previous, gate.name))
+            return False
+        changelog.log_row(session, Checkin, values, series.organization_id)
         if tap.result is CheckinResult.ALLOWED and band is not None:
-            _move(session, series.id, band, tap.direction, tap.occurred_at)
-        session.flush()
+            moved = _moved(facts.presence, band, tap.direction, tap.occurred_at)
+            if moved is not None:
+                _write_presence(session, series, band.id, facts.presence, moved, counted=False)
         return True
+
+
+def _describe(checkin: Checkin, gate_name: str) -> str:
+    who = f"band {checkin.uid}" if checkin.uid else "an unknown band"
+    return f"{who}, {checkin.direction.value}, {checkin.result.value} at {gate_name}"

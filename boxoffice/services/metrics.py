@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.enums import CheckinResult, Direction
 from boxoffice.domain.permissions import Action
 from boxoffice.schemas.metrics import CategoryMetrics, GateMetrics, PeakHour, SeriesMetrics
-from boxoffice.services import refs
+from boxoffice.services import occupancy, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -29,7 +29,6 @@ from boxoffice.store.models import (
 from boxoffice.store.queries import (
     assigned_by_category,
     category_limits,
-    inside_count,
     quarter_hour,
 )
 from boxoffice.store.types import utcnow
@@ -137,7 +136,7 @@ def compute_metrics(
         computed_at=now,
         assigned_bands=sum(assigned_by_cat.values()),
         unique_entries=sum(entered_by_cat.values()),
-        inside_now=inside_count(session, sid),
+        inside_now=occupancy.inside(session, sid),
         total_scans=totals["allowed"] + totals["denied"],
         allowed=totals["allowed"],
         denied=totals["denied"],

@@ -11,7 +11,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from boxoffice.store.models import (
     SeriesCategoryLimit,
-    SeriesPresence,
     SeriesWristbandAssignment,
     Wristband,
 )
@@ -30,16 +29,6 @@ def quarter_hour(
         return func.substr(column, 1, 13), cast(func.substr(column, 15, 2), Integer) // 15
     utc = func.timezone("UTC", column)
     return func.to_char(utc, "YYYY-MM-DD HH24"), cast(func.floor(func.extract("minute", utc) / 15), Integer)
-
-
-def inside_count(session: Session, series_id: uuid.UUID, category_id: uuid.UUID | None = None) -> int:
-    """Bands inside a series now (of one category, when given)."""
-    query = select(func.count()).select_from(SeriesPresence).where(
-        SeriesPresence.series_id == series_id, SeriesPresence.inside.is_(True)
-    )
-    if category_id is not None:
-        query = query.where(SeriesPresence.category_id == category_id)
-    return session.scalar(query) or 0
 
 
 def assigned_by_category(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import BoxOfficeError
+from boxoffice.services import occupancy
 from boxoffice.store.changelog import REPLICAS, TABLE_ORDER
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry
@@ -144,12 +145,35 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
                 stmts = _statements(REPLICAS[name].table, page["tables"].get(name)
                                     or REPLICAS[name].column_names)
                 session.connection().exec_driver_sql(stmts.delete, [tuple(pk) for pk in dels])
+        _recount_occupancy(session, by_table, page["tables"])
         cursor = Cursor(page["log"], int(page["cursor"]))
         _save_cursor(session, cursor)
         if result.superseded:
             _remember_superseded(session, result.superseded)
         result.applied = len(latest)
     return cursor, result
+
+
+def _recount_occupancy(
+    session: Session, by_table: dict[str, tuple[list[Sequence[Any]], list[Sequence[Any]]]],
+    columns: dict[str, list[str]],
+) -> None:
+    """Bring the occupancy counters in line with the presence rows this page wrote.
+
+    The server's taps move its counters one by one; rows pulled in bulk do
+    not, so the station counts the series they touched again (every series
+    when a band was deleted, which takes its presence rows with it).
+    """
+    if by_table.get("wristbands", ([], []))[1]:
+        occupancy.recount(session)
+        return
+    ups, dels = by_table.get("series_presence", ([], []))
+    if not ups and not dels:
+        return
+    position = columns.get("series_presence", REPLICAS["series_presence"].column_names).index("series_id")
+    series_ids = {uuid.UUID(str(row[position])) for row in ups}
+    series_ids.update(uuid.UUID(str(pk[0])) for pk in dels)
+    occupancy.recount(session, series_ids)
 
 
 def _upsert(session: Session, table: Table, stmts: _Statements, rows: list[Sequence[Any]],

@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
     "api_tokens", "login_failures", "sync_state", "sync_changes", "sync_applied_entries",
     "event_keys", "tag_secrets", "encode_batches", "encode_log", "checkin_minutes", "alembic_version",
+    "series_occupancy", "category_occupancy",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",

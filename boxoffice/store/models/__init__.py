@@ -2,7 +2,13 @@
 
 from boxoffice.store.base import Base
 from boxoffice.store.models.auth import ApiToken, LoginFailure
-from boxoffice.store.models.checkin import Checkin, CheckinMinute, SeriesPresence
+from boxoffice.store.models.checkin import (
+    CategoryOccupancy,
+    Checkin,
+    CheckinMinute,
+    SeriesOccupancy,
+    SeriesPresence,
+)
 from boxoffice.store.models.encoding import EncodeBatch, EncodeLogEntry, EventKey, TagSecret
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
@@ -29,6 +35,7 @@ __all__ = [
     "AppliedEntry",
     "Base",
     "Category",
+    "CategoryOccupancy",
     "Checkin",
     "CheckinMinute",
     "EncodeBatch",
@@ -46,6 +53,7 @@ __all__ = [
     "SeriesCategoryLimit",
     "SeriesGate",
     "SeriesMetricsCache",
+    "SeriesOccupancy",
     "SeriesPresence",
     "SeriesStateTransition",
     "SeriesTicket",

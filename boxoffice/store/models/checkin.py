@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.domain.enums import CheckinResult, Direction, Reason
@@ -20,12 +20,16 @@ class Checkin(Base):
         Index("ix_checkins_gate_id_occurred_at", "gate_id", "occurred_at"),
         # Covers the reports' tally (GROUP BY gate, result, reason, minute) so it never reads the rows.
         Index("ix_checkins_series_tally", "series_id", "gate_id", "result", "reason", "occurred_at"),
+        # A scan id names one tap, and a tap belongs to one event (so to one
+        # organization): another organization's device that happens to use the
+        # same id makes a check-in of its own, and a replay finds only the caller's.
+        UniqueConstraint("event_id", "client_scan_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # Made by the scanning device; a retried upload carries the same id, so
     # the unique constraint is what keeps a tap from counting twice.
-    client_scan_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_scan_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     series_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("event_series.id", ondelete="CASCADE")
@@ -70,6 +74,45 @@ class SeriesPresence(Base):
     inside: Mapped[bool]
     has_entered: Mapped[bool]
     last_scan_at: Mapped[datetime]
+
+
+class SeriesOccupancy(Base):
+    """How many bands are inside a series now: the kept count every entry claims a place from.
+
+    Equal at every commit to the number of ``series_presence`` rows with
+    ``inside`` (``services.occupancy.recount`` checks and repairs it). An
+    entry claims its place with one conditional statement (``inside <
+    capacity``), so concurrent taps, in one server process or several,
+    cannot both take the last place, and the cost does not grow with the
+    crowd. A series without a row has nobody inside.
+    """
+
+    __tablename__ = "series_occupancy"
+    __table_args__ = (CheckConstraint("inside >= 0", name="inside_not_negative"),)
+
+    series_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    inside: Mapped[int]
+
+
+class CategoryOccupancy(Base):
+    """``SeriesOccupancy`` per category: what category limits are claimed from.
+
+    Kept for every category, limited or not, so that a limit set during the
+    day starts from a true count.
+    """
+
+    __tablename__ = "category_occupancy"
+    __table_args__ = (CheckConstraint("inside >= 0", name="inside_not_negative"),)
+
+    series_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    )
+    inside: Mapped[int]
 
 
 class CheckinMinute(Base):
