@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,59 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> 
             f"open_store({str(db_path)!r}).dispose(); print('alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrading_from_0006_fills_the_occupancy_counts_and_scopes_scan_ids(
+        backend: str, db_path: Path, request: pytest.FixtureRequest) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+
+    from boxoffice.domain.enums import Direction, GateKind, SeriesStatus
+    from boxoffice.services import assignments, checkins, events, occupancy, organization
+    from boxoffice.services import series as svc
+    from boxoffice.services.actor import resolve_actor
+    from boxoffice.store.migrate import alembic_config
+    from tests.services.conftest import add_bands
+
+    target = str(db_path) if backend == "sqlite" else request.getfixturevalue("pg_database")
+    store = open_store(target)
+    organization.create_organization(store, "Org", "owner@example.org", "Owner")
+    owner = resolve_actor(store, "owner@example.org")
+    ev = events.create_event(store, owner, "Fest", "UTC")
+    events.add_category(store, owner, "Fest", "GA")
+    events.add_gate(store, owner, "Fest", "Main", GateKind.ENTRY)
+    events.add_gate(store, owner, "Fest", "Exit", GateKind.EXIT)
+    start = datetime(2027, 7, 2, 10, 0, tzinfo=UTC)
+    sid = str(svc.create_series(store, owner, "Fest", "Day", start, start + timedelta(hours=9), 100,
+                                gates=["Main", "Exit"]).series.id)
+    bands = add_bands(store, ev.id, "GA", 5)
+    assignments.assign_bands(store, owner, sid, category_ref="GA")
+    svc.transition_series(store, owner, sid, SeriesStatus.SCHEDULED, "ok")
+    svc.transition_series(store, owner, sid, SeriesStatus.ACTIVE, "ok")
+    for uid in bands:
+        checkins.record_tap(store, owner, sid, "Main", uid, Direction.IN, now=start + timedelta(hours=1))
+    checkins.record_tap(store, owner, sid, "Exit", bands[0], Direction.OUT, now=start + timedelta(hours=2))
+    cfg = alembic_config()
+    with store.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    store.dispose()
+
+    store = open_store(target)
+    try:
+        assert _schema_diff(store) == []
+        with store.read() as session:
+            assert occupancy.mismatches(session) == []
+            assert occupancy.inside(session, uuid.UUID(sid)) == 4
+        if backend == "sqlite":
+            with store.write_engine.connect() as conn:
+                names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
+            assert {"checkin_minutes_insert", "checkin_minutes_update", "checkin_minutes_delete"} <= names
+        checkins.record_tap(store, owner, sid, "Exit", bands[1], Direction.OUT, now=start + timedelta(hours=3))
+        with store.read() as session:
+            assert occupancy.inside(session, uuid.UUID(sid)) == 3
+            assert occupancy.mismatches(session) == []
+    finally:
+        store.dispose()
