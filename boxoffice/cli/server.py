@@ -19,11 +19,14 @@ def server(app: App, host: str, port: int, workers: int) -> None:
     """Run the central server on this database (--db: a file, or a postgresql+psycopg:// URL)."""
     import uvicorn
 
+    from boxoffice import cache_bounds
     from boxoffice.server.app import DB_VARIABLE, create_app
 
     store = app.store  # migrates (and becomes the server's) before the first request or worker
     click.echo(f"Box office server on http://{host}:{port} with {store.display_name}"
                + (f", {workers} worker processes" if workers > 1 else ""), err=True)
+    # What another process's change may take to be seen here (and a malformed override refused now).
+    click.echo(f"Per process: {cache_bounds.describe()}.", err=True)
     if workers == 1:
         uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
         return

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice import __version__
+from boxoffice import __version__, cache_bounds
 from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
 from boxoffice.store import changelog
 from boxoffice.store.database import Store
@@ -45,6 +45,12 @@ class BodyLimit:
 
 
 def create_app(store: Store) -> FastAPI:
+    """The server's app on ``store``; each process that serves it builds its own.
+
+    Checks the cache bounds first (``cache_bounds``): a malformed override is
+    refused at start-up, not at the first tap.
+    """
+    log.info("per-process caches: %s", cache_bounds.describe())
     changelog.become_server(store)
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
