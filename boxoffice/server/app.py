@@ -45,16 +45,12 @@ class BodyLimit:
 
 
 def create_app(store: Store) -> FastAPI:
-    """The server's app on ``store``; each process that serves it builds its own.
-
-    Checks the cache bounds first (``cache_bounds``): a malformed override is
-    refused at start-up, not at the first tap.
-    """
-    log.info("per-process caches: %s", cache_bounds.describe())
     changelog.become_server(store)
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
     app.state.token_cache = deps.TokenCache()
+    # Read (and a malformed override refused) at start-up, not at the first tap.
+    log.info("per-process caches: %s", cache_bounds.describe())
     app.add_middleware(BodyLimit)
     errors.install(app)
     app.include_router(routes.router)

@@ -155,12 +155,11 @@ def running_servers(db: str | Path, count: int = 2, *, workers: int = 1, env: Ma
                     stop_timeout: float = STOP_TIMEOUT_S) -> Iterator[list[str]]:
     """``count`` server processes (each with ``workers`` uvicorn workers) on ``db``; yields their URLs.
 
-    The first one is started alone: a database's first server migrates it
-    and starts its change log, and that start-up is not meant to race
-    another's (an operator starts one, then adds more). The rest start
-    together. ``env`` is added to each server's environment, e.g. the
-    ``cache_bounds`` variables. Logs go to ``log_dir`` (default: a temporary
-    directory removed afterwards); a server that fails to start raises
+    They start together, as a deployment's instances may (the first to get
+    the database's start-up lock prepares it, see ``server/startup.py``).
+    ``env`` is added to each server's environment, e.g. the ``cache_bounds``
+    variables. Logs go to ``log_dir`` (default: a temporary directory
+    removed afterwards); a server that fails to start raises
     ``ServerStartError`` with its log.
     """
     if count < 1:
@@ -172,10 +171,9 @@ def running_servers(db: str | Path, count: int = 2, *, workers: int = 1, env: Ma
         for server in servers:
             stack.callback(server.stop, stop_timeout)
         deadline = time.monotonic() + start_timeout
-        servers[0].start(deadline)
-        for server in servers[1:]:
+        for server in servers:
             server.spawn()
-        for server in servers[1:]:
+        for server in servers:
             try:
                 server.wait_healthy(deadline)
             except ServerStartError:

@@ -100,6 +100,20 @@ def test_workers_of_one_server_share_one_postgres_database(pg_database: str) -> 
             assert _inside(owner, org) == len(bands)
 
 
+@pytest.mark.slow
+def test_servers_started_at_once_on_a_new_database_all_serve(shared_db: str) -> None:
+    """Nothing seeded: each server would migrate the database and start its change log.
+
+    On PostgreSQL, before the start-up lock, the second one's CREATE TABLE
+    collided with the first's and it exited.
+    """
+    with running_servers(shared_db, count=3) as urls:
+        for url in urls:
+            refused = httpx.post(f"{url}/api/auth/login", json={"email": "nobody@example.org",
+                                                               "password": "not a password"}, timeout=30)
+            assert refused.status_code == 401, refused.text
+
+
 def test_stopped_servers_no_longer_answer(tmp_path: Path) -> None:
     db = tmp_path / "stop.sqlite3"
     with seeded_organization(db), running_servers(db, count=2, log_dir=tmp_path) as urls:
