@@ -17,8 +17,16 @@ itself (``checkins.decide_and_record``) and the whole service call
 (``checkins.record_tap``) are timed in-process on the same database, to show
 how much of a verify is the decision and how much is everything around it.
 
+Four measurements for the scaling targets follow, each against a baseline of
+the same run: the verify cost with 1 % and 10 % of the bands inside against
+an empty series (``--inside``), 2 server processes on one PostgreSQL database
+against 1 (``--procs-clients``), the verify rate as a share of the health
+floor at 1 and 50 clients (``--floor-clients``), and an open loop at half the
+measured capacity (``--half-seconds``). See bench/README.md for how to read them.
+
 Run: ``python bench/bench_verify.py [--bands 1000000] [--clients 1,50,200] [--seconds 10]
-[--backend sqlite,postgres] [--pg-url URL] [--client raw|httpx]``
+[--backend sqlite,postgres] [--pg-url URL] [--client raw|httpx] [--inside 0,1%,10%]
+[--procs-clients 50] [--floor-clients 1,50] [--half-seconds 60] [--load-procs 1]``
 """
 
 from __future__ import annotations
