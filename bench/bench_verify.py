@@ -17,8 +17,16 @@ itself (``checkins.decide_and_record``) and the whole service call
 (``checkins.record_tap``) are timed in-process on the same database, to show
 how much of a verify is the decision and how much is everything around it.
 
+Four measurements for the scaling targets follow, each against a baseline of
+the same run: the verify cost with 1 % and 10 % of the bands inside against
+an empty series (``--inside``), 2 server processes on one PostgreSQL database
+against 1 (``--procs-clients``), the verify rate as a share of the health
+floor at 1 and 50 clients (``--floor-clients``), and an open loop at half the
+measured capacity (``--half-seconds``). See bench/README.md for how to read them.
+
 Run: ``python bench/bench_verify.py [--bands 1000000] [--clients 1,50,200] [--seconds 10]
-[--backend sqlite,postgres] [--pg-url URL] [--client raw|httpx]``
+[--backend sqlite,postgres] [--pg-url URL] [--client raw|httpx] [--inside 0,1%,10%]
+[--procs-clients 50] [--floor-clients 1,50] [--half-seconds 60] [--load-procs 1]``
 """
 
 from __future__ import annotations
@@ -28,23 +36,21 @@ import asyncio
 import contextlib
 import importlib.util
 import itertools
-import json
 import logging
-import math
 import os
 import random
 import secrets
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from itertools import chain, islice
@@ -56,7 +62,7 @@ import fastapi
 import httpx
 import sqlalchemy
 import uvicorn
-from sqlalchemy import create_engine, insert, inspect, text
+from sqlalchemy import create_engine, delete, insert, inspect, text, update
 from sqlalchemy.engine import make_url
 
 from boxoffice.domain.enums import BandStatus, Direction, GateKind, Role, SeriesStatus
@@ -66,7 +72,7 @@ from boxoffice.services.actor import resolve_actor
 from boxoffice.store import changelog
 from boxoffice.store.base import Base
 from boxoffice.store.database import Store, open_store
-from boxoffice.store.models import EventSeries, Gate, SeriesWristbandAssignment, Wristband
+from boxoffice.store.models import EventSeries, Gate, SeriesPresence, SeriesWristbandAssignment, Wristband
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger("bench.verify")
@@ -82,12 +88,16 @@ OWNER = "owner@bench.example.org"
 GATE_MEMBER = "gate@bench.example.org"
 PASSWORD = "bench gate password"  # a throwaway database's throwaway member
 CATEGORIES = (("GA", "#2E86DE", 0.9), ("VIP", "#F5B041", 0.1))
-# Long enough to outlast any honest queueing, short enough that a hung server ends the level.
-REQUEST_TIMEOUT_S = 30.0
 SERVER_START_TIMEOUT_S = 60.0
 DECISION_WARMUP_TAPS = 20
 ASSIGNMENT_COLUMNS = ("id", "series_id", "wristband_id", "active", "assigned_at", "assigned_by",
                       "removed_at")
+PRESENCE_COLUMNS = ("series_id", "wristband_id", "category_id", "inside", "has_entered", "last_scan_at")
+# The targets of the new measurements (issue): verify cost with 100,000 inside against empty,
+# 2 server processes against 1, verify against the /api/health floor, p99 at half capacity.
+TARGET_INSIDE_RATIO = 1.2
+TARGET_PROCS_RATIO = 1.4
+TARGET_FLOOR = {"sqlite": 0.40, "postgres": 0.30}
 
 # The child process: exactly what ``boxoffice server`` runs (open_store, create_app,
 # one uvicorn worker, log level warning), but on a socket the parent bound, so
@@ -106,16 +116,16 @@ uvicorn.Server(uvicorn.Config(create_app(store), log_level="warning")).run(socke
 # --------------------------------------------------------------------------- the store benchmark's helpers
 
 
-def _load_bench_store() -> ModuleType:
-    """bench/ is a folder of scripts, not a package: load bench_store.py by path.
+def _load_script(name: str) -> ModuleType:
+    """bench/ is a folder of scripts, not a package: load a sibling script by path.
 
-    Reusing its SQLite bulk loader (which checks every table's encoding
-    against the ORM) keeps one proven fast path instead of two.
+    Reusing bench_store's SQLite bulk loader (which checks every table's
+    encoding against the ORM) keeps one proven fast path instead of two;
+    loadgen holds the HTTP load machinery.
     """
-    name = "bench_store"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().with_name("bench_store.py"))
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().with_name(f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # its dataclasses look their module up by name
@@ -127,11 +137,17 @@ def _load_bench_store() -> ModuleType:
     return module
 
 
-bench_store = _load_bench_store()
+bench_store = _load_script("bench_store")
 uid_of: Callable[[int], str] = bench_store.uid_of
 CHUNK: int = bench_store.CHUNK
 TableStat = bench_store.TableStat
 WRISTBAND_COLUMNS: tuple[str, ...] = bench_store.WRISTBAND_COLUMNS
+
+loadgen = _load_script("loadgen")
+LevelResult = loadgen.LevelResult
+RequestFactory = loadgen.RequestFactory
+REQUEST_TIMEOUT_S: float = loadgen.REQUEST_TIMEOUT_S
+CLIENT_KINDS: tuple[str, ...] = loadgen.CLIENT_KINDS
 
 
 # --------------------------------------------------------------------------- configuration
@@ -152,6 +168,22 @@ class Config:
     client: str = "raw"
     # Offered verifies per second in the open-loop level (0: no such level).
     open_rate: float = TARGET_RPS
+    # Bands inside the series for the verify-cost-against-occupancy levels (empty: skip them).
+    inside: tuple[int, ...] = ()
+    inside_clients: int = 1
+    # Concurrent clients of the 1-against-2-server-processes levels, PostgreSQL only (0: skip them).
+    procs_clients: int = 50
+    # Client counts whose verify/health share is held against the floor target.
+    floor_clients: tuple[int, ...] = (1, 50)
+    # Seconds of the open loop at half the measured closed-loop capacity (0: skip it).
+    half_seconds: float = 60.0
+    # Load-generator processes per level (1: this process).
+    load_procs: int = 1
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        """Every closed-loop client count: --clients and the floor's."""
+        return tuple(sorted(set(self.clients) | set(self.floor_clients)))
 
 
 def _positive_ints(text_value: str) -> tuple[int, ...]:
@@ -162,6 +194,27 @@ def _positive_ints(text_value: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError("give at least one client count, each 1 or more")
     return values
+
+
+def _inside_counts(text_value: str) -> tuple[str, ...]:
+    """Counts of bands inside, each a number or a percentage of --bands; 'none' or '' skips the levels."""
+    values = tuple(v.strip() for v in text_value.split(",") if v.strip())
+    if values in ((), ("none",)):
+        return ()
+    for v in values:
+        number = v[:-1] if v.endswith("%") else v
+        try:
+            ok = float(number) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise argparse.ArgumentTypeError(f"not a count or a percentage of --bands: {v!r}")
+    return values
+
+
+def _resolve_inside(values: tuple[str, ...], bands: int) -> tuple[int, ...]:
+    counts = {round(bands * float(v[:-1]) / 100) if v.endswith("%") else int(float(v)) for v in values}
+    return tuple(sorted(counts))
 
 
 def _backends(text_value: str) -> tuple[str, ...]:
@@ -197,13 +250,36 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     p.add_argument("--open-rate", type=float, default=TARGET_RPS,
                    help=f"verifies per second offered in the open-loop level over {TARGET_CLIENTS} "
                         "connections, latency timed from each tap's scheduled time (0: skip that level)")
+    p.add_argument("--inside", type=_inside_counts, default=("0", "1%", "10%"),
+                   help="bands inside the series for the verify-cost-by-occupancy levels: counts or "
+                        "percentages of --bands (default 0,1%%,10%%: 0, 10,000 and 100,000 of a million); "
+                        "'none' skips them")
+    p.add_argument("--inside-clients", type=int, default=1,
+                   help="clients of the occupancy levels (1: the cost of one verify)")
+    p.add_argument("--procs-clients", type=int, default=50,
+                   help="clients of the 1-against-2-server-processes levels, PostgreSQL only (0: skip)")
+    p.add_argument("--floor-clients", type=_positive_ints, default=(1, 50),
+                   help="client counts whose verify/health share is held against the floor target "
+                        "(run as closed-loop levels too when not in --clients)")
+    p.add_argument("--half-seconds", type=float, default=60.0,
+                   help="seconds of the open loop at half the measured closed-loop capacity (0: skip)")
+    p.add_argument("--load-procs", type=int, default=1,
+                   help="load-generator processes per level (default 1: this process); more when one "
+                        "Python process would be the limit rather than the server")
     a = p.parse_args(argv)
     if (a.bands < 2 or a.seconds <= 0 or a.warmup < 0 or a.taps < 1 or a.max_requests < 1
-            or a.open_rate < 0):
+            or a.open_rate < 0 or a.inside_clients < 1 or a.procs_clients < 0 or a.half_seconds < 0
+            or a.load_procs < 1):
         p.error("need --bands >= 2, --seconds > 0, --warmup >= 0, --taps >= 1, --max-requests >= 1, "
-                "--open-rate >= 0")
+                "--open-rate >= 0, --inside-clients >= 1, --procs-clients >= 0, --half-seconds >= 0, "
+                "--load-procs >= 1")
+    inside = _resolve_inside(a.inside, a.bands)
+    if inside and (len(inside) < 2 or 0 not in inside or max(inside) > a.bands // 2):
+        p.error("--inside needs 0 and at least one other count, none above half of --bands (the taps "
+                "go to the bands that are not inside)")
     return Config(a.bands, a.clients, a.seconds, a.warmup, a.backend, a.pg_url, a.taps, a.seed,
-                  a.max_requests, a.workdir, a.client, a.open_rate)
+                  a.max_requests, a.workdir, a.client, a.open_rate, inside, a.inside_clients,
+                  a.procs_clients, a.floor_clients, a.half_seconds, a.load_procs)
 
 
 # --------------------------------------------------------------------------- bulk loading
@@ -309,6 +385,8 @@ class Fixture:
     exit_gate_id: uuid.UUID
     token: str
     stats: list[Any] = field(default_factory=list)
+    # (band id, category id) of bands 0 .. max(--inside) - 1: the ones the occupancy levels put inside.
+    inside_bands: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
 
 
 def _rid(rng: random.Random) -> uuid.UUID:
@@ -316,8 +394,10 @@ def _rid(rng: random.Random) -> uuid.UUID:
 
 
 def _band_rows(n: int, rng: random.Random, event_id: uuid.UUID, categories: list[uuid.UUID],
-               owner_id: uuid.UUID, now: datetime, ids: list[uuid.UUID]) -> Iterator[tuple[Any, ...]]:
-    """Active bands in a random category; their ids are kept for the assignments."""
+               owner_id: uuid.UUID, now: datetime, ids: list[uuid.UUID],
+               first: list[tuple[uuid.UUID, uuid.UUID]], keep: int = 0) -> Iterator[tuple[Any, ...]]:
+    """Active bands in a random category; their ids are kept for the assignments, and the
+    (id, category) of the first ``keep`` in ``first``."""
     weights = [w for _, _, w in CATEGORIES]
     numbers = [0] * len(categories)
     batch = _rid(rng)
@@ -328,6 +408,8 @@ def _band_rows(n: int, rng: random.Random, event_id: uuid.UUID, categories: list
             numbers[cat] += 1
             band_id = _rid(rng)
             ids.append(band_id)
+            if len(first) < keep:
+                first.append((band_id, categories[cat]))
             yield (band_id, event_id, categories[cat], uid_of(start + offset), BandStatus.ACTIVE,
                    numbers[cat], None, None, batch, "Box office 1", owner_id, at, at, at,
                    None, None, None, None, None)
@@ -363,9 +445,11 @@ def build(store: Store, target: str, cfg: Config) -> Fixture:
 
     loader: Any = (bench_store.BulkLoader(store, Path(target)) if store.is_sqlite else PgCopyLoader(store))
     band_ids: list[uuid.UUID] = []
+    inside_bands: list[tuple[uuid.UUID, uuid.UUID]] = []
     try:
         loader.load(Wristband, WRISTBAND_COLUMNS,
-                    _band_rows(cfg.bands, rng, ev.id, categories, owner.member_id, now, band_ids))
+                    _band_rows(cfg.bands, rng, ev.id, categories, owner.member_id, now, band_ids,
+                               inside_bands, max(cfg.inside, default=0)))
         loader.load(SeriesWristbandAssignment, ASSIGNMENT_COLUMNS,
                     _assignment_rows(rng, series.id, band_ids, owner.member_id, now))
     finally:
@@ -380,7 +464,7 @@ def build(store: Store, target: str, cfg: Config) -> Fixture:
     services_s += time.perf_counter() - t1
     stats = [TableStat("services: org, 2 members, login, event, 2 categories, 2 gates, series", 0,
                        services_s, 0.0), *loader.stats]
-    return Fixture(target, cfg.bands, series.id, entry.id, exit_.id, token, stats)
+    return Fixture(target, cfg.bands, series.id, entry.id, exit_.id, token, stats, inside_bands)
 
 
 @contextlib.contextmanager
@@ -430,6 +514,20 @@ class Server:
             return "(no server log)"
 
 
+def child_env() -> dict[str, str]:
+    """This environment, with the ``boxoffice`` this process imported first on the path.
+
+    A child (server or load generator) must run the same code as the
+    benchmark, also when it runs from a worktree beside an installed copy.
+    """
+    import boxoffice
+
+    env = dict(os.environ)
+    root = str(Path(boxoffice.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
 @contextlib.contextmanager
 def run_server(target: str, log_path: Path) -> Iterator[Server]:
     """The server in its own process on a loopback socket bound here; stopped (SIGINT) at the end."""
@@ -440,7 +538,7 @@ def run_server(target: str, log_path: Path) -> Iterator[Server]:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", SERVER_CODE, str(sock.fileno()), target],
-                pass_fds=(sock.fileno(),), stdout=log_file, stderr=subprocess.STDOUT,
+                pass_fds=(sock.fileno(),), stdout=log_file, stderr=subprocess.STDOUT, env=child_env(),
             )
         finally:
             sock.close()  # the child has its own copy
@@ -475,258 +573,88 @@ def _wait_healthy(server: Server) -> None:
             time.sleep(0.05)
 
 
-def _process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process (all its threads), from /proc; None where there is none."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
+# --------------------------------------------------------------------------- what each level sends
 
 
-# --------------------------------------------------------------------------- the load generator
+@dataclass(frozen=True)
+class Load:
+    """What a level sends, as data: a load-generator process builds the same requests from it.
 
+    ``verify``: a random band of ``[lo, hi)`` at the entrance, each tap with
+    a scan id never used before (``prefix``); ``health``: GET /api/health.
+    """
 
-@dataclass
-class LevelResult:
     endpoint: str
-    clients: int
-    seconds: float
-    completed: int  # requests that finished inside the measured window
-    latencies_ms: list[float]  # every request started inside the measured window
-    statuses: Counter[int]
-    answers: Counter[str]
-    failures: list[str]
-    server_cpu: float | None  # share of one core over the window
-    client_cpu: float
-    unsent: int = 0  # open loop: taps due in the window that the server's backlog kept from being sent
+    series_id: str = ""
+    gate_id: str = ""
+    lo: int = 0
+    hi: int = 0
+    prefix: str = ""
+    seed: int = 0
 
-    @property
-    def rps(self) -> float:
-        return self.completed / self.seconds
+    def factory(self) -> RequestFactory:
+        if self.endpoint == "health":
+            return health_factory
+        rng = random.Random(self.seed)
+        counter = itertools.count()
+        series_id, gate_id, lo, hi, prefix = self.series_id, self.gate_id, self.lo, self.hi, self.prefix
 
-    def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+        def make(index: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "POST", "/api/verify", {
+                "series_id": series_id, "gate_id": gate_id, "uid": uid_of(rng.randrange(lo, hi)),
+                "direction": "in", "scan_id": f"{prefix}-{next(counter)}", "device_id": f"bench-gate-{index}",
+            }
 
-    @property
-    def non_200(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s != 200)
-
-    @property
-    def server_errors(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s >= 500 or s == 0)
+        return make
 
 
-RequestFactory = Callable[[int], tuple[str, str, dict[str, Any] | None]]
-Send = Callable[[str, str, dict[str, Any] | None], Any]  # async: -> (status, body bytes)
-CLIENT_KINDS = ("raw", "httpx")
+def verify_load(fx: Fixture, rng: random.Random, prefix: str, lo: int = 0, hi: int | None = None) -> Load:
+    """A random band of the million (or of ``[lo, hi)``) at the entrance."""
+    return Load("verify", str(fx.series_id), str(fx.entry_gate_id), lo, fx.bands if hi is None else hi,
+                prefix, rng.getrandbits(64))
 
 
-class TransportError(Exception):
-    """The connection failed or the answer was not HTTP we understand: counted as status 0."""
-
-
-class RawConnection:
-    """One keep-alive HTTP/1.1 connection on asyncio streams: one gate device.
-
-    Why not httpx: on this 2-core machine one ``httpx.AsyncClient`` pooling 50
-    or 200 connections spends a whole core of its own and its rate collapses
-    (GET /api/health: ~1,600/s at 5 clients, ~300/s at 50, ~120/s at 200, the
-    server mostly idle; httpx issue #3215), so it measured httpx, not the
-    server. This client writes a prepared request and reads status line,
-    headers and a Content-Length body; anything else is a transport error.
-    """
-
-    def __init__(self, host: str, port: int, token: str) -> None:
-        self.host, self.port = host, port
-        self.head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def send(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, bytes]:
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                return await self._send(method, path, body)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError) as exc:
-            await self.close()
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-
-    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        payload = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
-        extra = ""
-        if body is not None:
-            extra = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-        self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + payload)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        length: int | None = None
-        keep = True
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            if name == "content-length":
-                length = int(value)
-            elif name == "connection" and value.strip().lower() == "close":
-                keep = False
-            elif name == "transfer-encoding":
-                raise ValueError(f"unsupported Transfer-Encoding {value.strip()}")
-        if length is None:
-            raise ValueError("no Content-Length in the answer")
-        data = await self.reader.readexactly(length)
-        if not keep:
-            await self.close()
-        return status, data
-
-    async def close(self) -> None:
-        writer, self.writer, self.reader = self.writer, None, None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-@contextlib.asynccontextmanager
-async def open_senders(kind: str, url: str, token: str, clients: int) -> AsyncIterator[list[Send]]:
-    """One ``send`` per client task: raw connections, or one shared httpx client (the issue's recipe)."""
-    if kind == "httpx":
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
-                                     limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
-
-            async def send(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, bytes]:
-                try:
-                    response = await client.request(method, path, json=body)
-                except httpx.HTTPError as exc:
-                    raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-                return response.status_code, response.content
-
-            yield [send] * clients
-        return
-    parsed = httpx.URL(url)
-    assert parsed.host == "127.0.0.1" and parsed.port is not None  # loopback only
-    connections = [RawConnection(parsed.host, parsed.port, token) for _ in range(clients)]
-    try:
-        yield [c.send for c in connections]
-    finally:
-        for c in connections:
-            await c.close()
-
-
-async def drive(url: str, token: str, endpoint: str, clients: int, factory: RequestFactory, cfg: Config,
-                server_pid: int, rate: float | None = None) -> LevelResult:
-    """``clients`` tasks, each sending its next request as soon as the previous is answered.
-
-    A closed loop with exactly ``clients`` connections: the rate is what the
-    server sustains at that concurrency, not what we offer it.
-
-    With ``rate`` the loop is open instead, as gates are: taps arrive on a
-    fixed schedule (``rate`` per second spread evenly over the connections)
-    whether or not the server has answered the last one, and each latency is
-    timed from the tap's *scheduled* time, so a server that falls behind pays
-    for the queue it builds (no coordinated omission).
-    """
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    answers: Counter[str] = Counter()
-    failures: list[str] = []
-    completed = 0
-    issued = 0
-    unsent = 0
-    cpu: dict[str, float | None] = {}
-    async with open_senders(cfg.client, url, token, clients) as senders:
-        start = time.perf_counter()
-        warm_end = start + cfg.warmup
-        end = warm_end + cfg.seconds
-
-        async def measure_cpu() -> None:
-            await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
-            cpu["server0"], cpu["client0"] = _process_cpu_seconds(server_pid), time.process_time()
-            await asyncio.sleep(max(0.0, end - time.perf_counter()))
-            cpu["server1"], cpu["client1"] = _process_cpu_seconds(server_pid), time.process_time()
-
-        interval = clients / rate if rate else 0.0
-        # Each connection's first tap is offset so the whole schedule is even, not 200 taps at once.
-        schedule = [start + interval * i / clients for i in range(clients)]
-
-        async def worker(index: int) -> None:
-            nonlocal completed, issued, unsent
-            send = senders[index]
-            while True:
-                t0 = time.perf_counter()
-                if rate:
-                    due = schedule[index]
-                    schedule[index] += interval
-                    if due >= end:
-                        return
-                    if t0 >= end:
-                        # Behind schedule when the window closed: the taps still due were never
-                        # sent. Counted, so a server that cannot keep up cannot hide it.
-                        unsent += 1 + max(0, math.ceil((end - schedule[index]) / interval))
-                        return
-                    if due > t0:
-                        await asyncio.sleep(due - t0)
-                    t0 = due  # queueing behind a slow answer counts as latency
-                if t0 >= end or issued >= cfg.max_requests:
-                    return
-                issued += 1
-                method, path, body = factory(index)
-                detail = ""
-                try:
-                    status, data = await send(method, path, body)
-                    if status == 200 and endpoint == "verify" and t0 >= warm_end:
-                        answer = json.loads(data)
-                        detail = f"{answer['result']}/{answer['reason']}"
-                    elif status != 200:
-                        detail = data[:300].decode(errors="replace")
-                except TransportError as exc:
-                    status, detail = 0, str(exc)
-                t1 = time.perf_counter()
-                if status != 200 and len(failures) < 5:
-                    failures.append(f"{status} {detail}")
-                if t0 >= warm_end:
-                    latencies.append((t1 - t0) * 1000)
-                    statuses[status] += 1
-                    if detail and status == 200:
-                        answers[detail] += 1
-                if warm_end <= t1 <= end:
-                    completed += 1
-
-        meter = asyncio.create_task(measure_cpu())
-        bound = cfg.warmup + cfg.seconds + REQUEST_TIMEOUT_S + 10
-        await asyncio.wait_for(asyncio.gather(*(worker(i) for i in range(clients))), timeout=bound)
-        await meter
-    server_cpu = None
-    if cpu.get("server0") is not None and cpu.get("server1") is not None:
-        server_cpu = (cpu["server1"] - cpu["server0"]) / cfg.seconds  # type: ignore[operator]
-    client_cpu = (cpu["client1"] - cpu["client0"]) / cfg.seconds  # type: ignore[operator]
-    return LevelResult(endpoint, clients, cfg.seconds, completed, latencies, statuses, answers, failures,
-                       server_cpu, client_cpu, unsent)
-
-
-def verify_factory(fx: Fixture, rng: random.Random, prefix: str) -> RequestFactory:
-    """A random band of the million at the entrance, each tap with a scan id never used before."""
-    counter = itertools.count()
-    series_id, gate_id = str(fx.series_id), str(fx.entry_gate_id)
-
-    def make(index: int) -> tuple[str, str, dict[str, Any] | None]:
-        return "POST", "/api/verify", {
-            "series_id": series_id, "gate_id": gate_id, "uid": uid_of(rng.randrange(fx.bands)),
-            "direction": "in", "scan_id": f"{prefix}-{next(counter)}", "device_id": f"bench-gate-{index}",
-        }
-
-    return make
+HEALTH = Load("health")
 
 
 def health_factory(_index: int) -> tuple[str, str, dict[str, Any] | None]:
     return "GET", "/api/health", None
+
+
+class Generator:
+    """Where each level's load comes from: this process, or ``--load-procs`` generator processes.
+
+    The processes are started once (each imports this script, a second or
+    two) and given one level after another.
+    """
+
+    def __init__(self, load_procs: int) -> None:
+        self.pool: Any = None
+        if load_procs > 1:
+            command = [sys.executable, str(Path(__file__).resolve()), "--loadgen"]
+            self.pool = loadgen.GeneratorPool(command, child_env(), load_procs)
+
+    def measure(self, urls: Sequence[str], token: str, load: Load, clients: int, cfg: Config,
+                server_pids: Sequence[int], rate: float | None = None) -> LevelResult:
+        """One level of ``clients`` connections to ``urls`` (closed loop, or open at ``rate``)."""
+        if self.pool is None:
+            return asyncio.run(loadgen.drive(urls, token, load.endpoint, clients, load.factory(), cfg,
+                                             server_pids, rate))
+        spec = {"urls": list(urls), "token": token, "load": vars(load)}
+        return self.pool.run(spec, clients, cfg, server_pids, rate)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _loadgen_child() -> int:
+    """``bench_verify.py --loadgen``: one load-generator process of the run (loadgen.GeneratorPool)."""
+    def make(spec: dict[str, Any]) -> tuple[str, RequestFactory]:
+        load = Load(**spec["load"])
+        return load.endpoint, load.factory()
+
+    return int(loadgen.child_main(make, sys.stdin, sys.stdout))
 
 
 def sanity_tap(server: Server, fx: Fixture) -> None:
@@ -801,6 +729,240 @@ def _time_decisions(store: Store, fx: Fixture, taps: int, rng: random.Random) ->
     return DecisionTiming(taps, decide_total / taps, service_total / taps)
 
 
+# --------------------------------------------------------------------------- occupancy: cost by bands inside
+
+
+@dataclass
+class InsideResult:
+    """Verify cost at each count of bands inside, over HTTP and in-process, both passes together."""
+
+    counts: tuple[int, ...]
+    clients: int
+    http: dict[int, list[LevelResult]] = field(default_factory=dict)
+    inproc_ms: dict[int, list[float]] = field(default_factory=dict)
+    load: TableStat | None = None
+
+    def latencies(self, n: int) -> list[float]:
+        return [x for level in self.http[n] for x in level.latencies_ms]
+
+    def p50(self, n: int) -> float:
+        return _percentile(self.latencies(n), 0.5)
+
+    def p99(self, n: int) -> float:
+        return _percentile(self.latencies(n), 0.99)
+
+    def rps(self, n: int) -> float:
+        return sum(v.completed for v in self.http[n]) / sum(v.seconds for v in self.http[n])
+
+    def inproc(self, n: int) -> float:
+        return statistics.median(self.inproc_ms[n]) if self.inproc_ms.get(n) else float("nan")
+
+    def non_200(self) -> int:
+        return sum(v.non_200 for levels in self.http.values() for v in levels)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def _presence_rows(fx: Fixture, n: int, base: datetime) -> Iterator[tuple[Any, ...]]:
+    """Band i of the first ``n`` has entered and is outside, its last scan ``base`` + i µs.
+
+    The microseconds make "the first k inside" one range condition
+    (``last_scan_at < base + k µs``) for ``set_inside``.
+    """
+    for i, (band_id, category_id) in enumerate(fx.inside_bands[:n]):
+        yield (fx.series_id, band_id, category_id, False, True, base + timedelta(microseconds=i))
+
+
+def load_presence(store: Store, target: str, fx: Fixture, n: int, base: datetime) -> Any:
+    """The series' presence replaced by ``n`` bulk rows (none inside yet), as the bands were loaded.
+
+    What the closed-loop levels left is deleted first: from here on the
+    occupancy levels decide who is inside.
+    """
+    with store.write() as session:
+        session.execute(delete(SeriesPresence).where(SeriesPresence.series_id == fx.series_id))
+    loader: Any = bench_store.BulkLoader(store, Path(target)) if store.is_sqlite else PgCopyLoader(store)
+    try:
+        loader.load(SeriesPresence, PRESENCE_COLUMNS, _presence_rows(fx, n, base))
+    finally:
+        loader.close()
+    for model, columns, row in loader.first_rows:
+        bench_store.check_orm_readback(store, model, columns, row)
+    return loader.stats[0]
+
+
+def set_inside(store: Store, fx: Fixture, n: int, base: datetime, loaded: int) -> None:
+    """Exactly the first ``n`` loaded bands inside; the presence of bands tapped since is removed.
+
+    Taps go to bands beyond the loaded ones and their presence is written
+    at the tap's time, after every loaded row's. When the server keeps
+    occupancy counters of its own (in work on another branch), they must
+    be set here too: ``confirm_inside`` fails loudly until they are.
+    """
+    cut = base + timedelta(microseconds=n)
+    p = SeriesPresence
+    with store.write() as session:
+        session.execute(delete(p).where(p.series_id == fx.series_id,
+                                        p.last_scan_at >= base + timedelta(microseconds=loaded)))
+        mine = p.series_id == fx.series_id
+        session.execute(update(p).where(mine, p.last_scan_at < cut, p.inside.is_(False)).values(inside=True))
+        session.execute(update(p).where(mine, p.last_scan_at >= cut, p.inside.is_(True)).values(inside=False))
+    if not store.is_sqlite:
+        # What autovacuum does soon after such a change; measured without it, the first
+        # seconds would pay for the dead row versions of the update instead of the count.
+        with store.write_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) series_presence")
+
+
+def confirm_inside(store: Store, fx: Fixture, n: int, probes: Iterator[int]) -> None:
+    """The server's own decision must count ``n`` inside: with the capacity at ``n`` a new band is
+    turned away as series_full, at ``n + 1`` let in (then the capacity goes back).
+
+    Asks the decision, not the presence table, so that however the server
+    keeps its occupancy, a bulk load it does not see cannot pass unnoticed.
+    """
+    owner = resolve_actor(store, OWNER)
+    gate = auth.actor_for_token(store, fx.token)
+    sid = str(fx.series_id)
+
+    def capacity(value: int) -> None:
+        with store.read() as session:
+            version = session.get_one(EventSeries, fx.series_id).version
+        series_svc.update_series(store, owner, sid, version, {"capacity": value})
+
+    def tap() -> str:
+        view = checkins.record_tap(store, gate, sid, str(fx.entry_gate_id), uid_of(next(probes)),
+                                   Direction.IN, client_scan_id=f"confirm-{secrets.token_hex(6)}",
+                                   device_id="bench-confirm")
+        return str(view.reason.value)
+
+    try:
+        answers = []
+        if n > 0:
+            capacity(n)
+            answers.append(tap())
+        capacity(n + 1)
+        answers.append(tap())
+    finally:
+        capacity(fx.bands)
+    expected = (["series_full"] if n > 0 else []) + ["ok"]
+    if answers != expected:
+        raise SystemExit(f"!!! FAILURE: with {n:,} bands loaded inside, the server's decision answered "
+                         f"{answers}, not {expected}: it does not count the bulk-loaded presence as inside "
+                         "(occupancy kept elsewhere?); update set_inside() in bench_verify.py")
+
+
+def time_taps(store: Store, fx: Fixture, taps: int, lo: int, rng: random.Random) -> list[float]:
+    """``checkins.record_tap`` of new bands of ``[lo, bands)``, ms each (services' logging at WARNING)."""
+    actor = auth.actor_for_token(store, fx.token)
+    series_ref, gate_ref = str(fx.series_id), str(fx.entry_gate_id)
+    prefix = f"inside-{secrets.token_hex(4)}"
+    service_log = logging.getLogger("boxoffice")
+    level = service_log.level
+    service_log.setLevel(logging.WARNING)
+    times = []
+    try:
+        for n in range(-5, taps):  # five warm-up taps
+            t0 = time.perf_counter_ns()
+            checkins.record_tap(store, actor, series_ref, gate_ref, uid_of(rng.randrange(lo, fx.bands)),
+                                Direction.IN, client_scan_id=f"{prefix}-{n}", device_id="bench-inproc")
+            if n >= 0:
+                times.append((time.perf_counter_ns() - t0) / 1e6)
+    finally:
+        service_log.setLevel(level)
+    return times
+
+
+def run_inside(backend: str, target: str, fx: Fixture, cfg: Config, workdir: Path,
+               gen: Generator) -> InsideResult:
+    """Verify cost with 0, 1 % and 10 % of the bands inside, in the order 0 .. max, max .. 0.
+
+    Each count is measured twice, once on the way up and once on the way
+    down, so a drift of the machine's load over the run weighs on every
+    count alike. Over HTTP (``--inside-clients`` closed loop) and in-process
+    (``record_tap``), each after ``set_inside`` and the decision's check.
+    """
+    counts = cfg.inside
+    loaded = max(counts)
+    result = InsideResult(counts, cfg.inside_clients)
+    store = open_store(target)
+    try:
+        base = utcnow() - timedelta(days=1)
+        log.info("%s: loading %s presence rows", backend, f"{loaded:,}")
+        result.load = load_presence(store, target, fx, loaded, base)
+        probes = iter(range(fx.bands - 1, loaded, -1))  # new bands for the decision's check, from the top
+        rng = random.Random(cfg.seed + 3)
+        taps = max(10, cfg.taps // 4)
+        with run_server(target, workdir / f"server-{backend}-inside.log") as server:
+            for n in [*counts, *reversed(counts)]:
+                set_inside(store, fx, n, base, loaded)
+                confirm_inside(store, fx, n, probes)
+                set_inside(store, fx, n, base, loaded)
+                log.info("%s: %s inside: %d client(s) over HTTP", backend, f"{n:,}", cfg.inside_clients)
+                load = verify_load(fx, rng, f"inside-{n}-{secrets.token_hex(3)}", lo=loaded)
+                level = gen.measure([server.url], fx.token, load, cfg.inside_clients, cfg,
+                                    [server.process.pid])
+                result.http.setdefault(n, []).append(level)
+                if level.server_errors:
+                    log.error("server errors at %d inside; server log:\n%s", n, server.log_tail())
+                set_inside(store, fx, n, base, loaded)
+                log.info("%s: %s inside: %d taps in-process", backend, f"{n:,}", taps)
+                result.inproc_ms.setdefault(n, []).extend(time_taps(store, fx, taps, loaded, rng))
+        set_inside(store, fx, 0, base, loaded)
+        return result
+    finally:
+        store.dispose()
+
+
+# --------------------------------------------------------------------------- 1 against 2 server processes
+
+
+@dataclass
+class ProcsResult:
+    """Closed-loop verifies (and health) through 1 and 2 server processes, clients dealt round-robin."""
+
+    clients: int
+    verify: dict[int, list[LevelResult]] = field(default_factory=dict)
+    health: dict[int, LevelResult] = field(default_factory=dict)
+
+    def rate(self, processes: int) -> float:
+        levels = self.verify[processes]
+        return sum(v.completed for v in levels) / sum(v.seconds for v in levels)
+
+    def latencies(self, processes: int) -> list[float]:
+        return [x for v in self.verify[processes] for x in v.latencies_ms]
+
+    def non_200(self) -> int:
+        return (sum(v.non_200 for levels in self.verify.values() for v in levels)
+                + sum(h.non_200 for h in self.health.values()))
+
+
+def run_procs(backend: str, target: str, fx: Fixture, cfg: Config, workdir: Path, first: Server,
+              rng: random.Random, gen: Generator) -> ProcsResult:
+    """A second server process on the same database; verifies through 1, 2, 2, 1 of them, then health."""
+    result = ProcsResult(cfg.procs_clients)
+    with run_server(target, workdir / f"server-{backend}-2.log") as second:
+        servers = [first, second]
+        for k in (1, 2, 2, 1):
+            log.info("%s: %d server process(es), %d clients: verify", backend, k, cfg.procs_clients)
+            level = gen.measure([s.url for s in servers[:k]], fx.token,
+                            verify_load(fx, rng, f"procs{k}-{secrets.token_hex(3)}"), cfg.procs_clients, cfg,
+                            [s.process.pid for s in servers[:k]])
+            result.verify.setdefault(k, []).append(level)
+        for k in (1, 2):
+            log.info("%s: %d server process(es), %d clients: health", backend, k, cfg.procs_clients)
+            result.health[k] = gen.measure([s.url for s in servers[:k]], fx.token, HEALTH, cfg.procs_clients,
+                                           cfg, [s.process.pid for s in servers[:k]])
+        if any(v.server_errors for levels in result.verify.values() for v in levels):
+            log.error("server errors with 2 processes; logs:\n%s\n%s", first.log_tail(), second.log_tail())
+    return result
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -813,6 +975,17 @@ class BackendResult:
     levels: list[tuple[LevelResult, LevelResult]]  # (verify, health) per client count
     decision: DecisionTiming | None = None
     open_loop: LevelResult | None = None  # verifies offered at a fixed rate
+    half: LevelResult | None = None  # verifies offered at half the best closed-loop rate
+    half_of: LevelResult | None = None  # the closed-loop level that rate is half of
+    procs: ProcsResult | None = None
+    inside: InsideResult | None = None
+
+    def non_200(self) -> int:
+        total = sum(v.non_200 + h.non_200 for v, h in self.levels)
+        total += sum(o.non_200 for o in (self.open_loop, self.half) if o is not None)
+        total += self.procs.non_200() if self.procs is not None else 0
+        total += self.inside.non_200() if self.inside is not None else 0
+        return total
 
 
 def _cpu(value: float | None) -> str:
@@ -872,8 +1045,11 @@ def print_backend(r: BackendResult, cfg: Config) -> None:
                 print(f"    {loud}on {res.endpoint} at {res.clients} clients: {codes}")
                 for sample in res.failures:
                     print(f"        {sample}")
+    print_floor(r, cfg)
     if r.open_loop is not None:
         print_open_loop(r.backend, r.open_loop, cfg)
+    print_half(r, cfg)
+    print_procs(r, cfg)
     if r.decision is not None:
         d = r.decision
         first = r.levels[0][0] if r.levels else None
@@ -888,6 +1064,7 @@ def print_backend(r: BackendResult, cfg: Config) -> None:
             if d.service_ms > p50:
                 print("    !! the in-process service took longer than the whole HTTP verify: the machine's "
                       "load changed between the two measurements; the shares are unreliable, rerun")
+    print_inside(r, cfg)
 
 
 def _open_verdict(o: LevelResult, cfg: Config) -> str:
@@ -921,7 +1098,7 @@ def print_open_loop(backend: str, o: LevelResult, cfg: Config) -> None:
           f"{_cpu(o.server_cpu):>9}{_cpu(o.client_cpu):>9}  {_open_verdict(o, cfg)}")
     mix = ", ".join(f"{k} {v:,}" for k, v in o.answers.most_common())
     print(f"    verify answers {mix or 'none'}; taps due but never sent (the backlog when the window "
-          f"closed): {o.unsent:,}")
+          f"closed): {o.unsent:,}; sent more than {loadgen.LATE_MS:g} ms late: {o.late:,}")
 
 
 def print_summary(results: list[BackendResult], cfg: Config) -> None:
@@ -950,6 +1127,154 @@ def print_summary(results: list[BackendResult], cfg: Config) -> None:
           f"{TARGET_CLIENTS / TARGET_RPS * 1000:,.0f} ms); p99 < {TARGET_P99_MS:.0f} ms at "
           f"{TARGET_CLIENTS} clients needs > {needed:,.0f}/s in a closed loop; the open-loop line "
           f"is the target as written")
+    print_new_summary(results, cfg)
+
+
+# --------------------------------------------------------------------------- output of the new measurements
+
+
+def _ratio(value: float, base: float) -> float:
+    return value / base if base > 0 else float("inf")
+
+
+def _met(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+def floor_verdicts(r: BackendResult, cfg: Config) -> list[tuple[int, float | None, str]]:
+    """(clients, verify/health, verdict) for each --floor-clients count."""
+    target = TARGET_FLOOR[r.backend]
+    out: list[tuple[int, float | None, str]] = []
+    for clients in cfg.floor_clients:
+        level = next(((v, h) for v, h in r.levels if v.clients == clients), None)
+        if level is None or level[1].rps <= 0:
+            out.append((clients, None, "not measured"))
+            continue
+        share = level[0].rps / level[1].rps
+        out.append((clients, share, f"{_met(share >= target)} (target >= {target:.0%})"))
+    return out
+
+
+def print_floor(r: BackendResult, cfg: Config) -> None:
+    print(f"\n  Floor: verify rate / GET /api/health rate on the same server with the same clients "
+          f"(the levels above); target >= {TARGET_FLOOR[r.backend]:.0%} on {r.backend}")
+    print(f"  {'backend':<9}{'clients':>8}{'verify/s':>10}{'health/s':>10}{'verify/health':>15}  target")
+    for clients, share, verdict in floor_verdicts(r, cfg):
+        level = next(((v, h) for v, h in r.levels if v.clients == clients), None)
+        if level is None or share is None:
+            print(f"  {r.backend:<9}{clients:>8}  not measured")
+            continue
+        print(f"  {r.backend:<9}{clients:>8}{level[0].rps:>10,.1f}{level[1].rps:>10,.1f}{share:>14.0%}   "
+              f"{verdict}")
+
+
+def half_verdict(r: BackendResult) -> str:
+    h = r.half
+    if h is None:
+        return "not measured"
+    p99 = h.percentile(0.99)
+    why = [f"p99 {p99:,.1f} ms" if p99 >= TARGET_P99_MS else "",
+           f"{h.unsent:,} never sent" if h.unsent else "", f"{h.non_200:,} non-200" if h.non_200 else ""]
+    why = [w for w in why if w]
+    return "MET" if not why else f"MISSED ({'; '.join(why)})"
+
+
+def print_half(r: BackendResult, cfg: Config) -> None:
+    h, of = r.half, r.half_of
+    if h is None or of is None:
+        return
+    offered = of.rps / 2
+    lone = min((v for v, _ in r.levels), key=lambda v: v.clients)
+    lone_p50 = lone.percentile(0.5)
+    print(f"\n  Half load: open loop at half the best closed-loop rate ({of.rps:,.1f}/s at {of.clients} "
+          f"clients) = {offered:,.1f} verifies/s over {h.clients} connections for {h.seconds:g} s, latency "
+          f"from each tap's scheduled time; late = sent > {loadgen.LATE_MS:g} ms after it; baseline: the "
+          f"p50 of a lone client ({lone.clients} client(s), {lone_p50:.2f} ms)")
+    print(f"  {'backend':<9}{'offered/s':>10}{'answered/s':>11}{'ans/off':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'max ms':>9}{'unsent':>8}{'late':>8}{'non-200':>9}{'srv CPU':>9}{'cli CPU':>9}"
+          f"{'p99/lone p50':>14}  target p99 < {TARGET_P99_MS:.0f} ms")
+    worst = max(h.latencies_ms) if h.latencies_ms else float("nan")
+    print(f"  {r.backend:<9}{offered:>10,.1f}{h.rps:>11,.1f}{_ratio(h.rps, offered):>7.2f}x"
+          f"{h.percentile(0.5):>9.2f}{h.percentile(0.99):>9.2f}{worst:>9.1f}{h.unsent:>8,}{h.late:>8,}"
+          f"{h.non_200:>9,}{_cpu(h.server_cpu):>9}{_cpu(h.client_cpu):>9}"
+          f"{_ratio(h.percentile(0.99), lone_p50):>13.2f}x  {half_verdict(r)}")
+
+
+def procs_verdict(p: ProcsResult) -> tuple[float, str]:
+    ratio = _ratio(p.rate(2), p.rate(1))
+    return ratio, f"{_met(ratio >= TARGET_PROCS_RATIO)} (target >= {TARGET_PROCS_RATIO:.1f}x)"
+
+
+def print_procs(r: BackendResult, cfg: Config) -> None:
+    p = r.procs
+    if p is None:
+        return
+    cores, usable = os.cpu_count() or 0, len(os.sched_getaffinity(0))
+    print(f"\n  Server processes: 1 against 2 on one {r.backend} database, {p.clients} clients dealt "
+          f"round-robin over them (a load balancer's way), verify levels in the order 1, 2, 2, 1; "
+          f"this machine: {cores} cores ({usable} usable here), shared by the server processes, "
+          f"PostgreSQL and {cfg.load_procs} load-generator process(es)")
+    print(f"  {'processes':>9}{'verify/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-200':>9}{'health/s':>10}"
+          f"{'srv CPU':>9}{'cli CPU':>9}{'machine busy':>14}")
+    for k in (1, 2):
+        lat = p.latencies(k)
+        levels = p.verify[k]
+        srv = [v.server_cpu for v in levels if v.server_cpu is not None]
+        busy = [v.machine_busy for v in levels if v.machine_busy is not None]
+        print(f"  {k:>9}{p.rate(k):>10,.1f}{_percentile(lat, 0.5):>9.2f}{_percentile(lat, 0.99):>9.2f}"
+              f"{sum(v.non_200 for v in levels):>9,}{p.health[k].rps:>10,.1f}"
+              f"{_cpu(statistics.mean(srv) if srv else None):>9}"
+              f"{_cpu(statistics.mean(v.client_cpu for v in levels)):>9}"
+              f"{(f'{statistics.mean(busy):.2f} of {cores}' if busy else 'n/a'):>14}")
+    ratio, verdict = procs_verdict(p)
+    health_ratio = _ratio(p.health[2].rps, p.health[1].rps)
+    print(f"  2 processes / 1: verify {ratio:.2f}x {verdict}; health {health_ratio:.2f}x (HTTP and the "
+          f"framework alone: about the most verify could gain on {cores} cores)")
+
+
+def inside_verdict(i: InsideResult) -> tuple[float, float, str]:
+    top = max(i.counts)
+    http, inproc = _ratio(i.p50(top), i.p50(0)), _ratio(i.inproc(top), i.inproc(0))
+    ok = http <= TARGET_INSIDE_RATIO and inproc <= TARGET_INSIDE_RATIO
+    return http, inproc, f"{_met(ok)} (target <= {TARGET_INSIDE_RATIO:.1f}x, HTTP and in-process)"
+
+
+def print_inside(r: BackendResult, cfg: Config) -> None:
+    i = r.inside
+    if i is None:
+        return
+    loaded = f", {i.load.rows:,} presence rows loaded in {i.load.seconds:.1f} s" if i.load is not None else ""
+    print(f"\n  Occupancy: verify cost with N of the {cfg.bands:,} bands inside the series (taps go to bands "
+          f"that are not; each count measured on the way up and on the way down{loaded}; the server's "
+          f"decision confirmed each count: capacity N -> series_full, N+1 -> ok); baseline: 0 inside")
+    print(f"  {'inside':>9}{'verify/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'p50/empty':>11}"
+          f"{'in-process ms/tap':>19}{'/empty':>9}   ({i.clients} client(s) over HTTP; record_tap "
+          f"in-process)")
+    for n in i.counts:
+        print(f"  {n:>9,}{i.rps(n):>10,.1f}{i.p50(n):>9.2f}{i.p99(n):>9.2f}"
+              f"{_ratio(i.p50(n), i.p50(0)):>10.2f}x{i.inproc(n):>19.3f}"
+              f"{_ratio(i.inproc(n), i.inproc(0)):>8.2f}x")
+    _, _, verdict = inside_verdict(i)
+    print(f"  at {max(i.counts):,} inside against empty: {verdict} (issue: 100,000 inside <= 1.2x empty)")
+
+
+def print_new_summary(results: list[BackendResult], cfg: Config) -> None:
+    for r in results:
+        for clients, share, verdict in floor_verdicts(r, cfg):
+            figure = f"{share:.0%}" if share is not None else "-"
+            print(f"  {r.backend:<9} verify/health at {clients} client(s): {figure} {verdict}")
+        if r.half is not None:
+            h = r.half
+            print(f"  {r.backend:<9} half load ({h.rps:,.0f}/s answered): p99 {h.percentile(0.99):,.1f} ms, "
+                  f"{h.unsent:,} unsent, {h.late:,} late: {half_verdict(r)}")
+        if r.procs is not None:
+            ratio, verdict = procs_verdict(r.procs)
+            print(f"  {r.backend:<9} 2 server processes / 1 at {r.procs.clients} clients: {ratio:.2f}x "
+                  f"{verdict}; {os.cpu_count()} cores")
+        if r.inside is not None:
+            http, inproc, verdict = inside_verdict(r.inside)
+            print(f"  {r.backend:<9} verify with {max(r.inside.counts):,} inside / empty: HTTP p50 "
+                  f"{http:.2f}x, in-process {inproc:.2f}x: {verdict}")
 
 
 # --------------------------------------------------------------------------- main
@@ -962,7 +1287,7 @@ def _version(store: Store) -> str:
         return f"PostgreSQL {session.connection().exec_driver_sql('SHOW server_version').scalar_one()}"
 
 
-def run_backend(backend: str, cfg: Config, workdir: Path) -> BackendResult:
+def run_backend(backend: str, cfg: Config, workdir: Path, gen: Generator) -> BackendResult:
     with backend_target(backend, cfg, workdir) as target:
         log.info("%s: building %s bands at %s", backend, f"{cfg.bands:,}", target)
         t0 = time.perf_counter()
@@ -984,56 +1309,76 @@ def run_backend(backend: str, cfg: Config, workdir: Path) -> BackendResult:
             with run_server(target, workdir / f"server-{backend}.log") as server:
                 sanity_tap(server, fx)
                 run_id = secrets.token_hex(4)
-                for clients in cfg.clients:
+                urls, pids = [server.url], [server.process.pid]
+                for clients in cfg.levels:
                     log.info("%s: %d clients: health", backend, clients)
-                    health = asyncio.run(drive(server.url, fx.token, "health", clients, health_factory, cfg,
-                                               server.process.pid))
+                    health = gen.measure(urls, fx.token, HEALTH, clients, cfg, pids)
                     log.info("%s: %d clients: verify", backend, clients)
-                    verify = asyncio.run(drive(server.url, fx.token, "verify", clients,
-                                               verify_factory(fx, rng, f"{run_id}-{clients}"), cfg,
-                                               server.process.pid))
+                    load = verify_load(fx, rng, f"{run_id}-{clients}")
+                    verify = gen.measure(urls, fx.token, load, clients, cfg, pids)
                     result.levels.append((verify, health))
                     if verify.server_errors or health.server_errors:
                         log.error("server errors at %d clients; server log:\n%s", clients, server.log_tail())
+                clients = max(cfg.clients)
                 if cfg.open_rate:
-                    clients = max(cfg.clients)
                     log.info("%s: open loop, %s verifies/s over %d connections", backend,
                              f"{cfg.open_rate:,.0f}", clients)
-                    result.open_loop = asyncio.run(drive(
-                        server.url, fx.token, "verify", clients,
-                        verify_factory(fx, rng, f"{run_id}-open"), cfg, server.process.pid,
-                        rate=cfg.open_rate))
+                    load = verify_load(fx, rng, f"{run_id}-open")
+                    result.open_loop = gen.measure(urls, fx.token, load, clients, cfg, pids,
+                                                   rate=cfg.open_rate)
                     if result.open_loop.server_errors:
                         log.error("server errors in the open loop; server log:\n%s", server.log_tail())
+                if cfg.half_seconds and result.levels:
+                    result.half_of = max((v for v, _ in result.levels), key=lambda v: v.rps)
+                    rate = result.half_of.rps / 2
+                    log.info("%s: open loop at half capacity, %s verifies/s over %d connections for %g s",
+                             backend, f"{rate:,.0f}", clients, cfg.half_seconds)
+                    result.half = gen.measure(urls, fx.token, verify_load(fx, rng, f"{run_id}-half"), clients,
+                                          replace(cfg, seconds=cfg.half_seconds), pids, rate=rate)
+                if cfg.procs_clients and backend == "postgres":
+                    result.procs = run_procs(backend, target, fx, cfg, workdir, server, rng, gen)
             log.info("%s: timing %d taps in-process", backend, cfg.taps)
             result.decision = time_decisions(store, fx, cfg.taps, random.Random(cfg.seed + 2))
+            store.dispose()
+            if cfg.inside:
+                result.inside = run_inside(backend, target, fx, cfg, workdir, gen)
             return result
         finally:
             store.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--loadgen"]:
+        return _loadgen_child()
     cfg = parse_args(argv)
     print(f"Box office verify benchmark: {cfg.bands:,} bands all assigned to one active series; "
-          f"clients {', '.join(map(str, cfg.clients))}; backends {', '.join(cfg.backends)}")
+          f"clients {', '.join(map(str, cfg.levels))}; backends {', '.join(cfg.backends)}")
     print(f"Python {sys.version.split()[0]}, FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__} "
           f"(1 worker, event loop {_have('uvloop') or 'asyncio'}, HTTP {_have('httptools') or 'h11'}), "
           f"httpx {httpx.__version__}, SQLAlchemy {sqlalchemy.__version__}; {os.cpu_count()} CPUs; "
           f"server and load generator ({cfg.client} client) in separate processes on 127.0.0.1")
+    print(f"Load generator: {cfg.load_procs} process(es), on the same {os.cpu_count()} cores as the server "
+          f"process(es) and PostgreSQL: it competes with them for CPU; its share is the cli CPU column "
+          f"(100 % = one core), and a figure near 100 % per process means the client, not the server, set "
+          f"the pace (then use --load-procs)")
     results: list[BackendResult] = []
-    if cfg.workdir is not None:
-        cfg.workdir.mkdir(parents=True, exist_ok=True)
-        for backend in cfg.backends:
-            results.append(run_backend(backend, cfg, cfg.workdir.resolve()))
-            print_backend(results[-1], cfg)
-    else:
-        with tempfile.TemporaryDirectory(prefix="boxoffice-bench-verify-") as tmp:
+    gen = Generator(cfg.load_procs)
+    try:
+        if cfg.workdir is not None:
+            cfg.workdir.mkdir(parents=True, exist_ok=True)
             for backend in cfg.backends:
-                results.append(run_backend(backend, cfg, Path(tmp)))
+                results.append(run_backend(backend, cfg, cfg.workdir.resolve(), gen))
                 print_backend(results[-1], cfg)
+        else:
+            with tempfile.TemporaryDirectory(prefix="boxoffice-bench-verify-") as tmp:
+                for backend in cfg.backends:
+                    results.append(run_backend(backend, cfg, Path(tmp), gen))
+                    print_backend(results[-1], cfg)
+    finally:
+        gen.close()
     print_summary(results, cfg)
-    failed = sum(v.non_200 + h.non_200 for r in results for v, h in r.levels)
-    failed += sum(r.open_loop.non_200 for r in results if r.open_loop is not None)
+    failed = sum(r.non_200() for r in results)
     if failed:
         print(f"\n!!! {failed:,} requests were not answered 200: the figures above are not clean.")
         return 1

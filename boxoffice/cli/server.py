@@ -19,16 +19,23 @@ def server(app: App, host: str, port: int, workers: int) -> None:
     """Run the central server on this database (--db: a file, or a postgresql+psycopg:// URL)."""
     import uvicorn
 
+    from boxoffice import cache_bounds
     from boxoffice.server.app import DB_VARIABLE, create_app
+    from boxoffice.server.startup import preparation_lock
 
-    store = app.store  # migrates (and becomes the server's) before the first request or worker
+    # Migrated and made the server's before the first request or worker, by one
+    # process at a time: another server may be starting on the same database.
+    with preparation_lock(app.db):
+        store = app.store
+        web_app = create_app(store)
     click.echo(f"Box office server on http://{host}:{port} with {store.display_name}"
                + (f", {workers} worker processes" if workers > 1 else ""), err=True)
+    # What another process's change may take to be seen here.
+    click.echo(f"Per process: {cache_bounds.describe()}.", err=True)
     if workers == 1:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        uvicorn.run(web_app, host=host, port=port, log_level="warning")
         return
-    create_app(store)  # the change log starts once, here, not in a race between the workers
-    store.dispose()
+    store.dispose()  # the change log has started once, here, not in a race between the workers
     os.environ[DB_VARIABLE] = app.db
     uvicorn.run("boxoffice.server.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice import __version__
+from boxoffice import __version__, cache_bounds
 from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
 from boxoffice.store import changelog
 from boxoffice.store.database import Store
@@ -49,6 +49,8 @@ def create_app(store: Store) -> FastAPI:
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
     app.state.token_cache = deps.TokenCache()
+    # Read (and a malformed override refused) at start-up, not at the first tap.
+    log.info("per-process caches: %s", cache_bounds.describe())
     app.add_middleware(BodyLimit)
     errors.install(app)
     app.include_router(routes.router)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from boxoffice import cache_bounds
 from boxoffice.errors import AuthenticationError
 from boxoffice.services import auth
 from boxoffice.services.actor import Actor
@@ -16,17 +17,23 @@ from boxoffice.store.database import Store
 
 _bearer = HTTPBearer(auto_error=False)
 
-# A gate taps several times a second with the same token; looking it up in
-# the database each time was a fifth of a verify. A revocation (logout, a
-# password change, a deactivated member) therefore takes up to this long to
-# reach this process; logout through this process takes effect at once.
-TOKEN_CACHE_SECONDS = 5.0
 _MAX_CACHED = 10_000
 
 
 class TokenCache:
-    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS) -> None:
-        self.ttl = ttl
+    """The member each bearer token stands for, remembered for ``cache_bounds.TOKENS`` seconds.
+
+    A gate taps several times a second with the same token; looking it up in
+    the database each time was a fifth of a verify. A revocation made through
+    another process (a logout, a password change, a deactivated member)
+    therefore reaches this one within the bound (5 s unless
+    ``BOXOFFICE_TOKEN_CACHE_SECONDS`` says otherwise): an entry is dropped
+    that long after it was read from the database, which was before the
+    change. A logout through this process takes effect at once.
+    """
+
+    def __init__(self, ttl: float | None = None) -> None:
+        self.ttl = cache_bounds.TOKENS.seconds() if ttl is None else ttl
         self._items: dict[str, tuple[Actor, float]] = {}
 
     def get(self, token: str) -> Actor | None:
@@ -39,6 +46,8 @@ class TokenCache:
         return found[0]
 
     def put(self, token: str, actor: Actor) -> None:
+        if self.ttl <= 0:
+            return
         if len(self._items) >= _MAX_CACHED:
             self._items.clear()
         self._items[token] = (actor, time.monotonic() + self.ttl)

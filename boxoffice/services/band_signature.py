@@ -2,8 +2,11 @@
 
 The verify endpoint runs this on every tap that carries a payload, so it
 must stay cheap: the event's public keys are parsed once per process and
-kept for a minute (a key added by a new station is looked up on first sight;
-a dropped key stops being trusted within the minute), and the check is one
+kept for ``cache_bounds.EVENT_KEYS`` seconds (a minute unless
+``BOXOFFICE_KEY_CACHE_SECONDS`` says otherwise). A key added by a new
+station, through any server process, is looked up on first sight, since a
+key that is not found is not remembered; a key dropped or replaced through
+another process stops being trusted here within the bound. The check is one
 Ed25519 verification on top of the tap's own statements.
 
 A payload whose *shape* is wrong (not our version, cut short) is refused
@@ -25,14 +28,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from boxoffice import cache_bounds
 from boxoffice.domain import payload as pl
 from boxoffice.errors import PayloadError, ValidationError
 from boxoffice.store.models import EventKey
 
 log = logging.getLogger(__name__)
 
-# How long a parsed key is trusted without asking the database again.
-KEY_TTL_SECONDS = 60.0
 _CACHE_MAX = 256
 
 _KEY = select(EventKey.public_key).where(
@@ -62,7 +64,9 @@ def _public_key(session: Session, event_id: uuid.UUID, key_id: bytes) -> Ed25519
     now = time.monotonic()
     with _lock:
         hit = _cache.get((event_id, key_id))
-    if hit is not None and now - hit[0] < KEY_TTL_SECONDS:
+    # Read per lookup (an environment lookup, well under a microsecond) so that a
+    # test can set it for this process without reloading the module.
+    if hit is not None and now - hit[0] < cache_bounds.EVENT_KEYS.seconds():
         return hit[1]
     raw = session.scalar(_KEY, {"event_id": event_id, "key_id": key_id.hex()})
     if raw is None:

@@ -20,7 +20,7 @@ from tests.bench.conftest import bench_script
 
 @pytest.fixture
 def bench() -> Iterator[ModuleType]:
-    with bench_script("bench_verify", also_loads=("bench_store",)) as module:
+    with bench_script("bench_verify", also_loads=("bench_store", "loadgen")) as module:
         yield module
 
 
@@ -30,6 +30,7 @@ def test_benchmark_prints_every_level_with_a_ratio(
     code = bench.main([
         "--bands", "2000", "--clients", "1,5", "--seconds", "2", "--warmup", "0.5", "--taps", "50",
         "--backend", "sqlite", "--workdir", str(tmp_path), "--open-rate", "40",
+        "--floor-clients", "1,5", "--inside", "none", "--half-seconds", "0",
     ])
     out = capsys.readouterr().out
 
@@ -56,3 +57,57 @@ def test_refuses_a_remote_postgres(bench: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         bench.main(["--bands", "2000", "--backend", "postgres", "--workdir", str(tmp_path),
                     "--pg-url", "postgresql+psycopg://postgres@db.example.org:5432/test"])
+
+
+def _line(out: str, pattern: str) -> str:
+    found = next((ln for ln in out.splitlines() if re.search(pattern, ln)), None)
+    assert found is not None, f"no line matching {pattern!r} in:\n{out}"
+    return found
+
+
+@pytest.mark.slow
+def test_new_measurements_print_their_figures_and_ratios(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Occupancy, the floor and the half-load open loop on SQLite, the load spread over 2 generator processes."""
+    code = bench.main([
+        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "1", "--warmup", "0.3",
+        "--taps", "20", "--backend", "sqlite", "--workdir", str(tmp_path), "--open-rate", "0",
+        "--inside", "0,1%,10%", "--half-seconds", "1", "--load-procs", "2",
+    ])
+    out = capsys.readouterr().out
+
+    assert code == 0, out
+    assert "Load generator: 2 process(es)" in out
+    for clients in (1, 4):  # verify/s, health/s, the share and its verdict
+        _line(out, rf"^\s+sqlite\s+{clients}\s+[\d,]+\.\d\s+[\d,]+\.\d\s+\d+%\s+(MET|MISSED)")
+    # offered, answered, answered/offered, p50, p99, max, unsent, late, non-200 (0), CPUs, p99/lone p50
+    _line(out, r"^\s+sqlite(\s+[\d,]+\.\d+){2}\s+\d\.\d\dx(\s+[\d,.]+){3}\s+\d+\s+\d+\s+0\s.*\d\.\d\dx\s+(MET|MISSED)")
+    for inside in (0, 20, 200):  # 1 % and 10 % of 2,000
+        _line(out, rf"^\s+{inside:,}(\s+[\d,]+\.\d+){{3}}\s+\d+\.\d\dx\s+\d+\.\d+\s+\d+\.\d\dx$")
+    _line(out, r"at 200 inside against empty: (MET|MISSED)")
+    _line(out, r"sqlite\s+verify with 200 inside / empty: HTTP p50 \d+\.\d\dx, in-process \d+\.\d\dx")
+    _line(out, r"sqlite\s+half load .* (MET|MISSED)")
+    _line(out, r"sqlite\s+verify/health at 4 client\(s\): \d+% (MET|MISSED)")
+    assert "Server processes" not in out  # PostgreSQL only
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_one_against_two_server_processes_on_postgres(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str
+) -> None:
+    code = bench.main([
+        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "1", "--warmup", "0.3",
+        "--taps", "20", "--backend", "postgres", "--pg-url", pg_database, "--workdir", str(tmp_path),
+        "--open-rate", "0", "--inside", "none", "--half-seconds", "0", "--procs-clients", "4",
+    ])
+    out = capsys.readouterr().out
+
+    assert code == 0, out
+    for processes in (1, 2):  # verify/s, p50, p99, non-200 (0), health/s, CPUs, machine busy
+        _line(out, rf"^\s+{processes}(\s+[\d,]+\.\d+){{3}}\s+0\s+[\d,]+\.\d\s.*of \d+$")
+    _line(out, r"2 processes / 1: verify \d+\.\d\dx (MET|MISSED) .*health \d+\.\d\dx")
+    _line(out, r"postgres\s+2 server processes / 1 at 4 clients: \d+\.\d\dx (MET|MISSED).*; \d+ cores")
+    _line(out, r"postgres\s+verify/health at 1 client\(s\): \d+% (MET|MISSED)")
+    assert (tmp_path / "server-postgres-2.log").exists()

@@ -36,7 +36,10 @@ class Live:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def seed(store: Store) -> Live:
+def seed(store: Store, *, bands: int = 20, capacity: int = 10_000) -> Live:
+    """An organization with a member of every role (password ``PASSWORD``, logged in), an event
+    with GA and VIP, gates Main (entry) and Exit, and an active series "Today" (``capacity``)
+    with ``bands`` GA bands assigned."""
     organization.create_organization(store, "Gate Org", "owner@example.org")
     owner = resolve_actor(store, "owner@example.org")
     live = Live("", store)
@@ -53,9 +56,9 @@ def seed(store: Store) -> Live:
     live.ids["gate:Exit"] = str(events.add_gate(store, owner, "Gate Fest", "Exit", GateKind.EXIT).id)
     now = datetime.now(UTC)
     day = svc.create_series(store, owner, "Gate Fest", "Today", now - timedelta(hours=2),
-                            now + timedelta(hours=6), 10_000, gates=["Main", "Exit"]).series
+                            now + timedelta(hours=6), capacity, gates=["Main", "Exit"]).series
     live.ids["event"], live.ids["series"] = str(ev.id), str(day.id)
-    live.bands = add_bands(store, ev.id, "GA", 20)
+    live.bands = add_bands(store, ev.id, "GA", bands)
     from boxoffice.domain.enums import SeriesStatus
     from boxoffice.services import assignments
 
