@@ -66,7 +66,7 @@ from sqlalchemy import create_engine, delete, insert, inspect, text, update
 from sqlalchemy.engine import make_url
 
 from boxoffice.domain.enums import BandStatus, Direction, GateKind, Role, SeriesStatus
-from boxoffice.services import auth, checkins, events, organization
+from boxoffice.services import auth, checkins, events, occupancy, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store import changelog
@@ -800,9 +800,9 @@ def set_inside(store: Store, fx: Fixture, n: int, base: datetime, loaded: int) -
     """Exactly the first ``n`` loaded bands inside; the presence of bands tapped since is removed.
 
     Taps go to bands beyond the loaded ones and their presence is written
-    at the tap's time, after every loaded row's. When the server keeps
-    occupancy counters of its own (in work on another branch), they must
-    be set here too: ``confirm_inside`` fails loudly until they are.
+    at the tap's time, after every loaded row's. The server's occupancy
+    counters are set from the new presence with ``occupancy.recount`` (what
+    a bulk writer owes them); ``confirm_inside`` then asks the decision.
     """
     cut = base + timedelta(microseconds=n)
     p = SeriesPresence
@@ -812,6 +812,7 @@ def set_inside(store: Store, fx: Fixture, n: int, base: datetime, loaded: int) -
         mine = p.series_id == fx.series_id
         session.execute(update(p).where(mine, p.last_scan_at < cut, p.inside.is_(False)).values(inside=True))
         session.execute(update(p).where(mine, p.last_scan_at >= cut, p.inside.is_(True)).values(inside=False))
+        occupancy.recount(session, [fx.series_id])
     if not store.is_sqlite:
         # What autovacuum does soon after such a change; measured without it, the first
         # seconds would pay for the dead row versions of the update instead of the count.
