@@ -108,7 +108,7 @@ def login(store: Store, email: str, password: str, *, organization: str | None =
     _ensure_counters(store, keys, now)
     matched: list[tuple[Member, str]] = []
     with store.write() as session:
-        counters = _lock_counters(session, keys)
+        counters = _lock_counters(session, keys, now)
         own = counters[limits.ACCOUNT_FROM_ADDRESS]
         trusted = own.last_success_at is not None and own.last_success_at > now - limits.TRUSTED_FOR
         wait = limits.refusal({lim: _counter(row) for lim, row in counters.items()}, trusted, now)
@@ -159,12 +159,11 @@ def _candidates(store: Store, email: str,
         if organization is not None and organization.strip():
             ref = organization.strip()
             as_id = refs.as_uuid(ref)
-            org = session.scalar(select(Organization).where(
+            org_id = session.scalar(select(Organization.id).where(
                 Organization.id == as_id if as_id is not None else Organization.name == ref))
-            if org is None:
-                return None, [], 1
-            found = session.execute(with_org.where(*active, Member.organization_id == org.id)).all()
-            return org.id, [(m, name) for m, name in found], 1
+            # Looked up even for no organization, so that an unknown name costs the same as a known one.
+            found = session.execute(with_org.where(*active, Member.organization_id == org_id)).all()
+            return org_id, [(m, name) for m, name in found], 1
         rows = session.execute(
             with_org.where(*active).order_by(Organization.name).limit(limits.MAX_ORGANIZATIONS_PER_LOGIN)
         ).all()
@@ -212,7 +211,8 @@ def _ensure_counters(store: Store, keys: dict[limits.Limit, str], now: datetime)
         session.execute(_dialect_insert(store)(LoginThrottle).values(rows).on_conflict_do_nothing())
 
 
-def _lock_counters(session: Session, keys: dict[limits.Limit, str]) -> dict[limits.Limit, LoginThrottle]:
+def _lock_counters(session: Session, keys: dict[limits.Limit, str],
+                   now: datetime) -> dict[limits.Limit, LoginThrottle]:
     """The attempt's counters, locked until the attempt is recorded (PostgreSQL; SQLite has one writer)."""
     wanted = or_(*(and_(LoginThrottle.scope == lim.scope, LoginThrottle.key == key)
                    for lim, key in keys.items()))
@@ -223,7 +223,7 @@ def _lock_counters(session: Session, keys: dict[limits.Limit, str]) -> dict[limi
     for lim, key in keys.items():
         row = by_scope.get(lim.scope)
         if row is None:  # swept between making and locking it: a fresh one does
-            row = LoginThrottle(scope=lim.scope, key=key, failures=0, touched_at=utcnow())
+            row = LoginThrottle(scope=lim.scope, key=key, failures=0, touched_at=now)
             session.add(row)
         out[lim] = row
     return out
