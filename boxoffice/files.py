@@ -19,6 +19,7 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -74,8 +75,11 @@ def private_database(path: Path) -> None:
     """Before SQLite opens ``path``: its folder as ``private_folder``, the file made 0600 if new,
     and the file, its companions and its backups tightened if they exist (one log line)."""
     changed = _folder(path.parent, None)
-    create_private_file(path)
-    report(changed + tighten(sqlite_files(path)))
+    # Not ours to make in a read-only place: SQLite says so, in its words, when it opens it.
+    with contextlib.suppress(OSError):
+        create_private_file(path)
+    # Files only: a folder named as a database is refused by SQLite, not chmod-ed here.
+    report(changed + tighten(p for p in sqlite_files(path) if p.is_file()))
 
 
 def _folder(path: Path, ours: bool | None) -> list[Path]:

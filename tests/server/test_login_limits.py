@@ -128,6 +128,11 @@ def test_several_server_processes_share_the_counters_and_never_give_extra_tries(
     second_store = open_store(live.store.url.render_as_string(hide_password=False))
     second = EmbeddedServer(second_store, clock=live.clock)
     urls = [live.url, second.start()]
+    # One request each first: FastAPI builds its routes at the first request under
+    # warnings.catch_warnings(), which is not thread-safe; a burst of first requests can let
+    # a pydantic warning escape, and pytest's filterwarnings=error make it a 500.
+    for url in urls:
+        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
     try:
         def guess(i: int) -> int:
             transport = httpx.HTTPTransport(local_address=STRANGER)
@@ -139,8 +144,8 @@ def test_several_server_processes_share_the_counters_and_never_give_extra_tries(
     finally:
         second.stop()
         second_store.dispose()
-    assert codes.count(401) == limits.ACCOUNT_FROM_ADDRESS.free + 1
-    assert codes.count(429) == 24 - codes.count(401)
+    assert sorted(codes) == [401] * (limits.ACCOUNT_FROM_ADDRESS.free + 1) + [429] * (
+        23 - limits.ACCOUNT_FROM_ADDRESS.free), codes
 
 
 def test_one_email_in_two_organizations_logs_in_to_either_by_naming_it(live: Live) -> None:
