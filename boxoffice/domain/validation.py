@@ -44,8 +44,6 @@ MAX_NAME_LENGTH = 120
 # What a ``Mapped[int]`` column holds: PostgreSQL's INTEGER. SQLite would take
 # 64 bits, so without this check the two databases would disagree.
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
-# BIGINT, for the few columns declared so (sequence numbers).
-BIGINT_RANGE = (-(2**63), 2**63 - 1)
 # When a series can take place. Outside this a time is a typo, and arithmetic
 # on it (a check-in window, a recurrence) could run off Python's calendar.
 EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
