@@ -188,13 +188,39 @@ class AuthenticationError(BoxOfficeError):
 
 
 class TooManyAttemptsError(BoxOfficeError):
+    """Failed logins made this one wait; ``retry_after`` is in seconds (the server's ``Retry-After``)."""
+
     code = "too_many_attempts"
 
-    def __init__(self, minutes: int) -> None:
+    def __init__(self, retry_after: int, why: str = "", *, message: str | None = None) -> None:
+        reason = f" {why}" if why else ""
+        super().__init__(message or f"Too many failed logins{reason}; try again in "
+                                    f"{_wait_text(retry_after)}.")
+        self.retry_after = retry_after
+
+
+def _wait_text(seconds: int) -> str:
+    """"3 seconds", "2 minutes": how long, for a person (rounded up, never "0")."""
+    if seconds < 120:
+        return "1 second" if seconds <= 1 else f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
+
+
+class OrganizationChoiceError(BoxOfficeError):
+    """The e-mail and password fit accounts in several organizations: the login must name one.
+
+    Only raised when the password was right, and it names only the
+    organizations it was right for, so it tells nobody anything they could
+    not see by logging in.
+    """
+
+    code = "choose_organization"
+
+    def __init__(self, organizations: Sequence[str]) -> None:
         super().__init__(
-            f"Too many failed logins for this account; try again in {minutes} minutes."
+            f"This e-mail belongs to several organizations; choose one: {', '.join(organizations)}."
         )
-        self.minutes = minutes
+        self.organizations = list(organizations)
 
 
 class PayloadError(BoxOfficeError):

@@ -13,7 +13,9 @@ import logging
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from platformdirs import user_log_path
+from boxoffice.files import log_dir, private_folder
+
+__all__ = ["BACKUPS", "FORMAT", "LOG_NAME", "MAX_BYTES", "install_log_file", "log_dir", "remove_log_file"]
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +23,6 @@ LOG_NAME = "boxoffice.log"
 MAX_BYTES = 2_000_000
 BACKUPS = 4
 FORMAT = "%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"
-
-
-def log_dir() -> Path:
-    return user_log_path("boxoffice", appauthor=False)
 
 
 def install_log_file(folder: Path | None = None, level: int = logging.INFO) -> Path | None:
@@ -41,7 +39,7 @@ def install_log_file(folder: Path | None = None, level: int = logging.INFO) -> P
            for h in root.handlers):
         return path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # the log names members and bands: for this user only
         handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
                                       delay=False)
     except OSError as error:

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-import platformdirs
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from boxoffice import files
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 
-APP_NAME = "boxoffice"
+APP_NAME = files.APP_NAME
 
 
 def default_db_path() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "boxoffice.sqlite3"
+    return files.default_db_path()
 
 
 @dataclass

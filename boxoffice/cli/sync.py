@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from boxoffice.cli.app import App, pass_app
+from boxoffice.errors import OrganizationChoiceError
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import superseded
 
@@ -26,11 +27,18 @@ def _password(password_stdin: bool) -> str:
               help="The central server, e.g. https://boxoffice.example.org")
 @click.option("--email", required=True, help="Your e-mail (or the station's device account).")
 @click.option("--station", help="This station's name, shown with its changes (e.g. 'Box office 2').")
+@click.option("--organization", help="Which organization, when your e-mail is in several (its name or id).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_app
-def login(app: App, url: str, email: str, station: str | None, password_stdin: bool) -> None:
+def login(app: App, url: str, email: str, station: str | None, organization: str | None,
+          password_stdin: bool) -> None:
     """Log this station in to the central server and fetch the organization's data."""
-    outcome = sync_client.login(app.store, url, email, _password(password_stdin), station=station)
+    try:
+        outcome = sync_client.login(app.store, url, email, _password(password_stdin), station=station,
+                                    organization=organization)
+    except OrganizationChoiceError as exc:
+        exc.message += " Give it with --organization."
+        raise
     where = (
         f"The login is kept in {outcome.stored.place}."
         if outcome.stored.in_keyring

@@ -1,4 +1,12 @@
-"""Rules for names, time zones and series times, with reasons a person can act on.
+"""Rules for names, texts, numbers, time zones and series times, with reasons a person can act on.
+
+Every channel (the REST API, the command line, a CSV import, a station's
+push) reaches these through the services, so a value is refused with the
+same sentence whichever way it came in, and SQLite and PostgreSQL never
+differ on what they accept: a number is checked against the range of the
+column that keeps it (PostgreSQL's INTEGER is narrower than SQLite's), and a
+time against the years a series can sensibly fall in, before any arithmetic
+on it can overflow.
 
 Every check collects all that is wrong before raising, so a form can mark
 every bad field at once instead of making someone fix them one at a time.
@@ -13,10 +21,12 @@ and the capacity itself is still enforced at the gates.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -31,6 +41,21 @@ MAX_EARLY_CHECKIN = timedelta(hours=12)
 MAX_SERIES_DURATION = timedelta(days=31)
 # Fits on a wristband print, a gate display and the database column.
 MAX_NAME_LENGTH = 120
+# What a ``Mapped[int]`` column holds: PostgreSQL's INTEGER. SQLite would take
+# 64 bits, so without this check the two databases would disagree.
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+# When a series can take place. Outside this a time is a typo, and arithmetic
+# on it (a check-in window, a recurrence) could run off Python's calendar.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+# A ticket's code, as ticketing systems print them, and its holder's details.
+MAX_TICKET_CODE = 64
+MAX_HOLDER_NAME = 200
+MAX_EMAIL = 254
+# Deliberately loose: an address is an identifier here, not a mailbox we write to.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): a name of these looks empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 # How fields are named in sentences.
 FIELD_LABELS: Mapping[str, str] = MappingProxyType(
@@ -67,18 +92,118 @@ def ensure_aware(field: str, value: datetime) -> datetime:
     return value
 
 
+def control_characters(text: str) -> list[str]:
+    """The control characters in ``text`` (NUL, a line break, DEL…) as U+XXXX, each once, in order."""
+    found = dict.fromkeys(f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc")
+    return list(found)
+
+
+def is_visible(char: str) -> bool:
+    """A character that draws something: a letter, digit, punctuation or symbol.
+
+    Not a space, not a combining mark on its own, not a format character
+    (zero-width space, joiners, the byte-order mark, soft hyphen), not a control.
+    """
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LETTERS
+
+
+def text_problem(field: str, label: str, value: str, max_len: int) -> Problem | None:
+    """What is wrong with a (stripped, non-empty) text: a control character, or its length."""
+    controls = control_characters(value)
+    if controls:
+        return Problem(field, f"The {label} holds a control character ({', '.join(controls)}); "
+                              "remove it.")
+    if len(value) > max_len:
+        return Problem(field, f"The {label} can be at most {max_len} characters long; "
+                              f"this one has {len(value)}.")
+    return None
+
+
 def validate_name(field: str, value: str, max_len: int = MAX_NAME_LENGTH) -> str:
-    """Strip and check a name; surrounding blanks are never meant and break lookups."""
+    """Strip and check a name; surrounding blanks are never meant and break lookups.
+
+    A name must show something: one made only of invisible characters (a
+    zero-width space) looks empty in every list yet is not, and cannot be
+    typed to look it up.
+    """
     stripped = value.strip()
     if not stripped:
         raise ValidationError.single(field, f"The {field} cannot be empty.")
-    if len(stripped) > max_len:
+    problem = text_problem(field, field, stripped, max_len)
+    if problem is not None:
+        raise ValidationError([problem])
+    if not any(is_visible(c) for c in stripped):
         raise ValidationError.single(
-            field,
-            f"The {field} can be at most {max_len} characters long; "
-            f"this one has {len(stripped)}.",
+            field, f"The {field} has no visible character; type a name people can read."
         )
     return stripped
+
+
+def validate_optional_text(field: str, label: str, value: str | None, max_len: int) -> str | None:
+    """Strip a text that may be left out (a ticket holder's name); blank becomes None."""
+    stripped = value.strip() if value else ""
+    if not stripped:
+        return None
+    problem = text_problem(field, label, stripped, max_len)
+    if problem is not None:
+        raise ValidationError([problem])
+    return stripped
+
+
+def validate_ticket_code(code: str) -> str:
+    """A ticket's code as printed on it; codes of one event are unique ignoring case."""
+    code = code.strip()
+    if not code:
+        raise ValidationError.single("code", "A ticket code cannot be empty.")
+    if len(code) > MAX_TICKET_CODE:
+        raise ValidationError.single("code", f"A ticket code has at most {MAX_TICKET_CODE} characters.")
+    if not code.isprintable():
+        raise ValidationError.single("code", "A ticket code cannot hold control characters.")
+    return code
+
+
+def validate_holder_name(value: str | None) -> str | None:
+    return validate_optional_text("holder_name", "holder's name", value, MAX_HOLDER_NAME)
+
+
+def validate_email(field: str, value: str) -> str:
+    """An e-mail address, lower-cased (a member's login, a ticket holder's address)."""
+    email = value.strip().lower()
+    if len(email) > MAX_EMAIL or not email.isprintable() or not _EMAIL.match(email):
+        raise ValidationError.single(field, f"{value!r} is not an e-mail address.")
+    return email
+
+
+def validate_holder_email(value: str | None) -> str | None:
+    return validate_email("holder_email", value) if value and value.strip() else None
+
+
+def code_key(code: str) -> str:
+    """What two ticket codes share when they are the same code ("A-1" and "a-1")."""
+    return code.strip().lower()
+
+
+def integer_problem(field: str, label: str, value: int,
+                    bounds: tuple[int, int] = INTEGER_RANGE) -> Problem | None:
+    """A number the database column cannot hold, said with the bounds it can."""
+    low, high = bounds
+    if value > high:
+        return Problem(field, f"The {label} can be at most {high:,}; it is {value:,}.")
+    if value < low:
+        return Problem(field, f"The {label} can be no less than {low:,}; it is {value:,}.")
+    return None
+
+
+def time_range_problem(field: str, value: datetime) -> Problem | None:
+    """An aware time outside the years a series can take place in (a typo such as year 1)."""
+    if EARLIEST_TIME <= value < LATEST_TIME:
+        return None
+    label = FIELD_LABELS.get(field, field.replace("_", " "))
+    return Problem(
+        field,
+        f"The {label} must fall between the years {EARLIEST_TIME.year} and "
+        f"{LATEST_TIME.year - 1}; {value.isoformat(sep=' ', timespec='minutes')[:16]} does not.",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -136,15 +261,24 @@ def _days_and_hours(delta: timedelta) -> str:
 def series_time_problems(times: SeriesTimes) -> list[Problem]:
     """Everything wrong with the four times; empty when they are fine.
 
-    Comparisons that involve a naive time are skipped: the naive time is
-    already reported, and comparing it would only add noise (or crash).
+    Comparisons that involve a naive time, or one outside the years a series
+    can take place in, are skipped: that time is already reported, and
+    comparing it would only add noise (or crash).
     """
     problems: list[Problem] = []
     aware: dict[str, bool] = {}
+    out_of_range: set[datetime] = set()
     for field in FIELD_LABELS:
-        problem = naive_problem(field, getattr(times, field))
+        value = getattr(times, field)
+        problem = naive_problem(field, value)
+        if problem is None and (problem := time_range_problem(field, value)) is not None:
+            # A check-in window left to default copies the start and end: said once is enough.
+            if value in out_of_range:
+                problem = Problem(field, "")
+            out_of_range.add(value)
+        # "aware" here means: safe to compare and to do arithmetic on.
         aware[field] = problem is None
-        if problem is not None:
+        if problem is not None and problem.message:
             problems.append(problem)
 
     def both(a: str, b: str) -> bool:
@@ -198,6 +332,10 @@ def validate_series(times: SeriesTimes, capacity: int) -> None:
         problems.append(
             Problem("capacity", f"The capacity must be at least 1; it is {capacity:,}.")
         )
+    else:
+        too_big = integer_problem("capacity", "capacity", capacity)
+        if too_big is not None:
+            problems.append(too_big)
     if problems:
         raise ValidationError(problems)
 

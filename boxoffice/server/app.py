@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -12,6 +14,7 @@ from boxoffice import __version__, cache_bounds
 from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
 from boxoffice.store import changelog
 from boxoffice.store.database import Store
+from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,12 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The server over ``store``; ``clock`` is what the login throttle reads as now (tests move it)."""
     changelog.become_server(store)
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
+    app.state.clock = clock
     app.state.token_cache = deps.TokenCache()
     # Read (and a malformed override refused) at start-up, not at the first tap.
     log.info("per-process caches: %s", cache_bounds.describe())

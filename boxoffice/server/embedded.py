@@ -12,12 +12,15 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 import uvicorn
 
 from boxoffice.errors import BoxOfficeError
 from boxoffice.server.app import create_app
 from boxoffice.store.database import Store
+from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,10 @@ class _ThreadServer(uvicorn.Server):
 class EmbeddedServer:
     """``start()`` returns the URL once the server accepts connections; ``stop()`` waits for it to end."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
+        self.clock = clock
         self.host = host
         self.port = port
         self.url = ""
@@ -50,7 +55,7 @@ class EmbeddedServer:
             sock.close()
             raise ServerStartError(f"Cannot listen on {self.host}:{self.port}: {exc.strerror}.") from exc
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(self.store), log_level="warning", lifespan="off")
+        config = uvicorn.Config(create_app(self.store, self.clock), log_level="warning", lifespan="off")
         self._server = _ThreadServer(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="boxoffice-server", daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,7 @@ STATUS: dict[type[e.BoxOfficeError], int] = {
     e.DeleteRefusedError: 409,
     e.InUseError: 409,
     e.ValidationError: 422,
+    e.OrganizationChoiceError: 409,
     e.TooManyAttemptsError: 429,
 }
 
@@ -42,23 +44,58 @@ def body_of(error: e.BoxOfficeError) -> dict[str, object]:
     body: dict[str, object] = {"error": error.code, "message": error.message}
     if isinstance(error, e.ValidationError):
         body["problems"] = [{"field": p.field, "message": p.message} for p in error.problems]
+    if isinstance(error, e.OrganizationChoiceError):
+        body["organizations"] = error.organizations
     return body
+
+
+def headers_of(error: e.BoxOfficeError) -> dict[str, str] | None:
+    if isinstance(error, e.TooManyAttemptsError):
+        return {"Retry-After": str(error.retry_after)}
+    if status_of(error) == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path.
+
+    Starlette's 405 names only the methods of the first route whose path
+    matched (``GET`` for ``/api/series``, which takes ``POST`` as well): a
+    client following the ``Allow`` header would never find the others. The
+    paths come from the OpenAPI document, the one public list of them.
+    """
+    app = request.app
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+             {method.upper() for method in operations})
+            for path, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_table = table
+    path = request.scope.get("path", "")
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.BoxOfficeError)
     async def _core(_: Request, error: e.BoxOfficeError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if status_of(error) == 401 else None
-        return JSONResponse(body_of(error), status_code=status_of(error), headers=headers)
+        return JSONResponse(body_of(error), status_code=status_of(error), headers=headers_of(error))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # Starlette's own answers (bad JSON, 405, 404 of unknown paths) in our shape.
-        return JSONResponse(
-            {"error": "http_error", "message": str(error.detail)},
-            status_code=error.status_code,
-            headers=dict(error.headers or {}),
-        )
+        headers = dict(error.headers or {})
+        message = str(error.detail)
+        if error.status_code == 405:
+            allowed = allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                either = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+                message = f"{request.method} is not allowed here; use {either}."
+        return JSONResponse({"error": "http_error", "message": message},
+                            status_code=error.status_code, headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, error: IntegrityError) -> JSONResponse:

@@ -22,6 +22,8 @@ class Body(BaseModel):
 class LoginRequest(Body):
     email: Annotated[str, Field(max_length=254)]
     password: Annotated[str, Field(max_length=1024)]
+    # Which organization's account, when the e-mail has one in several: its id or exact name.
+    organization: Annotated[str | None, Field(max_length=120)] = None
 
 
 class LoginResponse(BaseModel):
@@ -128,6 +130,8 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     problems: list[ProblemBody] | None = None
+    # choose_organization: the organizations the e-mail and password fit.
+    organizations: list[str] | None = None
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -142,4 +146,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (422, "The request is malformed or its values are invalid"),
         (429, "Too many failed logins"),
     )
+}
+# The login's own 429 says when to try again.
+LOGIN_RESPONSES: dict[int | str, dict[str, object]] = {
+    409: {"model": ErrorBody,
+          "description": "The e-mail and password fit accounts in several organizations: name one"},
+    429: {"model": ErrorBody, "description": "Too many failed logins: wait, then try again",
+          "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}},
 }

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from boxoffice import __version__
+from boxoffice.domain import login_limits
 from boxoffice.domain.enums import SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.errors import AuthenticationError, ValidationError
@@ -37,9 +38,19 @@ def health(store: StoreDep) -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 
 
-@router.post("/auth/login", tags=["auth"])
-def login(body: rq.LoginRequest, store: StoreDep) -> rq.LoginResponse:
-    token, member = auth.login(store, body.email, body.password)
+_LOGIN_HELP = (
+    "A 12-hour bearer token. Failed logins slow the next attempts (429 with Retry-After), "
+    "counted per limit:\n\n" + "\n".join(f"- {line}" for line in login_limits.limits_text())
+    + "\n\nAn e-mail with accounts in several organizations names one in `organization` (id or "
+    "exact name); without it, a password that fits several answers 409 with their names."
+)
+
+
+@router.post("/auth/login", tags=["auth"], description=_LOGIN_HELP, responses=rq.LOGIN_RESPONSES)
+def login(body: rq.LoginRequest, request: Request, store: StoreDep) -> rq.LoginResponse:
+    address = request.client.host if request.client else None
+    token, member = auth.login(store, body.email, body.password, organization=body.organization,
+                               source=address, now=request.app.state.clock())
     return rq.LoginResponse(token=token, member=member)
 
 

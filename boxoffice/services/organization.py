@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from sqlalchemy import select
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import Action
-from boxoffice.domain.validation import validate_name
+from boxoffice.domain.validation import validate_email, validate_name
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.member import MemberView, OrganizationView
 from boxoffice.services import outbox, refs
@@ -18,15 +17,9 @@ from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, Member, Organization
 
-# Deliberately loose: the address is an identifier here, not a mailbox we write to.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 def _email(value: str) -> str:
-    email = value.strip().lower()
-    if not _EMAIL.match(email):
-        raise ValidationError.single("email", f"{value!r} is not an e-mail address.")
-    return email
+    return validate_email("email", value)
 
 
 def create_organization(

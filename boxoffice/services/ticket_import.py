@@ -7,6 +7,11 @@ column, so a file is fixed in one go rather than one error at a time. The
 commit writes all tickets or none: a half-imported file is worse than none,
 because importing it again would then clash with itself.
 
+Each cell is held to the same rules as a ticket made one at a time
+(``domain.validation``), with the same sentences, and codes are compared
+ignoring case as the database compares them: "A-1" on one line and "a-1" on
+another are one code twice, and the file is refused naming both lines.
+
 Ticket CRUD lives in ``services.tickets``; this module only reads files.
 """
 
@@ -22,6 +27,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import (
+    MAX_EMAIL,
+    MAX_HOLDER_NAME,
+    MAX_TICKET_CODE,
+    code_key,
+    validate_holder_email,
+    validate_holder_name,
+    validate_ticket_code,
+)
 from boxoffice.errors import ImportFileError, Problem, ValidationError
 from boxoffice.schemas.base import View
 from boxoffice.services import outbox, refs
@@ -42,7 +56,7 @@ DEFAULT_HEADERS: Mapping[str, tuple[str, ...]] = {
     "category": ("category", "type", "ticket type"),
     "email": ("email", "e-mail", "holder_email", "mail"),
 }
-_MAX = {"code": 64, "name": 200, "email": 254}
+_MAX = {"code": MAX_TICKET_CODE, "name": MAX_HOLDER_NAME, "email": MAX_EMAIL}
 PREVIEW_ROWS = 5
 
 
@@ -96,7 +110,8 @@ class TicketImportError(ValidationError):
         super().__init__([Problem(f"row {p.row}" + (f", {p.column}" if p.column else ""), p.message)
                           for p in problems])
         shown = "; ".join(
-            f"row {p.row}{', column ' + p.column if p.column else ''}: {p.message}" for p in problems[:3]
+            f"row {p.row}{', column ' + p.column if p.column else ''}: {p.message.rstrip('.')}"
+            for p in problems[:3]
         )
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         self.message = f"Nothing was imported: {len(problems)} problem(s) in the file: {shown}{more}."
@@ -194,7 +209,7 @@ def _parse(data: bytes, mapping: Mapping[str, str], categories: Mapping[str, str
     columns = _resolve_columns(header, mapping)
     index = {fld: header.index(col) for fld, col in columns.items()}
     parsed = _Parsed(columns)
-    first_row: dict[str, int] = {}
+    first_row: dict[str, tuple[int, str]] = {}  # code_key -> (line, the code as written there)
     for line, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -209,24 +224,33 @@ def _parse(data: bytes, mapping: Mapping[str, str], categories: Mapping[str, str
             parsed.problems.append(ImportProblem(
                 row=line, column="", message=f"{len(cells)} cells in a file of {len(header)} columns."))
         code, name, cat, email = cell("code"), cell("name"), cell("category"), cell("email")
+        key = code_key(code)
         if not code:
             problem("code", "No ticket code.")
-        elif code in first_row:
-            problem("code", f"Code {code} is also on row {first_row[code]}.")
-        elif code in taken:
+        elif key in first_row:
+            first_line, first_code = first_row[key]
+            same = "" if first_code == code else f" as {first_code}, the same code ignoring case"
+            problem("code", f"Code {code} is also on row {first_line}{same}.")
+        elif key in taken:
             problem("code", f"Code {code} is already a ticket of this event.")
         else:
-            first_row[code] = line
-        for fld, value in (("code", code), ("name", name), ("email", email)):
+            first_row[key] = (line, code)
+        for fld, value, check in (("code", code, validate_ticket_code), ("name", name, validate_holder_name),
+                                  ("email", email, validate_holder_email)):
+            if not value:
+                continue
             if len(value) > _MAX[fld]:
                 problem(fld, f"Longer than {_MAX[fld]} characters.")
+                continue
+            try:
+                check(value)
+            except ValidationError as exc:
+                problem(fld, exc.message)
         if not cat:
             problem("category", "No category.")
         elif cat.lower() not in categories:
             known = ", ".join(sorted(categories.values())) or "none yet"
             problem("category", f"No category {cat!r} in this event (it has {known}).")
-        if email and ("@" not in email or " " in email):
-            problem("email", f"{email!r} is not an e-mail address.")
         parsed.rows.append(ImportRow(row=line, code=code, name=name or None,
                                      category=categories.get(cat.lower(), cat), email=email or None))
     if not parsed.rows:
@@ -242,7 +266,7 @@ def preview_import(store: Store, actor: Actor, event_ref: str, data: bytes,
         ev = refs.event(session, actor, event_ref)
         cats = {c.name.lower(): c.name
                 for c in session.scalars(select(Category).where(Category.event_id == ev.id))}
-        taken = set(session.scalars(select(Ticket.code).where(Ticket.event_id == ev.id)))
+        taken = {code_key(c) for c in session.scalars(select(Ticket.code).where(Ticket.event_id == ev.id))}
     parsed = _parse(data, mapping or {}, cats, taken)
     return ImportPreview(columns=parsed.columns, rows=parsed.rows[:rows], total=len(parsed.rows),
                          problems=parsed.problems)
@@ -256,7 +280,7 @@ def import_tickets(store: Store, actor: Actor, event_ref: str, data: bytes,
         ev = refs.event(session, actor, event_ref)
         cats = {c.name.lower(): c
                 for c in session.scalars(select(Category).where(Category.event_id == ev.id))}
-        taken = set(session.scalars(select(Ticket.code).where(Ticket.event_id == ev.id)))
+        taken = {code_key(c) for c in session.scalars(select(Ticket.code).where(Ticket.event_id == ev.id))}
         parsed = _parse(data, mapping or {}, {k: c.name for k, c in cats.items()}, taken)
         if parsed.problems:
             raise TicketImportError(parsed.problems)
@@ -286,18 +310,30 @@ def add_imported(store: Store, actor: Actor, event_ref: str, tickets: list[Impor
     refuses the whole import with the codes that clash.
     """
     actor.require(Action.MANAGE_TICKETS)
+    tickets = [_checked(t) for t in tickets]
+    seen: dict[str, str] = {}
+    for t in tickets:
+        first = seen.get(code_key(t.code))
+        if first is not None:
+            raise ValidationError.single(
+                "code", f"The import holds the code {first} twice ({first} and {t.code}; codes are the "
+                        "same ignoring case); nothing was imported.")
+        seen[code_key(t.code)] = t.code
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)
         cat_ids = set(session.scalars(select(Category.id).where(Category.event_id == ev.id)))
-        existing = dict(session.execute(select(Ticket.code, Ticket.id).where(Ticket.event_id == ev.id)).all())
-        clashes = [t.code for t in tickets if t.code in existing and existing[t.code] != t.id]
+        existing = {code_key(code): (code, ticket_id) for code, ticket_id in
+                    session.execute(select(Ticket.code, Ticket.id).where(Ticket.event_id == ev.id)).all()}
+        # The same id is this import pushed again (a retry): kept once, not a clash.
+        clashes = [existing[code_key(t.code)][0] for t in tickets
+                   if code_key(t.code) in existing and existing[code_key(t.code)][1] != t.id]
         if clashes:
             raise ValidationError.single(
                 "code", f"{len(clashes)} ticket code(s) already exist in {ev.name}: {', '.join(clashes[:5])}."
             )
         added = 0
         for t in tickets:
-            if t.code in existing:
+            if code_key(t.code) in existing:
                 continue
             if t.category_id not in cat_ids:
                 raise ValidationError.single("category", f"Ticket {t.code} has a category {ev.name} lacks.")
@@ -306,3 +342,17 @@ def add_imported(store: Store, actor: Actor, event_ref: str, tickets: list[Impor
             added += 1
         session.flush()
         return added
+
+
+def _checked(ticket: ImportedTicket) -> ImportedTicket:
+    """A pushed ticket held to the rules its file was: the same sentence, naming the ticket."""
+    try:
+        return ticket.model_copy(update={
+            "code": validate_ticket_code(ticket.code),
+            "holder_name": validate_holder_name(ticket.holder_name),
+            "holder_email": validate_holder_email(ticket.holder_email),
+        })
+    except ValidationError as exc:
+        problem = exc.problems[0]
+        raise ValidationError.single(
+            problem.field, f"Ticket {ticket.code.strip()[:64]!r}: {problem.message}") from None

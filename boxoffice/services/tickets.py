@@ -9,7 +9,6 @@ it must keep too.)
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -17,6 +16,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import (
+    validate_holder_email,
+    validate_holder_name,
+    validate_ticket_code,
+)
 from boxoffice.errors import DuplicateError, InUseError, ValidationError
 from boxoffice.schemas.event import TicketView
 from boxoffice.schemas.pages import TicketPage
@@ -29,37 +33,8 @@ from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_CODE = 64
 FIELDS = ("code", "category_id", "holder_name", "holder_email", "voided")
 _PAGE = "tickets"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def validate_code(code: str) -> str:
-    code = code.strip()
-    if not code:
-        raise ValidationError.single("code", "A ticket code cannot be empty.")
-    if len(code) > MAX_CODE:
-        raise ValidationError.single("code", f"A ticket code has at most {MAX_CODE} characters.")
-    if not code.isprintable():
-        raise ValidationError.single("code", "A ticket code cannot hold control characters.")
-    return code
-
-
-def _holder_name(value: str | None) -> str | None:
-    name = value.strip() if value else None
-    if name and len(name) > 200:
-        raise ValidationError.single("holder_name", "A holder's name has at most 200 characters.")
-    if name and not name.isprintable():
-        raise ValidationError.single("holder_name", "A holder's name cannot hold control characters.")
-    return name or None
-
-
-def _holder_email(value: str | None) -> str | None:
-    email = value.strip().lower() if value else None
-    if email and (len(email) > 254 or not email.isprintable() or not _EMAIL.match(email)):
-        raise ValidationError.single("holder_email", f"{value!r} is not an e-mail address.")
-    return email or None
 
 
 def _ensure_unique(session: Session, ev: Event, code: str, own: uuid.UUID | None) -> None:
@@ -94,8 +69,8 @@ def create_ticket(
     ticket_id: uuid.UUID | None = None,
 ) -> TicketView:
     actor.require(Action.MANAGE_TICKETS)
-    code = validate_code(code)
-    name, email = _holder_name(holder_name), _holder_email(holder_email)
+    code = validate_ticket_code(code)
+    name, email = validate_holder_name(holder_name), validate_holder_email(holder_email)
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)
         cat = refs.category(session, actor, ev, category_ref)
@@ -163,9 +138,9 @@ def update_ticket(store: Store, actor: Actor, ticket_id: uuid.UUID, changes: dic
     for field in ("code", "category_id", "voided"):
         if field in changes and changes[field] is None:
             raise ValidationError.single(field, f"The {field} cannot be removed, only changed.")
-    code = validate_code(changes["code"]) if "code" in changes else None
-    name = _holder_name(changes.get("holder_name"))
-    email = _holder_email(changes.get("holder_email"))
+    code = validate_ticket_code(changes["code"]) if "code" in changes else None
+    name = validate_holder_name(changes.get("holder_name"))
+    email = validate_holder_email(changes.get("holder_email"))
     with store.write() as session:
         ticket, ev = refs.by_id(session, actor, Ticket, "ticket", ticket_id)
         cat = (refs.category(session, actor, ev, str(changes["category_id"]))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boxoffice import files
 from boxoffice.errors import BoxOfficeError
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth
@@ -151,7 +152,8 @@ class DemoStack:
             raise
 
     def _start(self, say: Callable[[str], None]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Its databases hold keys and its logins.txt the passwords: for this user only.
+        files.private_folder(self.folder, ours=True)
         # The station's login token goes to the demo's folder, never to the person's keyring.
         self._set_env("BOXOFFICE_CREDENTIALS_FILE", str(self.folder / "credentials.json"))
         say(f"Seeding a three-day festival with {self.bands:,} bands in {self.server_db}")
@@ -162,6 +164,7 @@ class DemoStack:
         self.password = secrets.token_urlsafe(12)  # made here, at first run: no secret in the repository
         for email in (OWNER, GATE_DEVICE, "manager@example.org", "box@example.org"):
             auth.set_password(self.server_store, owner, email, self.password)
+        files.create_private_file(self.folder / "logins.txt")
         (self.folder / "logins.txt").write_text(
             "Demo logins (this folder only):\n"
             + "".join(f"  {e}  {self.password}\n"

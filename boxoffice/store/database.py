@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from boxoffice.files import private_database
+
 log = logging.getLogger(__name__)
 
 # The session of the unit of work in progress in this thread (or task), so
@@ -77,7 +79,9 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             assert self.url.database is not None
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            if self.url.database and self.url.database != ":memory:":
+                # Its keys and tag secret are for this user only (see ``boxoffice.files``).
+                private_database(Path(self.url.database))
             self.write_engine = _sqlite_engine(self.url, immediate=True)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
         else:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.errors import DatabaseError, DatabaseTooNewError
+from boxoffice.files import create_private_file
 from boxoffice.store.database import Store
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 #: The newest migration shipped. Kept here as well as in the migration files so that opening an
 #: up-to-date database needs no Alembic import (half a second of every start-up); a test checks
 #: that it equals Alembic's head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 def alembic_config() -> Config:
@@ -70,6 +71,8 @@ def _backup(store: Store, revision: str) -> Path | None:
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = source.with_name(f"{source.name}.{revision}.{stamp}.bak")
+    # As private as the database it copies, from its first byte.
+    create_private_file(target)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     log.info("backed up %s to %s before upgrading", source, target)

@@ -34,6 +34,7 @@ from boxoffice.sync.local import (
     read_cursor,
     reset_cursor,
 )
+from boxoffice.sync.login_answer import login_refusal
 from boxoffice.sync.state import (
     HEALTH_KEY,
     SERVER_KEY,
@@ -331,8 +332,12 @@ class LoginOutcome:
 
 
 def login(store: Store, url: str, email: str, password: str, *, station: str | None = None,
-          http: httpx.Client | None = None) -> LoginOutcome:
-    """Log this station in to a server, keep the token, and pull the organization's data."""
+          organization: str | None = None, http: httpx.Client | None = None) -> LoginOutcome:
+    """Log this station in to a server, keep the token, and pull the organization's data.
+
+    ``organization`` (id or exact name) picks the account of an e-mail that has one in several
+    organizations; the server asks for it with ``OrganizationChoiceError``.
+    """
     url = url.rstrip("/")
     if store.mode == "server":
         raise SyncRefusedError(
@@ -340,7 +345,10 @@ def login(store: Store, url: str, email: str, password: str, *, station: str | N
         )
     client = http or httpx.Client(base_url=url, timeout=30)
     try:
-        response = client.post("/api/auth/login", json={"email": email, "password": password})
+        asked = {"email": email, "password": password}
+        if organization:
+            asked["organization"] = organization
+        response = client.post("/api/auth/login", json=asked)
     except httpx.TransportError as exc:
         raise ServerUnreachableError(
             f"The server at {url} cannot be reached ({type(exc).__name__})."
@@ -348,8 +356,8 @@ def login(store: Store, url: str, email: str, password: str, *, station: str | N
     finally:
         if http is None:
             client.close()
-    if response.status_code in (401, 429):
-        raise AuthenticationError(response.json().get("message", "The login was refused."))
+    if response.status_code in (401, 409, 429):
+        raise login_refusal(response)
     if response.status_code != 200:
         raise SyncRefusedError(f"The server refused the login ({response.status_code}).")
     body = response.json()

@@ -18,7 +18,8 @@ from pathlib import Path
 import keyring
 import keyring.errors
 from keyring.backends import fail
-from platformdirs import user_config_path
+
+from boxoffice import files
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Stored:
 
 def credentials_file() -> Path:
     override = os.environ.get("BOXOFFICE_CREDENTIALS_FILE")
-    return Path(override) if override else user_config_path("boxoffice") / "credentials.json"
+    return Path(override) if override else files.config_dir() / "credentials.json"
 
 
 def _account(server: str, email: str) -> str:
@@ -64,7 +65,7 @@ def _read_file() -> dict[str, str]:
 
 def _write_file(data: dict[str, str]) -> Path:
     path = credentials_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.private_folder(path.parent)
     tmp = path.with_suffix(".tmp")
     # Created private, not chmod-ed after: no moment where others could read it.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 # Small enough that a batch is applied well within a request timeout on a busy server.
 MAX_BATCH = 500
 DEFAULT_PAGE = 20_000
 MAX_PAGE = 50_000
 MAX_WAIT_SECONDS = 30.0
+
+
+def _date_time_text(value: object) -> object:
+    """Let a date-time text (or a ``datetime`` made in Python) on to pydantic; refuse a number."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    raise ValueError("must be a date and time as text, like 2026-07-03T18:00:00+02:00")
 
 
 class PushEntry(BaseModel):
@@ -23,7 +36,10 @@ class PushEntry(BaseModel):
     kind: Annotated[str, Field(min_length=1, max_length=64)]
     entity_id: uuid.UUID
     payload: dict[str, Any]
-    created_at: AwareDatetime
+    # A text (ISO 8601, with its offset), never a number: pydantic would read one as seconds since
+    # 1970 and keep an invented time. Strict(), which refuses numbers, refuses the text too once
+    # FastAPI has parsed the JSON, so the rule is spelt out in ``_date_time_text``.
+    created_at: Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class PushRequest(BaseModel):

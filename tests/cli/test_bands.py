@@ -79,6 +79,10 @@ BAD = [
     (["tickets", "import", "{dupes}", "--event", "Harbour Days"],
      "Nothing was imported: 2 problem(s) in the file: row 3, column code: Code X-1 is also on row 2"),
     (["tickets", "import", "{dupes}", "--event", "Harbour Days", "--map", "seat=Row"], "not a ticket field"),
+    (["tickets", "import", "{case}", "--event", "Harbour Days"],
+     "row 3, column code: Code a-1 is also on row 2 as A-1, the same code ignoring case."),
+    (["tickets", "import", "{nul}", "--event", "Harbour Days"],
+     "row 2, column name: The holder's name holds a control character (U+0000); remove it."),
 ]
 
 
@@ -92,6 +96,8 @@ def test_bad_input_is_one_sentence_exit_1_and_writes_nothing(festival_cli: Cli, 
         "{empty}": b"",
         "{latin1}": "code,category\nX-1,caf\xe9\n".encode("latin-1"),
         "{dupes}": b"code,category\nX-1,VIP\nX-1,VIP\nX-2,Backstage\n",
+        "{case}": b"code,category\nA-1,VIP\na-1,VIP\n",
+        "{nul}": b"code,name,category\nA-1,Ana\x00Bo,VIP\n",
     }
     real = []
     for arg in args:

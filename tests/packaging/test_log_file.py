@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -61,3 +63,18 @@ def test_a_log_folder_that_cannot_be_made_gives_no_file_and_no_error(
 def test_the_default_folder_is_the_users_log_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert log_dir() == tmp_path / "state" / "boxoffice" / "log"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_the_log_folder_is_readable_by_its_user_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     stream: logging.Handler) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    folder = log_dir()
+    folder.mkdir(parents=True)
+    folder.chmod(0o755)  # as an older Box office made it
+    path = install_log_file()
+    assert path is not None
+    try:
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    finally:
+        remove_log_file(path)

@@ -21,6 +21,22 @@ from tests.services.conftest import add_bands
 PASSWORD = "correct horse battery"
 
 
+class Clock:
+    """What the server reads as now for its login limits: stands still until a test moves it.
+
+    Waits are proved by moving this clock past a Retry-After, never by sleeping.
+    """
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 @dataclass
 class Live:
     url: str
@@ -28,6 +44,12 @@ class Live:
     tokens: dict[Role, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
     bands: list[str] = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
+
+    def client_at(self, address: str) -> httpx.Client:
+        """An anonymous client whose requests come from ``address`` (any 127.x.y.z: all are this machine)."""
+        return httpx.Client(base_url=self.url, timeout=30,
+                            transport=httpx.HTTPTransport(local_address=address))
 
     def client(self, role: Role | None = Role.OWNER, token: str | None = None) -> httpx.Client:
         headers = {}
@@ -75,7 +97,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     )
     store = open_store(target)
     state = seed(store)
-    server = EmbeddedServer(store)
+    server = EmbeddedServer(store, clock=state.clock)
     state.url = server.start()
     try:
         yield state

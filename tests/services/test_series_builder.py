@@ -50,6 +50,11 @@ def test_create_series_defaults_and_outbox(store: Store, owner: Actor, festival:
         ({"checkin_opens_at": datetime(2027, 7, 1, 8, tzinfo=UTC)}, "checkin_opens_at"),
         ({"checkin_closes_at": datetime(2027, 7, 2, 23, tzinfo=UTC)}, "checkin_closes_at"),
         ({"starts_at": datetime(2027, 7, 2, 10)}, "starts_at"),
+        # What PostgreSQL's INTEGER column cannot hold is refused on SQLite too, with the same sentence.
+        ({"capacity": 2**31}, "capacity"),
+        ({"capacity": 2**63}, "capacity"),
+        ({"starts_at": datetime(1, 1, 1, tzinfo=UTC), "ends_at": datetime(1, 1, 1, 8, tzinfo=UTC)},
+         "starts_at"),
     ],
 )
 def test_create_series_refuses_bad_times_and_writes_nothing(

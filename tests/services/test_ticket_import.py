@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 
 from boxoffice.domain.enums import Role
 from boxoffice.errors import ImportFileError, PermissionDeniedError, ValidationError
-from boxoffice.services import encoding, ticket_import
+from boxoffice.services import encoding, events, ticket_import
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from tests.conftest import table_counts
@@ -103,3 +106,50 @@ def test_only_ticket_managers_import(store: Store, actors: dict[Role, Actor], fe
         ticket_import.import_tickets(store, actors[Role.MEMBER], "Summer Fest", GOOD, MAP)
     assert table_counts(store) == before
     assert ticket_import.import_tickets(store, actors[Role.STATION], "Summer Fest", GOOD, MAP).imported == 3
+
+
+def test_codes_that_differ_only_in_case_refuse_the_file_naming_both_lines(
+    store: Store, owner: Actor, festival: Festival
+) -> None:
+    data = b"code,category\nA-1,VIP\nB-1,GA\na-1,GA\n"
+    before = table_counts(store)
+    preview = ticket_import.preview_import(store, owner, "Summer Fest", data)
+    assert [(p.row, p.message) for p in preview.problems] == [
+        (4, "Code a-1 is also on row 2 as A-1, the same code ignoring case.")]
+    with pytest.raises(ticket_import.TicketImportError, match="row 4, column code: Code a-1 is also on row 2"):
+        ticket_import.import_tickets(store, owner, "Summer Fest", data)
+    assert table_counts(store) == before
+    # A code already in the event is the same ticket in any case too.
+    ticket_import.import_tickets(store, owner, "Summer Fest", b"code,category\nZ-9,VIP\n")
+    later = ticket_import.preview_import(store, owner, "Summer Fest", b"code,category\nz-9,VIP\n")
+    assert [p.message for p in later.problems] == ["Code z-9 is already a ticket of this event."]
+
+
+HOLDER_NUL = "The holder's name holds a control character (U+0000); remove it."
+
+
+@pytest.mark.parametrize("name", ["Ana\x00Bo", "Ana\x1bBo", "Ana\nBo"])
+def test_a_control_character_in_a_holder_name_is_refused_on_every_path(
+    store: Store, owner: Actor, festival: Festival, name: str
+) -> None:
+    from boxoffice.services import tickets
+
+    code = f"U+{ord(next(c for c in name if not c.isalpha())):04X}"
+    sentence = HOLDER_NUL.replace("U+0000", code)
+    before = table_counts(store)
+    csv_file = f"code,name,category\nA-1,{name},VIP\n".encode()
+    preview = ticket_import.preview_import(store, owner, "Summer Fest", csv_file)
+    if name != "Ana\nBo":  # a bare line break ends the CSV row instead; quoted, it stays in the cell
+        assert [p.message for p in preview.problems] == [sentence]
+    quoted = f'code,name,category\nA-1,"{name}",VIP\n'.encode()
+    with pytest.raises(ticket_import.TicketImportError, match=re.escape(sentence[:-1])):
+        ticket_import.import_tickets(store, owner, "Summer Fest", quoted)
+    with pytest.raises(ValidationError) as one:
+        tickets.create_ticket(store, owner, "Summer Fest", "A-1", "VIP", name)
+    assert one.value.message == sentence
+    vip = next(c.id for c in events.list_categories(store, owner, "Summer Fest") if c.name == "VIP")
+    pushed = ticket_import.ImportedTicket(id=uuid.uuid4(), code="A-1", category_id=vip, holder_name=name)
+    with pytest.raises(ValidationError) as many:
+        ticket_import.add_imported(store, owner, "Summer Fest", [pushed])
+    assert many.value.message == f"Ticket 'A-1': {sentence}"
+    assert table_counts(store) == before

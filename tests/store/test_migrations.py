@@ -22,7 +22,7 @@ EXPECTED_TABLES = {
     "event_series", "series_gates", "series_category_limits", "wristbands",
     "series_wristband_assignments", "series_tickets", "checkins", "series_presence",
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
-    "api_tokens", "login_failures", "sync_state", "sync_changes", "sync_applied_entries",
+    "api_tokens", "login_throttle", "sync_state", "sync_changes", "sync_applied_entries",
     "event_keys", "tag_secrets", "encode_batches", "encode_log", "checkin_minutes", "alembic_version",
     "series_occupancy", "category_occupancy",
 }

@@ -89,3 +89,23 @@ def test_sync_commands_explain_bad_usage(tmp_path: Path, args: list[str]) -> Non
     result = _run(tmp_path, *args)
     assert result.returncode == 2
     assert "Error:" in result.stderr
+
+
+def test_an_email_in_two_organizations_logs_in_with_the_one_it_names(server: Live, tmp_path: Path) -> None:
+    from boxoffice.domain.enums import Role
+    from boxoffice.services import auth, organization
+
+    organization.create_organization(server.store, "Rival Org", "rival@example.org")
+    rival = resolve_actor(server.store, "rival@example.org")
+    organization.add_member(server.store, rival, "owner@example.org", Role.VIEWER)
+    auth.set_password(server.store, rival, "owner@example.org", PASSWORD)
+
+    asked = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
+                 "--password-stdin", stdin=PASSWORD + "\n")
+    assert asked.returncode == 1 and "Traceback" not in asked.stderr
+    assert asked.stderr == ("error: This e-mail belongs to several organizations; choose one: Gate Org, "
+                            "Rival Org. Give it with --organization.\n")
+    done = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
+                "--organization", "Rival Org", "--password-stdin", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert f"Logged in to {server.url} as owner@example.org (viewer)" in done.stdout

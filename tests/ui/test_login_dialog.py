@@ -52,6 +52,41 @@ def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server:
     dialog.store.dispose()
 
 
+def test_an_email_in_two_organizations_is_asked_which_one(qtbot: QtBot, server: Live,  # noqa: F811
+                                                         tmp_path: Path) -> None:
+    from boxoffice.domain.enums import Role
+    from boxoffice.services import auth, organization
+
+    organization.create_organization(server.store, "Rival Org", "rival@example.org")
+    rival = resolve_actor(server.store, "rival@example.org")
+    organization.add_member(server.store, rival, "owner@example.org", Role.VIEWER)
+    auth.set_password(server.store, rival, "owner@example.org", PASSWORD)
+
+    dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
+    assert not dialog.org_choice.isVisible()  # nobody is asked until the server asks
+    dialog.server_url.setText(server.url)
+    dialog.server_email.setText("owner@example.org")
+    dialog.password.setText(PASSWORD)
+    before = table_counts(dialog.store)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.ok.isEnabled, timeout=20_000)
+    assert dialog.message.text() == ("This e-mail belongs to several organizations; choose one: "
+                                     "Gate Org, Rival Org.")
+    assert dialog.org_choice.isVisible()
+    assert [dialog.org_choice.itemText(i) for i in range(dialog.org_choice.count())] == [
+        "Gate Org", "Rival Org"]
+    assert table_counts(dialog.store) == before
+
+    dialog.org_choice.setCurrentText("Rival Org")
+    with qtbot.waitSignal(dialog.accepted, timeout=30_000):
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    actor = resolve_actor(dialog.store, None)
+    assert (actor.email, actor.role.value) == ("owner@example.org", "viewer")
+    assert ServerLogin.load(dialog.store).organization_id == rival.organization_id
+    ops.shutdown()
+    dialog.store.dispose()
+
+
 def test_an_unreachable_server_is_said_plainly(qtbot: QtBot, tmp_path: Path) -> None:
     dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
     dialog.server_url.setText("http://127.0.0.1:9")

@@ -4,12 +4,14 @@ Shown at start-up only when the database does not already say who acts
 (a station logged in before keeps working offline with its last login,
 without this dialog). Logging in talks to the server, so it runs off the
 GUI thread; the dialog stays responsive and shows the server's sentence if
-the login is refused.
+the login is refused. The organization field appears only when the server
+asks for it: the e-mail and password fit accounts in several organizations.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from boxoffice.errors import BoxOfficeError, Problem, ValidationError
+from boxoffice.errors import BoxOfficeError, OrganizationChoiceError, Problem, ValidationError
 from boxoffice.services import organization
 from boxoffice.store.database import Store
 from ui import settings as S
@@ -48,13 +50,17 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.station = QLineEdit(S.STATION_NAME.read(qs))
         self.station.setPlaceholderText("Box office 2")
+        self.org_choice = QComboBox()
+        self.org_choice.setObjectName("loginOrganization")
         server = QWidget()
-        form = QFormLayout(server)
+        self.server_form = form = QFormLayout(server)
         form.addRow(QLabel("Log in to your organization's central server. Afterwards this computer keeps "
                            "working when the network is down, and syncs when it is back."))
         form.addRow("Server", self.server_url)
         form.addRow("E-mail", self.server_email)
         form.addRow("Password", self.password)
+        form.addRow("Organization", self.org_choice)
+        form.setRowVisible(self.org_choice, False)  # until the server asks which one
         form.addRow("This station", self.station)
 
         self.org_name = QLineEdit()
@@ -98,6 +104,7 @@ class LoginDialog(QDialog):
     def _log_in(self) -> None:
         url, email = self.server_url.text().strip(), self.server_email.text().strip()
         password, station = self.password.text(), self.station.text().strip() or None
+        org_choice = self.org_choice.currentText() or None
         missing = [name for name, value in (("the server", url), ("your e-mail", email),
                                             ("your password", password)) if not value]
         if missing:
@@ -111,7 +118,8 @@ class LoginDialog(QDialog):
         def work() -> str:
             from boxoffice.sync.client import login
 
-            return login(store, url, email, password, station=station).login.email
+            return login(store, url, email, password, station=station,
+                         organization=org_choice).login.email
 
         def done(who: str) -> None:
             qs = S.qsettings()
@@ -147,7 +155,12 @@ class LoginDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self.ok.setEnabled(True)
         self.message.setStyleSheet(f"color: {ERROR_COLOR};")
-        if isinstance(exc, ValidationError):
+        if isinstance(exc, OrganizationChoiceError):
+            self.org_choice.clear()
+            self.org_choice.addItems(exc.organizations)
+            self.server_form.setRowVisible(self.org_choice, True)
+            self.message.setText(exc.message)
+        elif isinstance(exc, ValidationError):
             self.message.setText(" ".join(p.message for p in exc.problems))
         elif isinstance(exc, BoxOfficeError):
             self.message.setText(exc.message)

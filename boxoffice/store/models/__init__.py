@@ -1,7 +1,7 @@
 """Every table of the local store (and of the central server, which shares them)."""
 
 from boxoffice.store.base import Base
-from boxoffice.store.models.auth import ApiToken, LoginFailure
+from boxoffice.store.models.auth import ApiToken, LoginThrottle
 from boxoffice.store.models.checkin import (
     CategoryOccupancy,
     Checkin,
@@ -46,7 +46,7 @@ __all__ = [
     "Gate",
     "GateCategory",
     "LocalSetting",
-    "LoginFailure",
+    "LoginThrottle",
     "Member",
     "Organization",
     "OutboxEntry",

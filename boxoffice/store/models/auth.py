@@ -1,11 +1,11 @@
-"""Server-side authentication state: bearer tokens and failed logins."""
+"""Server-side authentication state: bearer tokens and the counters that slow failed logins."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.store.base import Base, created_at_column, uuid_pk
@@ -27,16 +27,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class LoginFailure(Base):
-    """One failed login; counted per e-mail over a window to slow down guessing.
+class LoginThrottle(Base):
+    """One counter of failed logins (see ``boxoffice.domain.login_limits``).
 
-    Kept in the database rather than in memory so that every server
-    instance behind a load balancer sees the same count.
+    ``key`` is a SHA-256 of what the counter is for (an account from an
+    address, an address, an account), so no e-mail or address is kept here.
+    In the database rather than in memory so that every server process
+    behind a load balancer counts together; each login locks its counters
+    (``SELECT … FOR UPDATE``) from the check to the record, so two processes
+    cannot both take the last free attempt.
     """
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+    __tablename__ = "login_throttle"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    email: Mapped[str] = mapped_column(String(254))
-    at: Mapped[datetime] = created_at_column()
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
+    blocked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # On an account-from-address counter: the last login that succeeded there.
+    last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When anything last happened to it; old counters are swept by it.
+    touched_at: Mapped[datetime] = mapped_column(index=True)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from boxoffice.domain.validation import (
+    EARLIEST_TIME,
+    INTEGER_RANGE,
+    LATEST_TIME,
     MAX_EARLY_CHECKIN,
     MAX_NAME_LENGTH,
     MAX_SERIES_DURATION,
     SeriesTimes,
     check_category_limits,
     check_gates_belong,
+    code_key,
     default_checkin_window,
     ensure_aware,
+    validate_holder_email,
+    validate_holder_name,
     validate_name,
     validate_series,
     validate_timezone,
@@ -320,3 +326,65 @@ def test_problem_type() -> None:
     with pytest.raises(ValidationError) as caught:
         validate_name("name", "")
     assert caught.value.problems == [Problem("name", "The name cannot be empty.")]
+
+
+@pytest.mark.parametrize("value", ["\u200b", " \u200b\u200d ", "\ufeff\u2060", "\u00ad", "\u3164", "\u2800",
+                                   "\u0301", "\U000e0020"])
+def test_a_name_with_no_visible_character_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        validate_name("gate name", value)
+    assert err.value.message == "The gate name has no visible character; type a name people can read."
+
+
+@pytest.mark.parametrize("value", ["Zoë", "👍", "Stage\u200dB", "دروازه\u200cشمالی", "7"])
+def test_visible_names_keep_their_joiners(value: str) -> None:
+    assert validate_name("gate name", value) == value
+
+
+@pytest.mark.parametrize(("value", "code"), [("Gate\x00A", "U+0000"), ("Gate\nA", "U+000A"),
+                                             ("Gate\x7f", "U+007F"), ("Gate\x85A", "U+0085")])
+def test_a_control_character_in_a_name_is_named(value: str, code: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        validate_name("gate name", value)
+    assert err.value.message == f"The gate name holds a control character ({code}); remove it."
+
+
+def test_the_holder_rules_are_one_sentence_each() -> None:
+    assert validate_holder_name("  Ana  ") == "Ana" and validate_holder_name(" ") is None
+    with pytest.raises(ValidationError, match=r"The holder's name holds a control character \(U\+0000\)"):
+        validate_holder_name("Ana\x00")
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        validate_holder_name("x" * 201)
+    assert validate_holder_email(" Ana@Example.org ") == "ana@example.org"
+    with pytest.raises(ValidationError, match="is not an e-mail address"):
+        validate_holder_email("ana@example\x00.org")
+    assert code_key(" A-1 ") == code_key("a-1")
+
+
+@pytest.mark.parametrize(("capacity", "message"), [
+    (INTEGER_RANGE[1], None),
+    (INTEGER_RANGE[1] + 1, "The capacity can be at most 2,147,483,647; it is 2,147,483,648."),
+    (2**63, "The capacity can be at most 2,147,483,647; it is 9,223,372,036,854,775,808."),
+])
+def test_capacity_fits_the_database_column(capacity: int, message: str | None) -> None:
+    if message is None:
+        validate_series(times(), capacity)
+        return
+    with pytest.raises(ValidationError) as err:
+        validate_series(times(), capacity)
+    assert err.value.message == message
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+    datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+    datetime(3000, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+])
+def test_times_outside_the_years_of_a_series_are_refused_without_arithmetic(moment: datetime) -> None:
+    with pytest.raises(ValidationError) as err:
+        validate_series(SeriesTimes(moment, moment, moment, moment), 10)
+    # Said once for the start (the others repeat it), never an OverflowError.
+    assert [p.field for p in err.value.problems] == ["starts_at"]
+    assert err.value.message.startswith("The start time must fall between the years 2000 and 2999; ")
+    assert EARLIEST_TIME.year == 2000 and LATEST_TIME.year == 3000
