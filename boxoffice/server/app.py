@@ -10,8 +10,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
 from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
+from boxoffice.sync import changelog
 
 log = logging.getLogger(__name__)
 

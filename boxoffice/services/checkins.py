@@ -28,7 +28,6 @@ from boxoffice.domain.permissions import Action
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import band_signature, outbox, refs
 from boxoffice.services.actor import Actor
-from boxoffice.store import changelog
 from boxoffice.store.base import Base, new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -332,7 +331,6 @@ def decide_and_record(
         "recorded_at": utcnow(),
     }
     session.execute(_INSERT_CHECKIN, values)
-    changelog.log_row(session, Checkin, values, series.organization_id)
     if decision.allowed and band is not None:
         _move_core(session, series, band, facts_of_band.presence, direction, now)
     return CheckinView(
@@ -376,7 +374,6 @@ def _move_core(session: Session, series: SeriesLike, band: _Band, presence: _Pre
             "series_id": series.id, "wristband_id": band.id, "category_id": band.category_id,
             "inside": now_inside, "has_entered": has_entered, "last_scan_at": last_scan_at,
         }
-    changelog.log_row(session, SeriesPresence, values, series.organization_id)
 
 
 def _series_and_gate(

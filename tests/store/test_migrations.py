@@ -30,7 +30,7 @@ EXPECTED_INDEXES = {
     "series_gates": {"ix_series_gates_series_id"},
     "series_wristband_assignments": {"ix_series_wristband_assignments_series_id_active"},
     "checkins": {"ix_checkins_series_id_occurred_at"},
-    "sync_changes": {"ix_sync_changes_organization_id_seq"},
+    "sync_changes": {"ix_sync_changes_organization_id_txid_seq"},
 }
 
 
