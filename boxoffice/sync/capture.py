@@ -133,8 +133,8 @@ def _plan_of(stmt: Any) -> _Plan:
     if isinstance(stmt, Update):
         return _Plan(replica, returning=stmt.returning(*replica.columns))
     assert isinstance(stmt, Delete)
-    owner = replica.table.c[replica.owner_column]
-    extra = () if owner in replica.pk else (owner,)
+    # The owner travels with the key: a deletion is filed under an organization too.
+    extra = () if replica.owner_column in replica.pk_names else (replica.table.c[replica.owner_column],)
     return _Plan(replica, returning=stmt.returning(*replica.pk, *extra))
 
 
@@ -174,18 +174,17 @@ class Capture:
         changed = False
         for values in given:
             if all(n in values for n in names):
-                rows.append((values, plan.direct and not _has_sql(values, names)))
+                rows.append((values, plan.direct and _plain(values)))
                 continue
             more = _defaults(replica, values)
             whole = {**values, **more} if more else values
             changed = changed or whole is not values
-            rows.append((whole, plan.direct and more is not None and not _has_sql(whole, names)))
+            rows.append((whole, plan.direct and more is not None and _plain(whole)))
         if changed:
             filled = [v for v, _ in rows]
             state.parameters = filled if many else filled[0]
         result = state.invoke_statement()
         session = state.session
-        conn = session.connection()
         trans = session.get_nested_transaction() or session.get_transaction()
         pending = pending_of(session)
         pk_names = replica.pk_names
@@ -195,7 +194,7 @@ class Capture:
                     f"an INSERT into {replica.name} without its primary key in the parameters: "
                     "give the key (ids are made by new_id()) so the change log can name the row")
             pk = tuple(values[n] for n in pk_names)
-            org = self.owners.of(replica, values, conn)
+            org = self.owners.of(replica, values, session)
             if not known:
                 _recheck(pending, replica, pk, org, trans, inserted=True)
                 continue
@@ -224,7 +223,6 @@ class Capture:
                 f"an UPDATE of {replica.name} with its own RETURNING: the change log adds its own; "
                 "read the rows back with a SELECT instead")
         rows = state.invoke_statement(statement=plan.returning).all()
-        conn = session.connection()
         trans = session.get_nested_transaction() or session.get_transaction()
         pending = pending_of(session)
         names = replica.column_names
@@ -233,7 +231,7 @@ class Capture:
             encoded = replica.encode(row)
             pk = tuple(values[n] for n in replica.pk_names)
             _note(pending, replica, pk, json.dumps([encoded[i] for i in replica.pk_positions]),
-                  self.owners.of(replica, values, conn), json.dumps(encoded, separators=_COMPACT),
+                  self.owners.of(replica, values, session), json.dumps(encoded, separators=_COMPACT),
                   trans, inserted=False)
         return Affected(len(rows))
 
@@ -244,7 +242,6 @@ class Capture:
                 "delete with one statement whose WHERE names the rows")
         session = state.session
         rows = state.invoke_statement(statement=plan.returning).all()
-        conn = session.connection()
         trans = session.get_nested_transaction() or session.get_transaction()
         pending = pending_of(session)
         pk_names = replica.pk_names
@@ -252,7 +249,7 @@ class Capture:
         for row in rows:
             values = dict(zip(names, row, strict=True))
             pk = tuple(values[n] for n in pk_names)
-            _note(pending, replica, pk, replica.encode_pk(pk), self.owners.of(replica, values, conn),
+            _note(pending, replica, pk, replica.encode_pk(pk), self.owners.of(replica, values, session),
                   None, trans, inserted=False)
         return Affected(len(rows))
 
@@ -265,14 +262,13 @@ class Capture:
         for obj in list(session.new) + list(session.dirty):
             if type(obj) in REPLICA_OF:
                 pending.objects[id(obj)] = obj
-        conn = session.connection()
         for obj in session.deleted:
             replica = REPLICA_OF.get(type(obj))
             if replica is None:
                 continue
             pk = tuple(getattr(obj, n) for n in replica.pk_names)
             org = self.owners.of(replica, {replica.owner_column: getattr(obj, replica.owner_column)},
-                                 conn)
+                                 session)
             pending.deleted[(replica.name, replica.encode_pk(pk))] = (org, obj)
 
     def after_soft_rollback(self, session: Session, previous: SessionTransaction) -> None:
@@ -303,7 +299,6 @@ class Capture:
         pending: Pending | None = session.info.pop(_KEY, None)
         if pending is None:
             return []
-        conn = session.connection()
         recheck = pending.recheck
         final: dict[tuple[str, str], Change] = {}
         for obj in pending.objects.values():
@@ -319,7 +314,7 @@ class Capture:
             if key in pending.rows:  # a statement wrote it too: which is newer, only the table knows
                 recheck[key] = pending.rows[key]
                 continue
-            org = self.owners.of(replica, values, conn)
+            org = self.owners.of(replica, values, session)
             if org is not None:
                 row = json.dumps(replica.encode([values[n] for n in replica.column_names]),
                                  separators=_COMPACT)
@@ -363,7 +358,7 @@ class Capture:
                 row = found.get(pk)
                 if row is not None:
                     org = self.owners.of(replica, dict(zip(replica.column_names, row, strict=True)),
-                                         conn)
+                                         session)
                     if org is not None:
                         yield (name, pk), (TABLE_ORDER[name], org, name, pk,
                                            json.dumps(replica.encode(row), separators=_COMPACT))
@@ -415,9 +410,9 @@ def _defaults(replica: Replica, values: Mapping[str, Any]) -> dict[str, Any] | N
     return out
 
 
-def _has_sql(values: Mapping[str, Any], names: Sequence[str]) -> bool:
-    """A value that is an SQL expression: the database computes it, so the row must be read back."""
-    return any(isinstance(values[n], ClauseElement) for n in names)
+def _plain(values: Mapping[str, Any]) -> bool:
+    """No value is an SQL expression (the database would compute it, so the row must be read back)."""
+    return not any(isinstance(v, ClauseElement) for v in values.values())
 
 
 def _deletion_order(table: str) -> int:

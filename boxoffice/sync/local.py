@@ -148,7 +148,7 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
             dels = by_table[name][1]
             if dels:
                 stmts = _statements(REPLICAS[name].table, page["tables"].get(name)
-                                    or REPLICAS[name].column_names)
+                                    or list(REPLICAS[name].column_names))
                 session.connection().exec_driver_sql(stmts.delete, [tuple(pk) for pk in dels])
         cursor = Cursor(page["log"], Position.parse(page["cursor"]))
         _save_cursor(session, cursor)

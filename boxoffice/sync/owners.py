@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from boxoffice.store.models import Event, EventSeries, Gate
 from boxoffice.sync.replicas import Replica
@@ -24,15 +25,20 @@ class Owners:
     """Organization of a row, with event/series/gate owners cached (ids are never reused)."""
 
     def __init__(self) -> None:
-        self._org_of_event: dict[uuid.UUID, uuid.UUID] = {}
-        self._org_of_series: dict[uuid.UUID, uuid.UUID] = {}
         # Shared by the server's threads without a lock: a dict's reads and
         # writes are atomic, and two threads that miss at once both read the
-        # same answer.
+        # same answer. An entry of a parent whose transaction rolled back is
+        # never asked for again (ids are not reused), so it is harmless.
+        self._org_of_event: dict[uuid.UUID, uuid.UUID] = {}
+        self._org_of_series: dict[uuid.UUID, uuid.UUID] = {}
         self._event_of_gate: dict[uuid.UUID, uuid.UUID] = {}
 
-    def of(self, replica: Replica, row: Mapping[str, Any], conn: Connection) -> uuid.UUID | None:
-        """The organization of ``row`` (column name -> value); None when its parent is gone."""
+    def of(self, replica: Replica, row: Mapping[str, Any], session: Session) -> uuid.UUID | None:
+        """The organization of ``row`` (column name -> value); None when its parent is gone.
+
+        A miss reads through the session's connection: the transaction's own
+        uncommitted parents are found, and nothing is flushed.
+        """
         key = row[replica.owner_column]
         if key is None:
             return None
@@ -40,30 +46,32 @@ class Owners:
         if kind == "organization":
             return _as_uuid(key)
         if kind == "event":
-            return self.of_event(_as_uuid(key), conn)
+            return self.of_event(_as_uuid(key), session)
         if kind == "series":
-            return self.of_series(_as_uuid(key), conn)
+            return self.of_series(_as_uuid(key), session)
         gate_id = _as_uuid(key)
         event_id = self._event_of_gate.get(gate_id)
         if event_id is None:
-            event_id = conn.execute(select(Gate.event_id).where(Gate.id == gate_id)).scalar()
+            event_id = session.connection().execute(select(Gate.event_id).where(Gate.id == gate_id)).scalar()
             if event_id is None:
                 return None
             self._event_of_gate[gate_id] = event_id
-        return self.of_event(event_id, conn)
+        return self.of_event(event_id, session)
 
-    def of_event(self, event_id: uuid.UUID, conn: Connection) -> uuid.UUID | None:
+    def of_event(self, event_id: uuid.UUID, session: Session) -> uuid.UUID | None:
         found = self._org_of_event.get(event_id)
         if found is None:
-            found = conn.execute(select(Event.organization_id).where(Event.id == event_id)).scalar()
+            found = session.connection().execute(
+                select(Event.organization_id).where(Event.id == event_id)
+            ).scalar()
             if found is not None:
                 self._org_of_event[event_id] = found
         return found
 
-    def of_series(self, series_id: uuid.UUID, conn: Connection) -> uuid.UUID | None:
+    def of_series(self, series_id: uuid.UUID, session: Session) -> uuid.UUID | None:
         found = self._org_of_series.get(series_id)
         if found is None:
-            found = conn.execute(
+            found = session.connection().execute(
                 select(EventSeries.organization_id).where(EventSeries.id == series_id)
             ).scalar()
             if found is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Column, Table, inspect
@@ -86,11 +87,11 @@ class Replica:
     def name(self) -> str:
         return self.table.name
 
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
+    @cached_property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
 
-    @property
+    @cached_property
     def pk_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.pk)
 
@@ -101,9 +102,9 @@ class Replica:
         encoders = [self.encoders[i] for i in self.pk_positions]
         return json.dumps([enc(v) for enc, v in zip(encoders, values, strict=True)])
 
-    @property
+    @cached_property
     def pk_positions(self) -> tuple[int, ...]:
-        return _PK_POSITIONS[self.name]
+        return tuple(self.columns.index(c) for c in self.pk)
 
 
 def _encoder(column: Column[Any]) -> Callable[[Any], Any]:
@@ -134,9 +135,8 @@ REPLICAS: dict[str, Replica] = {
     if m.__table__ is t
 }
 TABLE_ORDER = {name: i for i, name in enumerate(REPLICAS)}
-_PK_POSITIONS = {name: tuple(r.columns.index(c) for c in r.pk) for name, r in REPLICAS.items()}
 REPLICA_OF: dict[type[Base], Replica] = {r.model: r for r in REPLICAS.values()}
 
 
 def tables_of(names: Iterable[str]) -> dict[str, list[str]]:
-    return {n: REPLICAS[n].column_names for n in names}
+    return {n: list(REPLICAS[n].column_names) for n in names}
