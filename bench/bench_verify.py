@@ -152,6 +152,8 @@ class Config:
     client: str = "raw"
     # Offered verifies per second in the open-loop level (0: no such level).
     open_rate: float = TARGET_RPS
+    # Server processes accepting on the one socket (several on one database, as a deployment scales).
+    server_processes: int = 1
 
 
 def _positive_ints(text_value: str) -> tuple[int, ...]:
@@ -197,13 +199,16 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     p.add_argument("--open-rate", type=float, default=TARGET_RPS,
                    help=f"verifies per second offered in the open-loop level over {TARGET_CLIENTS} "
                         "connections, latency timed from each tap's scheduled time (0: skip that level)")
+    p.add_argument("--server-processes", type=int, default=1,
+                   help="separate server processes accepting on the one socket, each with its own "
+                        "store, all on the same database (the srv CPU column is their sum)")
     a = p.parse_args(argv)
     if (a.bands < 2 or a.seconds <= 0 or a.warmup < 0 or a.taps < 1 or a.max_requests < 1
-            or a.open_rate < 0):
+            or a.open_rate < 0 or a.server_processes < 1):
         p.error("need --bands >= 2, --seconds > 0, --warmup >= 0, --taps >= 1, --max-requests >= 1, "
-                "--open-rate >= 0")
+                "--open-rate >= 0, --server-processes >= 1")
     return Config(a.bands, a.clients, a.seconds, a.warmup, a.backend, a.pg_url, a.taps, a.seed,
-                  a.max_requests, a.workdir, a.client, a.open_rate)
+                  a.max_requests, a.workdir, a.client, a.open_rate, a.server_processes)
 
 
 # --------------------------------------------------------------------------- bulk loading
@@ -419,9 +424,13 @@ def backend_target(backend: str, cfg: Config, workdir: Path) -> Iterator[str]:
 
 @dataclass
 class Server:
-    process: subprocess.Popen[bytes]
+    processes: list[subprocess.Popen[bytes]]
     url: str
     log_path: Path
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -431,27 +440,35 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(target: str, log_path: Path) -> Iterator[Server]:
-    """The server in its own process on a loopback socket bound here; stopped (SIGINT) at the end."""
+def run_server(target: str, log_path: Path, processes: int = 1) -> Iterator[Server]:
+    """The server in its own process(es) on a loopback socket bound here; stopped (SIGINT) at the end.
+
+    Several processes all accept on the one socket (the kernel hands each
+    connection to one of them), each with its own store on the same database.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    started: list[subprocess.Popen[bytes]] = []
     with log_path.open("wb") as log_file:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-c", SERVER_CODE, str(sock.fileno()), target],
-                pass_fds=(sock.fileno(),), stdout=log_file, stderr=subprocess.STDOUT,
-            )
+            for _ in range(processes):
+                started.append(subprocess.Popen(
+                    [sys.executable, "-c", SERVER_CODE, str(sock.fileno()), target],
+                    pass_fds=(sock.fileno(),), stdout=log_file, stderr=subprocess.STDOUT,
+                ))
         finally:
-            sock.close()  # the child has its own copy
-        server = Server(process, f"http://127.0.0.1:{port}", log_path)
+            sock.close()  # the children have their own copies
+        server = Server(started, f"http://127.0.0.1:{port}", log_path)
         try:
             _wait_healthy(server)
-            log.info("server pid %d on %s", process.pid, server.url)
+            log.info("server pid(s) %s on %s", ", ".join(map(str, server.pids)), server.url)
             yield server
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+            for process in started:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in started:
                 try:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
@@ -463,8 +480,9 @@ def _wait_healthy(server: Server) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     with httpx.Client(base_url=server.url, timeout=5) as client:
         while True:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"the server exited ({server.process.returncode}):\n{server.log_tail()}")
+            for process in server.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited ({process.returncode}):\n{server.log_tail()}")
             try:
                 if client.get("/api/health").status_code == 200:
                     return
@@ -473,6 +491,12 @@ def _wait_healthy(server: Server) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer /api/health:\n{server.log_tail()}")
             time.sleep(0.05)
+
+
+def _processes_cpu_seconds(pids: list[int]) -> float | None:
+    """The sum of ``_process_cpu_seconds`` over several processes; None if any has none."""
+    each = [_process_cpu_seconds(pid) for pid in pids]
+    return None if any(v is None for v in each) else sum(v for v in each if v is not None)
 
 
 def _process_cpu_seconds(pid: int) -> float | None:
@@ -621,7 +645,7 @@ async def open_senders(kind: str, url: str, token: str, clients: int) -> AsyncIt
 
 
 async def drive(url: str, token: str, endpoint: str, clients: int, factory: RequestFactory, cfg: Config,
-                server_pid: int, rate: float | None = None) -> LevelResult:
+                server_pids: list[int], rate: float | None = None) -> LevelResult:
     """``clients`` tasks, each sending its next request as soon as the previous is answered.
 
     A closed loop with exactly ``clients`` connections: the rate is what the
@@ -648,9 +672,9 @@ async def drive(url: str, token: str, endpoint: str, clients: int, factory: Requ
 
         async def measure_cpu() -> None:
             await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
-            cpu["server0"], cpu["client0"] = _process_cpu_seconds(server_pid), time.process_time()
+            cpu["server0"], cpu["client0"] = _processes_cpu_seconds(server_pids), time.process_time()
             await asyncio.sleep(max(0.0, end - time.perf_counter()))
-            cpu["server1"], cpu["client1"] = _process_cpu_seconds(server_pid), time.process_time()
+            cpu["server1"], cpu["client1"] = _processes_cpu_seconds(server_pids), time.process_time()
 
         interval = clients / rate if rate else 0.0
         # Each connection's first tap is offset so the whole schedule is even, not 200 taps at once.
@@ -981,17 +1005,17 @@ def run_backend(backend: str, cfg: Config, workdir: Path) -> BackendResult:
             result = BackendResult(backend, _version(store), setup, build_s, [])
             store.dispose()  # nothing of ours holds a connection while the server runs
             rng = random.Random(cfg.seed + 1)
-            with run_server(target, workdir / f"server-{backend}.log") as server:
+            with run_server(target, workdir / f"server-{backend}.log", cfg.server_processes) as server:
                 sanity_tap(server, fx)
                 run_id = secrets.token_hex(4)
                 for clients in cfg.clients:
                     log.info("%s: %d clients: health", backend, clients)
                     health = asyncio.run(drive(server.url, fx.token, "health", clients, health_factory, cfg,
-                                               server.process.pid))
+                                               server.pids))
                     log.info("%s: %d clients: verify", backend, clients)
                     verify = asyncio.run(drive(server.url, fx.token, "verify", clients,
                                                verify_factory(fx, rng, f"{run_id}-{clients}"), cfg,
-                                               server.process.pid))
+                                               server.pids))
                     result.levels.append((verify, health))
                     if verify.server_errors or health.server_errors:
                         log.error("server errors at %d clients; server log:\n%s", clients, server.log_tail())
@@ -1001,7 +1025,7 @@ def run_backend(backend: str, cfg: Config, workdir: Path) -> BackendResult:
                              f"{cfg.open_rate:,.0f}", clients)
                     result.open_loop = asyncio.run(drive(
                         server.url, fx.token, "verify", clients,
-                        verify_factory(fx, rng, f"{run_id}-open"), cfg, server.process.pid,
+                        verify_factory(fx, rng, f"{run_id}-open"), cfg, server.pids,
                         rate=cfg.open_rate))
                     if result.open_loop.server_errors:
                         log.error("server errors in the open loop; server log:\n%s", server.log_tail())
@@ -1017,7 +1041,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Box office verify benchmark: {cfg.bands:,} bands all assigned to one active series; "
           f"clients {', '.join(map(str, cfg.clients))}; backends {', '.join(cfg.backends)}")
     print(f"Python {sys.version.split()[0]}, FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__} "
-          f"(1 worker, event loop {_have('uvloop') or 'asyncio'}, HTTP {_have('httptools') or 'h11'}), "
+          f"({cfg.server_processes} server process{'es' if cfg.server_processes > 1 else ''} of 1 worker, "
+          f"event loop {_have('uvloop') or 'asyncio'}, HTTP {_have('httptools') or 'h11'}), "
           f"httpx {httpx.__version__}, SQLAlchemy {sqlalchemy.__version__}; {os.cpu_count()} CPUs; "
           f"server and load generator ({cfg.client} client) in separate processes on 127.0.0.1")
     results: list[BackendResult] = []
