@@ -15,24 +15,32 @@ number.
   (parents before children). Neither takes a lock another writer waits on.
   A transaction's id is given when it starts writing, not when it commits,
   so the log fills out of order: the pull therefore serves only changes of
-  transactions **below the horizon** ``pg_snapshot_xmin(pg_current_snapshot())``,
-  the oldest transaction id still running when the pull's statement took its
-  snapshot. Every transaction below it has ended, and its changes are either
-  all visible to that snapshot (committed) or never will be (rolled back);
-  any transaction still running, or not yet begun, has an id at or above
-  it. A cursor only ever advances to a position below the horizon of the
-  pull that served it, and horizons only grow, so every change committed
-  after that pull has a position beyond the cursor: none is skipped. The
-  horizon and the rows are read by one statement (one snapshot); reading
-  them in two could let a transaction end between them and its rows fall
-  behind the cursor.
+  transactions **below the horizon**, the oldest transaction of this
+  database still running when the pull's statement took its snapshot (or,
+  with none, the snapshot's ``xmax``, the first id it sees as unfinished).
+  Every transaction of this database below it has ended, and its changes
+  are either all visible to that snapshot (committed) or never will be
+  (rolled back); any transaction still running, or not yet begun, has an id
+  at or above it. A cursor only ever advances to a position below the
+  horizon of the pull that served it, and every change committed after
+  that pull lies at or above that horizon, so beyond the cursor: none is
+  skipped. The horizon and the rows are read by one statement (one
+  snapshot); reading them in two could let a transaction end between them
+  and its rows fall behind the cursor.
 
-  *Caveat:* the horizon is the whole cluster's. A transaction that has
-  written something and stays open (an import running for minutes, a
-  session left "idle in transaction", in any database of the cluster)
-  holds every pull at its id until it ends: stations see nothing newer
-  meanwhile, then everything at once. Nothing is lost, only late. Read-only
-  transactions (reports, ``pg_dump``) have no id and hold nothing back.
+  The snapshot's running transactions (``pg_snapshot_xip``) are those of
+  the whole cluster. One is left out only when ``pg_stat_activity`` shows
+  it running in another database, which cannot write this log; one that
+  ended meanwhile, or cannot be placed, counts as this database's. (With
+  ``pg_snapshot_xmin`` alone, any other database's long transaction, say
+  another application's on a shared server, would hold every pull back.)
+
+  *Caveat:* a transaction of this database that has written something and
+  stays open (an import running for minutes, a session left "idle in
+  transaction", a prepared transaction) holds every pull at its id until it
+  ends: stations see nothing newer meanwhile, then everything at once.
+  Nothing is lost, only late. Read-only transactions (reports, ``pg_dump``)
+  have no id and hold nothing back. Needs PostgreSQL 13 or newer.
 
 - On **SQLite**, there is one writer at a time (``BEGIN IMMEDIATE`` takes
   the write lock when the transaction starts), so numbering under that lock
@@ -57,7 +65,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, event, func, insert, select, text, union_all
+from sqlalchemy import ColumnElement, Table, event, func, insert, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from boxoffice.errors import DatabaseError
@@ -91,9 +99,16 @@ _INSERT_PG = text(
 )
 _INSERT_SQLITE = insert(_sync_changes)
 _LAST_SEQ = select(func.coalesce(func.max(SyncChange.seq), 0))
-# Transaction ids below this have all ended (see the module docstring). Read in
-# the statement that reads the rows, so both come from one snapshot.
-_HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# This database's transactions below this id have all ended (see the module
+# docstring). Read in the statement that reads the rows, so both come from one
+# snapshot (pg_current_snapshot() is the statement's, however often it is called).
+_HORIZON = text(
+    "(SELECT coalesce("
+    "(SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    " WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a"
+    " WHERE a.backend_xid = xid(x) AND a.datname <> current_database())),"
+    " pg_snapshot_xmax(pg_current_snapshot()))::text::bigint)"
+)
 
 
 def write(session: Session, changes: list[Change]) -> None:
@@ -134,21 +149,30 @@ def changes_after(session: Session, organization_id: uuid.UUID, after: Position,
                   limit: int) -> list[LoggedChange]:
     """One page of the log: the caller's organization's changes after ``after``, oldest first.
 
-    Two index ranges, the rest of the cursor's transaction and the
-    transactions after it: SQLite reads a row-value comparison ``(txid, seq)
-    > (?, ?)`` as ``txid >= ?`` and would scan the organization's whole log.
+    Both forms read the index (organization_id, txid, seq) in order and stop
+    at ``limit``, however long the log. PostgreSQL: one range from the
+    cursor, then the horizon on the page (the rows below it come first, so
+    what remains is a prefix); put inside the scan, the horizon, unknown
+    when the query is planned, makes the planner expect a few rows and sort
+    them all. SQLite: two ranges (the rest of the cursor's transaction, then
+    the later ones), since it reads ``(txid, seq) > (?, ?)`` as ``txid >= ?``.
     """
     store: Store = session.info["store"]
     cols = (SyncChange.txid, SyncChange.seq, SyncChange.table_name, SyncChange.pk, SyncChange.row)
-    mine = [SyncChange.organization_id == organization_id, *_below_horizon(store)]
-    rest_of_txid = (select(*cols).where(*mine, SyncChange.txid == after.txid, SyncChange.seq > after.seq)
-                    .order_by(SyncChange.txid, SyncChange.seq).limit(limit).subquery("same"))
-    later = (select(*cols).where(*mine, SyncChange.txid > after.txid)
-             .order_by(SyncChange.txid, SyncChange.seq).limit(limit).subquery("later"))
-    both = union_all(select(rest_of_txid), select(later)).subquery("page")
-    rows = session.connection().execute(
-        select(both).order_by(both.c.txid, both.c.seq).limit(limit)
-    ).all()
+    mine = SyncChange.organization_id == organization_id
+    in_order = (SyncChange.txid, SyncChange.seq)
+    if store.is_sqlite:
+        rest_of_txid = (select(*cols).where(mine, SyncChange.txid == after.txid, SyncChange.seq > after.seq)
+                        .order_by(*in_order).limit(limit).subquery("same"))
+        later = (select(*cols).where(mine, SyncChange.txid > after.txid)
+                 .order_by(*in_order).limit(limit).subquery("later"))
+        page = union_all(select(rest_of_txid), select(later)).subquery("page")
+        stmt = select(page).order_by(page.c.txid, page.c.seq).limit(limit)
+    else:
+        scan = (select(*cols).where(mine, tuple_(*in_order) > tuple_(after.txid, after.seq))
+                .order_by(*in_order).limit(limit).subquery("page"))
+        stmt = select(scan).where(scan.c.txid < _HORIZON).order_by(scan.c.txid, scan.c.seq)
+    rows = session.connection().execute(stmt).all()
     return [LoggedChange(Position(r[0], r[1]), r[2], r[3], r[4]) for r in rows]
 
 

@@ -118,3 +118,25 @@ def test_a_transaction_that_rolls_back_releases_the_changes_after_it(server: Liv
     assert snapshot(st) == snapshot(server.store)
     with server.store.read() as session:
         assert session.scalar(select(SyncChange.seq).where(SyncChange.row.contains('"Never"'))) is None
+
+
+@pytest.mark.postgres
+def test_a_transaction_open_in_another_database_does_not_hold_pulls_back(server: Live, station: Station) -> None:
+    from sqlalchemy import create_engine
+
+    from tests.conftest import pg_url
+
+    st = station()
+    other_url = pg_url()
+    assert other_url is not None
+    other = create_engine(other_url)  # the cluster's database the tests' own are made from
+    try:
+        with other.connect() as conn, conn.begin():
+            conn.execute(text("SELECT pg_current_xact_id()"))  # holds an id until the block ends
+            with server.client() as http:
+                made = http.post(f"/api/events/{server.ids['event']}/categories", json={"name": "Now"})
+            assert made.status_code == 201, made.text
+            sync(st)
+            assert "Now" in _names(st)
+    finally:
+        other.dispose()
