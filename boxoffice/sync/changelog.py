@@ -30,10 +30,11 @@ number.
 
   The snapshot's running transactions (``pg_snapshot_xip``) are those of
   the whole cluster. One is left out only when ``pg_stat_activity`` shows
-  it running in another database, which cannot write this log; one that
-  ended meanwhile, or cannot be placed, counts as this database's. (With
-  ``pg_snapshot_xmin`` alone, any other database's long transaction, say
-  another application's on a shared server, would hold every pull back.)
+  it running in another database, or in a process that is not a client
+  session (autovacuum's ANALYZE takes an id): neither writes this log. One
+  that ended meanwhile, or cannot be placed, counts as this database's.
+  (With ``pg_snapshot_xmin`` alone, any other database's long transaction,
+  say another application's on a shared server, would hold every pull back.)
 
   *Caveat:* a transaction of this database that has written something and
   stays open (an import running for minutes, a session left "idle in
@@ -106,7 +107,8 @@ _HORIZON = text(
     "(SELECT coalesce("
     "(SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
     " WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a"
-    " WHERE a.backend_xid = xid(x) AND a.datname <> current_database())),"
+    " WHERE a.backend_xid = xid(x)"
+    " AND (a.datname <> current_database() OR a.backend_type <> 'client backend'))),"
     " pg_snapshot_xmax(pg_current_snapshot()))::text::bigint)"
 )
 
