@@ -31,11 +31,10 @@ from boxoffice.domain.enums import GateKind
 from boxoffice.services import auth, events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store import changelog
 from boxoffice.store.database import open_store
 from boxoffice.store.models import LocalSetting
+from boxoffice.sync import changelog, credentials
 from boxoffice.sync import client as sync_client
-from boxoffice.sync import credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_process import free_port, start_server

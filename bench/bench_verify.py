@@ -69,11 +69,11 @@ from boxoffice.domain.enums import BandStatus, Direction, GateKind, Role, Series
 from boxoffice.services import auth, checkins, events, occupancy, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store import changelog
 from boxoffice.store.base import Base
 from boxoffice.store.database import Store, open_store
 from boxoffice.store.models import EventSeries, Gate, SeriesPresence, SeriesWristbandAssignment, Wristband
 from boxoffice.store.types import utcnow
+from boxoffice.sync import changelog
 
 log = logging.getLogger("bench.verify")
 

@@ -170,6 +170,19 @@ class DatabaseError(BoxOfficeError):
     code = "database"
 
 
+class ChangeLogMissingError(DatabaseError):
+    """A central server's database opened by a program that does not keep its change log."""
+
+    code = "change_log_missing"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name} is a central server's database, and this program does not keep its change "
+            "log: what it wrote would never reach the stations. Make the change through the "
+            "server or the boxoffice command; nothing was written."
+        )
+
+
 class DatabaseTooNewError(DatabaseError):
     code = "database_too_new"
 

@@ -23,6 +23,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 from boxoffice.errors import BoxOfficeError, IdentityError
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
+
+# Imported for its effect: a central server's database opened here keeps its change log (without
+# it, the store refuses to write a server's database at all).
+from boxoffice.sync import changelog as _changelog  # noqa: F401
 from boxoffice.sync.state import ServerLogin
 from hardware.reader import Reader
 from ui import settings as S

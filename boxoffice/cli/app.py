@@ -16,6 +16,10 @@ from boxoffice import files
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store, open_store
 
+# Imported for its effect: a central server's database opened by a command keeps its change log
+# (without it, the store refuses to write a server's database at all).
+from boxoffice.sync import changelog as _changelog  # noqa: F401
+
 APP_NAME = files.APP_NAME
 
 

@@ -12,9 +12,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__, cache_bounds
 from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
+from boxoffice.sync import changelog
 
 log = logging.getLogger(__name__)
 

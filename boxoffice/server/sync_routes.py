@@ -18,9 +18,10 @@ from fastapi.concurrency import run_in_threadpool
 from boxoffice.domain.permissions import Action
 from boxoffice.server import requests as rq
 from boxoffice.server.deps import ActorDep, StoreDep
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
-from boxoffice.sync import replay
+from boxoffice.sync import changelog, replay
+from boxoffice.sync.position import PATTERN, Position
+from boxoffice.sync.replicas import tables_of
 from boxoffice.sync.wire import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -44,18 +45,19 @@ def push(body: PushRequest, store: StoreDep, actor: ActorDep) -> PushResponse:
     return PushResponse(results=replay.apply_batch(store, actor, body))
 
 
-def _page(store: Store, organization_id: uuid.UUID, after: int, limit: int) -> tuple[str, int]:
+def _page(store: Store, organization_id: uuid.UUID, after: Position, limit: int) -> tuple[str, int]:
     with store.read() as session:
         rows = changelog.changes_after(session, organization_id, after, limit)
         log = changelog.log_id(session)
-        head = changelog.last_seq(session)
-    cursor = rows[-1][0] if rows else after
-    tables = changelog.tables_of({t for _, t, _, _ in rows})
+        # After the page: a later statement's horizon is never lower, so the head is never behind it.
+        head = changelog.head(session, organization_id)
+    cursor = rows[-1].position if rows else after
+    tables = tables_of({c.table for c in rows})
     changes = ",".join(
-        f'[{seq},"{table}",{pk},{row if row is not None else "null"}]' for seq, table, pk, row in rows
+        f'["{c.position}","{c.table}",{c.pk},{c.row if c.row is not None else "null"}]' for c in rows
     )
     body = (
-        f'{{"log":{json.dumps(log)},"head":{head},"cursor":{cursor},'
+        f'{{"log":{json.dumps(log)},"head":"{head}","cursor":"{cursor}",'
         f'"more":{"true" if len(rows) == limit else "false"},'
         f'"tables":{json.dumps(tables)},"changes":[{changes}]}}'
     )
@@ -67,16 +69,19 @@ async def changes(
     request: Request,
     store: StoreDep,
     actor: ActorDep,
-    after: int = Query(0, ge=0, le=2**62, description="The cursor of the last page applied."),
+    after: str = Query("0.0", pattern=PATTERN,
+                       description='The cursor of the last page applied, "TXID.SEQ" (a bare integer N '
+                                   "is the position 0.N of a log from before transaction ids)."),
     limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE),
     wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS,
                         description="Seconds to wait for a change when there is none yet."),
 ) -> Response:
     """Changes of the caller's organization after ``after``, oldest first."""
     actor.require(Action.VIEW_SERIES)
+    position = Position.parse(after)
     deadline = time.monotonic() + wait
     while True:
-        body, count = await run_in_threadpool(_page, store, actor.organization_id, after, limit)
+        body, count = await run_in_threadpool(_page, store, actor.organization_id, position, limit)
         remaining = deadline - time.monotonic()
         if count or remaining <= 0 or await request.is_disconnected():
             return Response(body, media_type="application/json")

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, and_, insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
@@ -18,7 +18,6 @@ from boxoffice.schemas.series import AssignResult
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.series import ensure_editable
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
@@ -148,13 +147,6 @@ def _assign(
     for batch in _chunks(rows, 2_000):
         session.execute(insert(SeriesWristbandAssignment), batch)
     added = [b for b, _ in fresh] + reactivate
-    for chunk in _chunks(added):
-        changelog.touch(
-            session, SeriesWristbandAssignment,
-            and_(SeriesWristbandAssignment.series_id == series.id,
-                 SeriesWristbandAssignment.wristband_id.in_(chunk)),
-            series.organization_id,
-        )
     if added:
         outbox.record(
             session, actor, "series.assign_bands", series.id,
@@ -202,12 +194,6 @@ def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -
                 .values(active=False, removed_at=utcnow())
             )
             removed += cast(CursorResult[Any], done).rowcount
-            changelog.touch(
-                session, SeriesWristbandAssignment,
-                and_(SeriesWristbandAssignment.series_id == series.id,
-                     SeriesWristbandAssignment.wristband_id.in_(chunk)),
-                series.organization_id,
-            )
         if removed:
             outbox.record(session, actor, "series.remove_bands", series.id,
                           {"wristband_ids": ids, "uids": [b.uid for b in bands]})

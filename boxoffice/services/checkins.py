@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.access import AccessFacts, Decision, decide
@@ -30,7 +31,6 @@ from boxoffice.errors import ScanIdTakenError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import band_signature, occupancy, outbox, refs
 from boxoffice.services.actor import Actor
-from boxoffice.store import changelog
 from boxoffice.store.base import Base, new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -153,6 +153,7 @@ _CLAIM_CHECKIN = {
     .returning(_C.id)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
+_INSERT_CHECKIN = insert(_table(Checkin))
 _INSERT_PRESENCE = insert(_table(SeriesPresence))
 _UPDATE_PRESENCE = (
     update(_table(SeriesPresence))
@@ -311,9 +312,9 @@ def decide_and_record(
     same scan id gives its place back and answers with the stored tap.
 
     Returns the check-in and whether it was new. The check-in and the
-    presence are written with core statements and logged for the stations
-    with ``changelog.log_row``: the ORM's unit of work and its change capture
-    cost more than the rest of the tap.
+    presence are written with core statements through the session, where
+    the change log sees their values without reading them back: the ORM's
+    unit of work costs more than the rest of the tap.
     """
     uid = refs.normalize_uid(uid)
     facts_of_band = _band_facts(session, series, gate, uid, client_scan_id)
@@ -351,14 +352,11 @@ def decide_and_record(
         "occurred_at": now,
         "recorded_at": utcnow(),
     }
-    if not _claim_scan_id(session, values):
-        # Another request stored this scan id while we decided: its answer is the answer.
-        if claimed and band is not None:
-            occupancy.leave(session, series.id, band.category_id)
-        previous_id = session.scalar(
-            _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id})
-        return checkin_view(session.get_one(Checkin, previous_id), replayed=True), False
-    changelog.log_row(session, Checkin, values, series.organization_id)
+    # A concurrent request that stored this scan id first makes this insert fail on the
+    # unique (event, scan id): the transaction is undone, place claimed included, and
+    # ``record_tap`` answers again, finding that tap. A plain INSERT is what the change
+    # log records with no read-back.
+    session.execute(_INSERT_CHECKIN, values)
     if moved is not None and band is not None:
         _write_presence(session, series, band.id, presence, moved, counted=claimed)
     return CheckinView(
@@ -428,7 +426,6 @@ def _write_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
             "p_has_entered": new.has_entered, "p_last_scan_at": new.last_scan_at,
             "p_category_id": new.category_id,
         })
-    changelog.log_row(session, SeriesPresence, values, series.organization_id)
 
 
 def _series_and_gate(
@@ -466,13 +463,27 @@ def record_tap(
     actor.require(Action.VERIFY)
     if payload is not None:
         band_signature.check_shape(payload)
+    scan_id, at = client_scan_id or str(uuid.uuid4()), now or utcnow()
+    try:
+        return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
+                           payload)
+    except IntegrityError:
+        # The same scan id was stored by a concurrent request (another server process, or
+        # an unknown band, which has no row to queue on) while this one decided. Nothing of
+        # this attempt was kept; the second answers with that tap, as any retry would.
+        log.info("scan %s was stored by a concurrent request; answering with its tap", scan_id)
+        return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
+                           payload)
+
+
+def _record_tap(store: Store, actor: Actor, series_ref: str, gate_ref: str, uid: str,
+                direction: Direction, scan_id: str, device_id: str, at: datetime,
+                payload: bytes | None) -> CheckinView:
     with store.write() as session:
         series, gate, gate_in_series = _series_and_gate(session, actor, series_ref, gate_ref)
         view, new = decide_and_record(
-            session, series, gate, uid, direction,
-            client_scan_id=client_scan_id or str(uuid.uuid4()),
-            device_id=device_id, now=now or utcnow(), gate_in_series=gate_in_series,
-            payload=payload,
+            session, series, gate, uid, direction, client_scan_id=scan_id, device_id=device_id,
+            now=at, gate_in_series=gate_in_series, payload=payload,
         )
         if new:
             outbox.record(session, actor, "checkin.record", view.id, view.model_dump())
@@ -513,7 +524,6 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
             if previous.id != tap.id:
                 raise ScanIdTakenError(tap.client_scan_id, _describe(previous, gate.name))
             return False
-        changelog.log_row(session, Checkin, values, series.organization_id)
         if tap.result is CheckinResult.ALLOWED and band is not None:
             moved = _moved(facts.presence, band, tap.direction, tap.occurred_at)
             if moved is not None:

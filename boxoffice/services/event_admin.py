@@ -25,7 +25,6 @@ from boxoffice.schemas.event import CategoryView, EventView, GateView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.events import COLOR, gate_view
-from boxoffice.store import changelog
 from boxoffice.store.base import Base
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -131,7 +130,6 @@ def delete_event(store: Store, actor: Actor, event_ref: str) -> None:
             (Gate, Gate.event_id == ev.id),
             (Category, Category.event_id == ev.id),
         ):
-            changelog.forget(session, model, where, ev.organization_id)
             session.execute(delete(model).where(where))
         session.delete(ev)
         session.flush()

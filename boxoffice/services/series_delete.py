@@ -16,7 +16,6 @@ from boxoffice.errors import DeleteRefusedError, InUseError, StaleVersionError
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.series import flush_versioned
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Checkin,
@@ -67,9 +66,7 @@ def delete_series(store: Store, actor: Actor, series_ref: str, expected_version:
                 "Cancel it instead."
             )
         for model in _CHILDREN:
-            where = model.series_id == series.id
-            changelog.forget(session, model, where, series.organization_id)
-            session.execute(delete(model).where(where))
+            session.execute(delete(model).where(model.series_id == series.id))
         session.execute(delete(SeriesMetricsCache).where(SeriesMetricsCache.series_id == series.id))
         # Generated series outlive their parent, as series of their own.
         for child in session.scalars(

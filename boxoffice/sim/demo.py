@@ -36,7 +36,6 @@ from boxoffice.services import assignments, events, keys, organization, recurrin
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.services.checkins import decide_and_record
-from boxoffice.store import changelog
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import EncodeBatch, Event, EventSeries, Gate, Member, Ticket, Wristband
@@ -118,7 +117,7 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
     for name, _, _ in CATEGORIES:
         for day in days:
             assignments.assign_bands(store, owner, str(day.id), category_ref=name)
-    _retire_bands(store, ev.id, retired)
+    _retire_bands(store, retired)
 
     for day in days:
         series_svc.transition_series(store, owner, str(day.id), SeriesStatus.SCHEDULED,
@@ -224,20 +223,14 @@ def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int, r
         replacements = [r for r in band_rows if "replaces_id" in r]
         if replacements:
             session.execute(insert(Wristband), replacements)
-        org = ev.organization_id
-        changelog.touch(session, Ticket, Ticket.event_id == event_id, org)
-        changelog.touch(session, Wristband, Wristband.event_id == event_id, org)
     return out, retired
 
 
-def _retire_bands(store: Store, event_id: uuid.UUID, retired: list[dict[str, object]]) -> None:
+def _retire_bands(store: Store, retired: list[dict[str, object]]) -> None:
     if not retired:
         return
     with store.write() as session:
-        ev = session.get_one(Event, event_id)
-        ids = [r["id"] for r in retired]
         session.execute(update(Wristband), retired)
-        changelog.touch(session, Wristband, Wristband.id.in_(ids), ev.organization_id)
 
 
 def _ticket(ticket_id: uuid.UUID, event_id: uuid.UUID, category_id: uuid.UUID, n: int,

@@ -29,8 +29,8 @@ from boxoffice.services import auth
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, DemoSummary, seed_festival
-from boxoffice.store import changelog
 from boxoffice.store.database import Store, open_store
+from boxoffice.sync import changelog
 
 log = logging.getLogger(__name__)
 

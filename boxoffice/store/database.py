@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from boxoffice.errors import ChangeLogMissingError
 from boxoffice.files import private_database
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class Store:
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False, info={"store": self})
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False, info={"store": self})
         self.mode = "local"
+        # Set by the layer that keeps the central server's change log
+        # (``boxoffice.sync.changelog.install``) once it watches this store's
+        # write sessions; the store does not know more of it than that.
+        self.change_capture: object | None = None
         # SQLite has one writer at a time anyway; a thread that finds the write
         # lock taken waits in SQLite's busy handler, which sleeps in steps of
         # up to 100 ms and so leaves the database idle between writers. Queueing
@@ -133,6 +138,8 @@ class Store:
             with outer.begin_nested():
                 yield outer
             return
+        if self.keeps_changelog and self.change_capture is None:
+            raise ChangeLogMissingError(self.display_name)
         lock = self._write_lock
         # Bounded: past the busy timeout, SQLite's own wait (and its error) takes over.
         locked = lock is not None and lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
@@ -175,6 +182,25 @@ class Store:
             self.read_engine.dispose()
 
 
+#: Called by ``open_store`` with every store it opens: how the layers above the store
+#: (the server's change log, ``boxoffice.sync.changelog``) watch its sessions
+#: without the store importing them.
+_open_hooks: list[Callable[[Store], None]] = []
+
+
+def on_open(hook: Callable[[Store], None]) -> None:
+    """Have ``open_store`` call ``hook`` with each store it opens from now on (once per hook)."""
+    if hook not in _open_hooks:
+        _open_hooks.append(hook)
+
+
+def read_mode(store: Store) -> str:
+    """What the database is to sync, as ``SyncState`` records it (``local`` before it says)."""
+    with store.read() as session:
+        mode = session.execute(text("SELECT mode FROM sync_state WHERE id = 1")).scalar()
+    return str(mode or "local")
+
+
 def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """Open (creating if need be) and bring the schema up to date.
 
@@ -183,10 +209,10 @@ def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """
     store = Store(target)
     if migrate:
-        from boxoffice.store import changelog
         from boxoffice.store.migrate import upgrade
 
         upgrade(store)
-        store.set_mode(changelog.read_mode(store))
-        changelog.install(store)
+        store.set_mode(read_mode(store))
+        for hook in _open_hooks:
+            hook(store)
     return store

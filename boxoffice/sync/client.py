@@ -35,6 +35,7 @@ from boxoffice.sync.local import (
     reset_cursor,
 )
 from boxoffice.sync.login_answer import login_refusal
+from boxoffice.sync.position import Position
 from boxoffice.sync.state import (
     HEALTH_KEY,
     SERVER_KEY,
@@ -229,10 +230,10 @@ class SyncClient:
 
     # -- pull ---------------------------------------------------------------
 
-    def _fetch(self, after: int, wait: float) -> dict[str, Any]:
+    def _fetch(self, after: Position | str, wait: float) -> dict[str, Any]:
         response = self._request(
             "GET", "/api/sync/changes",
-            params={"after": after, "limit": self.page_size, "wait": wait},
+            params={"after": str(after), "limit": self.page_size, "wait": wait},
             timeout=self.timeout + wait,
         )
         with gc_paused():
@@ -251,9 +252,10 @@ class SyncClient:
             while True:
                 with self.store.read() as session:
                     cursor = read_cursor(session)
-                page = self._fetch(cursor.seq, wait)
+                page = self._fetch(cursor.position, wait)
                 wait = 0.0
-                if (cursor.log and page["log"] != cursor.log) or cursor.seq > page["head"]:
+                if ((cursor.log and page["log"] != cursor.log)
+                        or cursor.position > Position.parse(page["head"])):
                     log.warning("the server's change log was replaced or restored from a backup; "
                                 "pulling everything again")
                     reset_cursor(self.store)

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import BoxOfficeError
 from boxoffice.services import occupancy
-from boxoffice.store.changelog import REPLICAS, TABLE_ORDER
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry
+from boxoffice.sync.position import START, Position
+from boxoffice.sync.replicas import REPLICAS, TABLE_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,24 @@ class UnpushedChangesError(BoxOfficeError):
 
 @dataclass(frozen=True)
 class Cursor:
+    """Which server log this station follows, and the position of the last change it applied."""
+
     log: str
-    seq: int
+    position: Position
 
 
 def read_cursor(session: Session) -> Cursor:
+    """The stored cursor; one stored before positions had a transaction id reads as (0, seq)."""
     setting = session.get(LocalSetting, CURSOR_KEY)
     if setting is None:
-        return Cursor("", 0)
-    return Cursor(str(setting.value.get("log", "")), int(setting.value.get("seq", 0)))
+        return Cursor("", START)
+    value = setting.value
+    return Cursor(str(value.get("log", "")),
+                  Position(int(value.get("txid", 0)), int(value.get("seq", 0))))
 
 
 def _save_cursor(session: Session, cursor: Cursor) -> None:
-    value = {"log": cursor.log, "seq": cursor.seq}
+    value = {"log": cursor.log, "txid": cursor.position.txid, "seq": cursor.position.seq}
     setting = session.get(LocalSetting, CURSOR_KEY)
     if setting is None:
         session.add(LocalSetting(key=CURSOR_KEY, value=value))
@@ -143,10 +149,10 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
             dels = by_table[name][1]
             if dels:
                 stmts = _statements(REPLICAS[name].table, page["tables"].get(name)
-                                    or REPLICAS[name].column_names)
+                                    or list(REPLICAS[name].column_names))
                 session.connection().exec_driver_sql(stmts.delete, [tuple(pk) for pk in dels])
         _recount_occupancy(session, by_table, page["tables"])
-        cursor = Cursor(page["log"], int(page["cursor"]))
+        cursor = Cursor(page["log"], Position.parse(page["cursor"]))
         _save_cursor(session, cursor)
         if result.superseded:
             _remember_superseded(session, result.superseded)
@@ -258,7 +264,7 @@ def superseded(store: Store) -> list[dict[str, Any]]:
 
 def reset_cursor(store: Store) -> None:
     with store.write() as session:
-        _save_cursor(session, Cursor("", 0))
+        _save_cursor(session, Cursor("", START))
 
 
 def organization_ids(store: Store) -> set[uuid.UUID]:

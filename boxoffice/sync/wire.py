@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from boxoffice.sync.position import PATTERN as POSITION_PATTERN
+
 # Small enough that a batch is applied well within a request timeout on a busy server.
 MAX_BATCH = 500
 DEFAULT_PAGE = 20_000
@@ -75,17 +77,19 @@ class PullPage(BaseModel):
     """One page of the server's change log, oldest first.
 
     ``tables`` names each table's columns in the order its rows use;
-    ``changes`` are ``[seq, table, primary key values, row values or null
-    for a deletion]``. ``log`` identifies the server's log and ``head`` is its
-    last sequence number: a station whose cursor belongs to another log, or
-    lies beyond the head (the server was restored from a backup), starts
-    again from 0.
+    ``changes`` are ``[position, table, primary key values, row values or
+    null for a deletion]``. Positions (``cursor``, ``head``, each change's)
+    are "TXID.SEQ" strings (``boxoffice.sync.position``). ``cursor`` is what
+    the next pull sends as ``after``. ``log`` identifies the server's log and
+    ``head`` is its newest position: a station whose cursor belongs to
+    another log, or lies beyond the head (the server was restored from a
+    backup), starts again from the beginning.
     """
 
     log: str
-    head: int
-    cursor: int
+    head: Annotated[str, Field(pattern=POSITION_PATTERN)]
+    cursor: Annotated[str, Field(pattern=POSITION_PATTERN)]
     more: bool
     tables: dict[str, list[str]]
-    # Each is [seq, table, primary key values, row values or null].
+    # Each is [position, table, primary key values, row values or null].
     changes: list[list[Any]]

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from boxoffice.domain.enums import Direction
 from boxoffice.services import checkins
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store import changelog
 from boxoffice.store.database import Store, open_store
 from boxoffice.store.models import Checkin, EventSeries, Gate, SeriesPresence, SyncChange
 from boxoffice.store.types import utcnow
+from boxoffice.sync import changelog
+from boxoffice.sync.replicas import REPLICAS
 from tests.server.conftest import Live, seed
 
 
@@ -40,13 +41,13 @@ def _logged(store: Store, table: str) -> dict[str, list[object]]:
     with store.read() as session:
         rows = session.execute(
             select(SyncChange.pk, SyncChange.row).where(SyncChange.table_name == table)
-            .order_by(SyncChange.seq)
+            .order_by(SyncChange.txid, SyncChange.seq)
         ).all()
     return {pk: json.loads(row) for pk, row in rows if row is not None}
 
 
 def _as_in_table(store: Store, table: str) -> dict[str, list[object]]:
-    replica = changelog.REPLICAS[table]
+    replica = REPLICAS[table]
     with store.read() as session:
         out = {}
         for row in session.execute(select(*replica.columns)):

@@ -32,7 +32,7 @@ EXPECTED_INDEXES = {
     "series_gates": {"ix_series_gates_series_id"},
     "series_wristband_assignments": {"ix_series_wristband_assignments_series_id_active"},
     "checkins": {"ix_checkins_series_id_occurred_at"},
-    "sync_changes": {"ix_sync_changes_organization_id_seq"},
+    "sync_changes": {"ix_sync_changes_organization_id_txid_seq"},
 }
 
 
@@ -223,7 +223,7 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> 
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_upgrading_from_0006_fills_the_occupancy_counts_and_scopes_scan_ids(
+def test_upgrading_from_0007_fills_the_occupancy_counts_and_scopes_scan_ids(
         backend: str, db_path: Path, request: pytest.FixtureRequest) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -257,7 +257,7 @@ def test_upgrading_from_0006_fills_the_occupancy_counts_and_scopes_scan_ids(
     cfg = alembic_config()
     with store.write_engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")
+        command.downgrade(cfg, "0007")
     store.dispose()
 
     store = open_store(target)

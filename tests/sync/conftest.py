@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.server.embedded import EmbeddedServer
-from boxoffice.store import changelog
 from boxoffice.store.database import Store, open_store
 from boxoffice.sync import client as sync_client
+from boxoffice.sync.replicas import REPLICAS
 from tests.server.conftest import PASSWORD, Live, seed
 
 
@@ -67,7 +67,7 @@ def snapshot(store: Store, tables: tuple[str, ...] | None = None) -> dict[str, s
     """Every replicated row, as the change log encodes it: comparable across SQLite and PostgreSQL."""
     out: dict[str, set[tuple[Any, ...]]] = {}
     with store.read() as session:
-        for name, replica in changelog.REPLICAS.items():
+        for name, replica in REPLICAS.items():
             if tables and name not in tables:
                 continue
             rows = session.execute(select(*replica.columns)).all()

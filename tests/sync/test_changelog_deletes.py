@@ -1,4 +1,4 @@
-"""The server's change log and rows deleted with bulk statements (``changelog.forget``)."""
+"""The server's change log and rows deleted with bulk statements (seen by the session hook)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy import delete, select
 
 from boxoffice.services import events
 from boxoffice.services.actor import Actor
-from boxoffice.store import changelog
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, SyncChange
+from boxoffice.sync import changelog
 
 
 def _deletions(store: Store) -> list[tuple[str, str]]:
@@ -32,22 +32,17 @@ def test_a_bulk_delete_is_logged_and_one_undone_in_a_savepoint_is_not(store: Sto
     with store.write() as session:
         # As the sync push does: a use case in a savepoint that fails after its delete.
         with suppress(_Undo), store.write() as inner:
-            where = Category.id == kept.id
-            changelog.forget(inner, Category, where, owner.organization_id)
-            inner.execute(delete(Category).where(where))
+            inner.execute(delete(Category).where(Category.id == kept.id))
             raise _Undo
-        where = Category.id == gone.id
-        changelog.forget(session, Category, where, owner.organization_id)
-        session.execute(delete(Category).where(where))
+        session.execute(delete(Category).where(Category.id == gone.id))
     assert _deletions(store) == [("categories", json.dumps([gone.id.hex]))]
     with store.read() as session:
         assert session.get(Category, kept.id) is not None and session.get(Category, gone.id) is None
 
 
-def test_forget_logs_nothing_outside_a_server(store: Store, owner: Actor) -> None:
+def test_a_bulk_delete_logs_nothing_outside_a_server(store: Store, owner: Actor) -> None:
     events.create_event(store, owner, "Fest", "UTC")
     cat = events.add_category(store, owner, "Fest", "Temp")
     with store.write() as session:
-        changelog.forget(session, Category, Category.id == cat.id, owner.organization_id)
         session.execute(delete(Category).where(Category.id == cat.id))
     assert _deletions(store) == []

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Sequence, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.domain.enums import OutboxStatus
@@ -49,22 +49,21 @@ class LocalSetting(Base):
 
 
 class SyncState(Base):
-    """One row: what this database is to sync, and the change log's last sequence number.
+    """One row: what this database is to sync.
 
     ``mode`` is ``local`` for a database nobody syncs with, ``server`` for the
     central server's (it keeps the change log stations pull), ``station`` for
     a desktop logged in to a server (it keeps the outbox it pushes).
-    Counting ``last_seq`` in a row that each writer updates just before commit
-    hands out sequence numbers in commit order, even on PostgreSQL, so a
-    station that pulled up to N never misses a change committed later with a
-    number below N.
     """
 
     __tablename__ = "sync_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mode: Mapped[str] = mapped_column(String(16), default="local")
-    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# PostgreSQL only: the order of a transaction's changes in the log, drawn without a lock.
+SYNC_CHANGES_SEQ = Sequence("sync_changes_seq", metadata=Base.metadata)
 
 
 class SyncChange(Base):
@@ -73,13 +72,19 @@ class SyncChange(Base):
     ``row`` holds the values as a station's SQLite stores them (a JSON array
     in the column order of ``table_name``), so a station inserts them without
     converting anything; ``None`` means the row was deleted and ``pk`` says
-    which.
+    which. A change's place in the log is ``(txid, seq)``: the writing
+    transaction's id on PostgreSQL (0 on SQLite, and for changes logged
+    before migration 0007), then its number; ``boxoffice.sync.changelog``
+    explains why that order never lets a station skip a change.
     """
 
     __tablename__ = "sync_changes"
-    __table_args__ = (Index("ix_sync_changes_organization_id_seq", "organization_id", "seq"),)
+    __table_args__ = (
+        Index("ix_sync_changes_organization_id_txid_seq", "organization_id", "txid", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     organization_id: Mapped[uuid.UUID]
     table_name: Mapped[str] = mapped_column(String(64))
     pk: Mapped[str] = mapped_column(Text)

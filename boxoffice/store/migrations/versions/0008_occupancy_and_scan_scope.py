@@ -1,7 +1,7 @@
 """occupancy kept as counters; scan ids unique per event instead of across the whole database
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 
 ``series_occupancy`` and ``category_occupancy`` hold how many bands are inside
@@ -26,7 +26,7 @@ from alembic import op
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
