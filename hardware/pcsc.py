@@ -327,7 +327,7 @@ class PcscReader(Reader):
             except Exception:
                 log.debug("disconnect failed", exc_info=True)
 
-    def lost(self) -> None:
+    def lost(self, error: BaseException | None = None) -> None:
         self.release()
         if self._reader is not None:
             self._reader = None

@@ -27,6 +27,7 @@ from boxoffice.sync.state import ServerLogin
 from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
+from ui.fonts import install_fonts
 from ui.log_file import install_log_file
 from ui.main_window import MainWindow
 from ui.ops import Ops
@@ -56,6 +57,7 @@ def application() -> QApplication:
     icon = app_icon()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    install_fonts(app)
     return app
 
 
@@ -81,6 +83,7 @@ def build_window(store: Store, actor: Actor, *, station: str | None = None,
                  on_close: Callable[[], None] | None = None,
                  reader_factory: ReaderFactory | None = None) -> tuple[MainWindow, AppContext]:
     """The main window over ``store`` as ``actor``; ``reader_factory`` overrides the settings' reader."""
+    install_fonts()  # once per process; here too for a QApplication made elsewhere (tests, the demo)
     ops = Ops()
     ctx = AppContext(store=store, actor=actor, ops=ops, station=station)
     window = MainWindow(ctx, build_pages(ctx, reader_factory), on_close=on_close)
