@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -27,12 +28,23 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self._store = store
         self.editors: dict[str, QWidget] = {}
+        self.setMinimumWidth(560)
         form = QFormLayout()
         for setting in S.ALL:
             editor = self._editor(setting)
             editor.setToolTip(setting.help)
             self.editors[setting.key] = editor
-            form.addRow(setting.label, editor)
+            label = QLabel(setting.label)
+            label.setBuddy(editor)
+            # What the setting does, in full under its field (a placeholder or tooltip alone was cut off).
+            help_text = QLabel(setting.help)
+            help_text.setWordWrap(True)
+            help_text.setStyleSheet("color: #666; font-size: 9pt;")
+            field = QVBoxLayout()
+            field.setSpacing(1)
+            field.addWidget(editor)
+            field.addWidget(help_text)
+            form.addRow(label, field)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
@@ -60,7 +72,7 @@ class SettingsDialog(QDialog):
             whole.setValue(int(value))
             return whole
         line = QLineEdit(str(value))
-        line.setPlaceholderText(setting.help)
+        line.setPlaceholderText(setting.example)
         return line
 
     def value_of(self, setting: S.Setting[Any]) -> Any:

@@ -167,7 +167,10 @@ class LookupPage(QWidget):
         self.checkins = QTableWidget(0, 5)
         self.checkins.setObjectName("lookupCheckins")
         self.checkins.setHorizontalHeaderLabels(["When", "Gate", "Series", "In/out", "Result"])
-        self.checkins.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.checkins.horizontalHeader()
+        for column in range(4):  # the time on one line, the gate's name whole
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.checkins.verticalHeader().setVisible(False)
         self.checkins.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.void = QPushButton("Void…")
