@@ -53,7 +53,8 @@ class BarChartFlowable(Flowable):
         legend_h = LEGEND_LINE * len(legend)
         left = 34 + Y_TITLE_GAP
         drawing = Drawing(self.width, PLOT_HEIGHT + 30)
-        drawing.initialFontName = fonts.REGULAR  # reportlab's graphics start in Helvetica (not embedded)
+        # reportlab's graphics start in Helvetica (never embedded) unless the drawing names a font.
+        setattr(drawing, "initialFontName", fonts.REGULAR)  # noqa: B010 - not in reportlab's stubs
         bars = VerticalBarChart()
         bars.x, bars.y = left, 26
         bars.width, bars.height = int(self.width - left - 10), PLOT_HEIGHT
