@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from boxoffice.words import a_or_an
 from hardware.errors import (
     ForeignTagError,
     TagCommunicationError,
@@ -103,12 +104,11 @@ def classify_tag(tag: nfc.tag.Tag) -> tuple[TagKind, str]:
         (TagKind.NTAG216, nfc.tag.tt2_nxp.NTAG216),
     ):
         if type(tag) is cls:
-            return kind, f"an {kind.value} band"
+            return kind, f"{a_or_an(kind.value)} band"
     product = str(tag.product)
-    article = "an" if product[:1].lower() in "aeiou" else "a"
     if isinstance(tag, nfc.tag.tt2.Type2Tag):
-        return TagKind.OTHER_TYPE2, f"{article} {product} tag"
-    return TagKind.OTHER, f"{article} {product} tag"
+        return TagKind.OTHER_TYPE2, f"{a_or_an(product)} tag"
+    return TagKind.OTHER, f"{a_or_an(product)} tag"
 
 
 class SessionLink(Protocol):
