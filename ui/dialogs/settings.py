@@ -28,7 +28,6 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self._store = store
         self.editors: dict[str, QWidget] = {}
-        self.setMinimumWidth(560)
         form = QFormLayout()
         for setting in S.ALL:
             editor = self._editor(setting)
@@ -37,8 +36,8 @@ class SettingsDialog(QDialog):
             label = QLabel(setting.label)
             label.setBuddy(editor)
             # What the setting does, in full under its field (a placeholder or tooltip alone was cut off).
+            # One line each (a wrapped label in a form row gets cut short): the dialog is as wide as they are.
             help_text = QLabel(setting.help)
-            help_text.setWordWrap(True)
             help_text.setStyleSheet("color: #666; font-size: 9pt;")
             field = QVBoxLayout()
             field.setSpacing(1)
@@ -52,6 +51,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
 
     def _editor(self, setting: S.Setting[Any]) -> QWidget:
         value = setting.read(self._store)
