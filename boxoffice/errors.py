@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from boxoffice.words import A_or_An
+
 
 class BoxOfficeError(Exception):
     """Base class; ``code`` is stable and machine-readable, the message is for people."""
@@ -72,8 +74,7 @@ class DuplicateError(BoxOfficeError):
 
     def __init__(self, kind: str, field: str, value: object, where: str = "") -> None:
         place = f" {where}" if where else ""
-        article = "An" if kind[:1].lower() in "aeiou" else "A"
-        super().__init__(f"{article} {kind} with {field} {value!s} already exists{place}.")
+        super().__init__(f"{A_or_An(kind)} with {field} {value!s} already exists{place}.")
         self.kind = kind
         self.field = field
         self.value = value
@@ -122,9 +123,9 @@ class IllegalTransitionError(BoxOfficeError):
     def __init__(self, current: str, target: str, allowed: Sequence[str]) -> None:
         if allowed:
             nexts = ", ".join(allowed)
-            msg = f"A {current} series cannot become {target}; from {current} it can become: {nexts}."
+            msg = f"{A_or_An(current)} series cannot become {target}; from {current} it can become: {nexts}."
         else:
-            msg = f"A {current} series cannot become {target}; {current} is final."
+            msg = f"{A_or_An(current)} series cannot become {target}; {current} is final."
         super().__init__(msg)
         self.current = current
         self.target = target

@@ -95,6 +95,7 @@ class BandReport:
     resumed: bool = False  # finished a band an earlier tap (or a crashed run) had started
     repeat: bool = False  # the same band tapped again in this batch: not counted twice
     seconds: float = 0.0
+    reader_gone: bool = False  # the reader, not the band, failed (unplugged, stopped answering)
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,8 @@ class EncodeJob:
         except TagError as error:
             return self._failed(uid, Outcome(error.outcome), str(error), plan.label, plan.band_id)
         except ReaderUnpluggedError as error:  # the reader's own UNPLUGGED event tells the rest
-            return self._failed(uid, Outcome.REMOVED, str(error), plan.label, plan.band_id)
+            report = self._failed(uid, Outcome.REMOVED, str(error), plan.label, plan.band_id)
+            return replace(report, reader_gone=True)
         if plan.resumed and written.found is Found.SAME:
             message = f"{plan.label} encoded: the band an earlier tap had written is now finished."
         elif plan.resumed:

@@ -69,6 +69,41 @@ class ReaderUnpluggedError(ReaderError):
         self.name = name
 
 
+class ReaderNotAnsweringError(ReaderUnpluggedError):
+    """The reader (over ``udp``: the program at the other end) was answering and has gone silent."""
+
+    code = "reader_not_answering"
+
+    def __init__(self, name: str, seconds: float) -> None:
+        ReaderError.__init__(
+            self,
+            f"The reader {name} stopped answering (nothing for {seconds:.0f} s). Check that it is running "
+            "and reachable; work goes on where it stopped when it answers again.",
+        )
+        self.name = name
+        self.seconds = seconds
+
+
+class ReaderSilence(OSError):
+    """Raised inside nfcpy's driver when its peer leaves a poll unanswered.
+
+    An ``OSError``, so nfcpy's ``connect()`` treats it like a pulled cable (it
+    returns False) and the reader layer closes the reader and waits for it;
+    ``reader_gone`` turns it into ``ReaderNotAnsweringError`` for people.
+    """
+
+    def __init__(self, path: str, seconds: float) -> None:
+        super().__init__(f"{path} sent nothing for {seconds:.1f} s")
+        self.seconds = seconds
+
+
+def reader_gone(name: str, error: BaseException | None = None) -> ReaderUnpluggedError:
+    """What to tell a person when the reader went away with ``error``."""
+    if isinstance(error, ReaderSilence):
+        return ReaderNotAnsweringError(name, max(error.seconds, 1.0))
+    return ReaderUnpluggedError(name)
+
+
 class BackendMissingError(ReaderError):
     """A library the chosen kind of reader needs is not installed."""
 

@@ -10,6 +10,17 @@ against the simulator, which answers an empty field at once.
 False. That is taken as "the reader went away": the reader is closed, an
 UNPLUGGED event is sent, and ``wait_for_tag`` keeps trying to open it again
 until it is back (REPLUGGED) or the wait is cancelled.
+
+Over nfcpy's ``udp`` driver the reader is a program at the other end of a
+socket, and the protocol is frames and ``RFOFF``, nothing more: no beep is
+sent there (the driver has no buzzer), and nothing tells a dead peer from an
+empty field by itself. A peer that answers every poll (a band's ATQA, or a
+frame without data when its field is empty, as the simulator does) has gone
+silent when a poll gets no answer within the driver's wait (1 s): the driver
+then raises ``ReaderSilence`` (an ``OSError``, so nfcpy treats it like a
+pulled cable), the reader sends NOT_ANSWERING with a sentence
+(``ReaderNotAnsweringError``), and waits for the peer to answer again. A peer
+that is silent when its field is empty cannot be told from an empty field.
 """
 
 from __future__ import annotations
@@ -17,7 +28,6 @@ from __future__ import annotations
 import errno
 import logging
 import select
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +37,15 @@ import nfc.clf
 import nfc.clf.udp
 import nfc.tag
 
-from hardware.errors import BackendMissingError, ReaderError, ReaderNotFoundError, ReaderUnavailableError
+from hardware.errors import (
+    BackendMissingError,
+    ReaderError,
+    ReaderNotAnsweringError,
+    ReaderNotFoundError,
+    ReaderSilence,
+    ReaderUnavailableError,
+    reader_gone,
+)
 from hardware.reader import (
     MIFARE_CLASSIC_DESCRIPTION,
     POLL_SECONDS,
@@ -51,8 +69,8 @@ RECONNECT_SECONDS = 0.5
 #: then fails on a busy machine. Real readers keep nfcpy's timeouts.
 UDP_TIMEOUT_FLOOR = 0.1
 
-#: Not in nfcpy's udp protocol: the simulator's cue that the station beeped (hardware.sim.udp_server).
-BEEP_DATAGRAM = b"BEEP"
+#: What nfcpy's udp driver sends to wake a type A tag (REQA, WUPA): every peer that is alive answers.
+_POLL_FRAMES = (b"\x26", b"\x52")
 
 UDEV_HINT = (
     "Install a udev rule for the reader (`boxoffice reader list` prints the exact one), "
@@ -83,6 +101,52 @@ def open_error(path: str, error: OSError) -> ReaderError:
     return ReaderUnavailableError(f"The reader on {path} could not be opened: {error.strerror or error}.")
 
 
+class UdpPeerWatch:
+    """Tells, from the datagrams nfcpy's udp driver exchanges, when its peer stops answering.
+
+    Installed on each udp device the reader opens (it wraps the driver's
+    ``_send_data`` and ``_recv_data``); it outlives the device, so a reopened
+    reader still knows the peer used to answer.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.heard = False  # the peer has answered at least once since the reader was made
+        self.last_heard = time.monotonic()
+        self.silence: ReaderSilence | None = None  # raised since the peer was last heard
+        self._polling = False  # the last frame sent was a poll
+
+    def install(self, device: nfc.clf.udp.Device) -> None:
+        send, recv = device._send_data, device._recv_data
+
+        def send_data(brty: str, data: bytes, addr: tuple[str, int]) -> None:
+            self._polling = brty == "106A" and bytes(data) in _POLL_FRAMES
+            send(brty, data, addr)
+
+        def recv_data(timeout: float | None, *brty_list: str) -> tuple[str, bytearray, tuple[str, int]]:
+            polling = self._polling
+            try:
+                result = recv(timeout, *brty_list)
+            except nfc.clf.TimeoutError:
+                if polling and self.heard:
+                    self.silence = ReaderSilence(self.path, time.monotonic() - self.last_heard)
+                    raise self.silence from None
+                raise
+            except nfc.clf.CommunicationError:  # a frame without data, or RFOFF: the peer is there
+                self._heard()
+                raise
+            self._heard()
+            return result
+
+        device._send_data = send_data
+        device._recv_data = recv_data
+
+    def _heard(self) -> None:
+        self.heard = True
+        self.silence = None
+        self.last_heard = time.monotonic()
+
+
 class NfcpyReader(Reader):
     """A reader behind an nfcpy ``ContactlessFrontend`` (give ``frontend`` for the simulator)."""
 
@@ -94,6 +158,7 @@ class NfcpyReader(Reader):
         if timeout_floor is None:
             timeout_floor = UDP_TIMEOUT_FLOOR if path.startswith("udp") else 0.0
         self.timeout_floor = timeout_floor
+        self.peer_watch = UdpPeerWatch(path) if path.startswith("udp") else None
         self._opened = False  # open() succeeded and close() has not been called
         self._connected = False  # the device answers (False while unplugged)
 
@@ -111,8 +176,18 @@ class NfcpyReader(Reader):
 
     def _connected_now(self) -> None:
         self._connected = True
-        self._apply_timeout_floor()
+        self._prepare_device()
         log.info("using %s", self.frontend)
+
+    def _prepare_device(self) -> None:
+        """Once per opened device: over udp, the timeout floor and the peer watch."""
+        device = self.frontend.device
+        if device is None or getattr(device, "_boxoffice_prepared", False):
+            return
+        device._boxoffice_prepared = True
+        self._apply_timeout_floor()
+        if self.peer_watch is not None and isinstance(device, nfc.clf.udp.Device):
+            self.peer_watch.install(device)
 
     def _apply_timeout_floor(self) -> None:
         """Over udp: a floor under nfcpy's timeouts, and no late answer taken for the next one's.
@@ -139,8 +214,8 @@ class NfcpyReader(Reader):
         self._opened = self._connected = False
         self.frontend.close()
 
-    def lost(self) -> None:
-        """The device stopped answering: close it and tell the listeners, once."""
+    def lost(self, error: BaseException | None = None) -> None:
+        """The device stopped answering (``error`` says how): close it and tell the listeners, once."""
         if not self._connected:
             return
         self._connected = False
@@ -148,6 +223,10 @@ class NfcpyReader(Reader):
             self.frontend.close()
         except OSError:
             log.debug("closing a lost reader failed", exc_info=True)
+        gone = reader_gone(self.name, error)
+        if isinstance(gone, ReaderNotAnsweringError):
+            self._emit(ReaderEventKind.NOT_ANSWERING, str(gone))
+            return
         self._emit(
             ReaderEventKind.UNPLUGGED, f"The reader {self.name} was unplugged; waiting for it to come back."
         )
@@ -167,6 +246,8 @@ class NfcpyReader(Reader):
         return False
 
     def _probe(self) -> bool:
+        """Whether the reopened device answers (over udp: whether its peer answers a poll)."""
+        self._prepare_device()
         try:
             self.frontend.sense(nfc.clf.RemoteTarget("106A"), iterations=1)
         except OSError:
@@ -231,10 +312,14 @@ class NfcpyReader(Reader):
 
     def _connect_failed(self) -> None:
         """``connect()`` returned False: it swallowed an IOError, or a KeyboardInterrupt."""
+        silence = self.peer_watch.silence if self.peer_watch is not None else None
+        if silence is not None:  # the udp peer left a poll unanswered inside connect()
+            self.lost(silence)
+            return
         try:
             self.frontend.sense(nfc.clf.RemoteTarget("106A"), iterations=1)
-        except OSError:
-            self.lost()
+        except OSError as error:
+            self.lost(error)
             return
         if threading.current_thread() is threading.main_thread():
             # The device still answers, so it was most likely Ctrl-C that connect() turned into False.
@@ -248,13 +333,9 @@ class NfcpyReader(Reader):
         return self.frontend.sense(target, iterations=1) is not None
 
     def beep(self) -> None:
+        """The device's buzzer and LED where it has them; nfcpy's base driver (so udp's) does nothing."""
         device = self.frontend.device
         if device is None:
-            return
-        if isinstance(device, nfc.clf.udp.Device):
-            # udp is only ever a simulator; tell it, so its simulated person takes the band away.
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.sendto(BEEP_DATAGRAM, device.addr)
             return
         device.turn_on_led_and_buzzer()
         device.turn_off_led_and_buzzer()

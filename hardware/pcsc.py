@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import nfc.clf
 import nfc.tag
 
+from boxoffice.words import a_or_an
 from hardware.errors import BackendMissingError, PcscServiceError, ReaderNotFoundError
 from hardware.reader import (
     MIFARE_CLASSIC_DESCRIPTION,
@@ -304,7 +305,7 @@ class PcscReader(Reader):
         target = frontend.sense(nfc.clf.RemoteTarget("106A"))
         tag = nfc.tag.activate(frontend, target) if target is not None else None  # type: ignore[arg-type]
         if tag is None:
-            description = f"a {card_name} card" if card_name else "a card this station cannot read"
+            description = f"{a_or_an(card_name)} card" if card_name else "a card this station cannot read"
             return TagSession(self, self.name, uid, TagKind.OTHER, None, description)
         kind, description = classify_tag(tag)
         return TagSession(self, self.name, uid or tag.identifier, kind, tag, description)
@@ -327,7 +328,7 @@ class PcscReader(Reader):
             except Exception:
                 log.debug("disconnect failed", exc_info=True)
 
-    def lost(self) -> None:
+    def lost(self, error: BaseException | None = None) -> None:
         self.release()
         if self._reader is not None:
             self._reader = None

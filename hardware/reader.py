@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from boxoffice.words import a_or_an
 from hardware.errors import (
     ForeignTagError,
-    ReaderUnpluggedError,
     TagCommunicationError,
     TagRefusedError,
     TagRemovedError,
+    reader_gone,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +52,12 @@ POLL_SECONDS = 0.1
 
 class ReaderEventKind(enum.Enum):
     UNPLUGGED = "unplugged"
+    NOT_ANSWERING = "not answering"  # it was answering and went silent (a udp peer); waited for like a cable
     REPLUGGED = "replugged"
+
+    @property
+    def gone(self) -> bool:
+        return self is not ReaderEventKind.REPLUGGED
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,11 @@ def classify_tag(tag: nfc.tag.Tag) -> tuple[TagKind, str]:
         (TagKind.NTAG216, nfc.tag.tt2_nxp.NTAG216),
     ):
         if type(tag) is cls:
-            return kind, f"an {kind.value} band"
+            return kind, f"{a_or_an(kind.value)} band"
     product = str(tag.product)
-    article = "an" if product[:1].lower() in "aeiou" else "a"
     if isinstance(tag, nfc.tag.tt2.Type2Tag):
-        return TagKind.OTHER_TYPE2, f"{article} {product} tag"
-    return TagKind.OTHER, f"{article} {product} tag"
+        return TagKind.OTHER_TYPE2, f"{a_or_an(product)} tag"
+    return TagKind.OTHER, f"{a_or_an(product)} tag"
 
 
 class SessionLink(Protocol):
@@ -115,7 +120,7 @@ class SessionLink(Protocol):
 
     def release(self) -> None: ...
 
-    def lost(self) -> None: ...
+    def lost(self, error: BaseException | None = None) -> None: ...
 
 
 class TagSession:
@@ -154,7 +159,8 @@ class TagSession:
 
         A timeout is a band taken away (``TagRemovedError``) if the band is really
         gone, else a bad read (``TagCommunicationError``); a NAK is a refusal
-        (``TagRefusedError``); an ``OSError`` is the reader going away.
+        (``TagRefusedError``); an ``OSError`` is the reader going away
+        (``ReaderUnpluggedError``, or ``ReaderNotAnsweringError`` when it fell silent).
         """
         import nfc.clf
         import nfc.tag
@@ -173,15 +179,15 @@ class TagSession:
         except nfc.clf.CommunicationError as error:
             raise self._lost_or_garbled() from error
         except OSError as error:
-            self._link.lost()
-            raise ReaderUnpluggedError(self.reader) from error
+            self._link.lost(error)
+            raise reader_gone(self.reader, error) from error
 
     def _lost_or_garbled(self) -> Exception:
         try:
             present = self._link.present(self.uid)
-        except OSError:
-            self._link.lost()
-            return ReaderUnpluggedError(self.reader)
+        except OSError as error:
+            self._link.lost(error)
+            return reader_gone(self.reader, error)
         return TagCommunicationError(self.uid) if present else TagRemovedError(self.uid)
 
     def is_present(self) -> bool:
@@ -189,8 +195,8 @@ class TagSession:
         try:
             return self._link.present(self.uid)
         except OSError as error:
-            self._link.lost()
-            raise ReaderUnpluggedError(self.reader) from error
+            self._link.lost(error)
+            raise reader_gone(self.reader, error) from error
 
     def done(self) -> None:
         """Tell the person the reader is finished with this band (the reader beeps, once)."""

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -31,6 +31,7 @@ from boxoffice.sync.state import ServerLogin
 from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
+from ui.fonts import install_fonts
 from ui.log_file import install_log_file
 from ui.main_window import MainWindow
 from ui.ops import Ops
@@ -45,6 +46,8 @@ from ui.sync_worker import SyncWorker
 log = logging.getLogger(__name__)
 
 PAGE_TITLES = ("Series", "Encode", "Lookup", "Gates", "Reports")
+#: The window size screenshots are taken at unless told otherwise: a 13" laptop's.
+SCREENSHOT_SIZE = (1280, 800)
 
 
 def application() -> QApplication:
@@ -60,6 +63,7 @@ def application() -> QApplication:
     icon = app_icon()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    install_fonts(app)
     return app
 
 
@@ -85,6 +89,7 @@ def build_window(store: Store, actor: Actor, *, station: str | None = None,
                  on_close: Callable[[], None] | None = None,
                  reader_factory: ReaderFactory | None = None) -> tuple[MainWindow, AppContext]:
     """The main window over ``store`` as ``actor``; ``reader_factory`` overrides the settings' reader."""
+    install_fonts()  # once per process; here too for a QApplication made elsewhere (tests, the demo)
     ops = Ops()
     ctx = AppContext(store=store, actor=actor, ops=ops, station=station)
     window = MainWindow(ctx, build_pages(ctx, reader_factory), on_close=on_close)
@@ -107,7 +112,8 @@ def current_actor(store: Store, as_email: str | None) -> tuple[Actor, str | None
 
 def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = None, *,
             exit_when_ready: bool = False, stop_after: float | None = None,
-            first_page: str | None = None) -> int:
+            first_page: str | None = None,
+            screenshot_sizes: Sequence[tuple[int, int]] = (SCREENSHOT_SIZE,)) -> int:
     """Open the main window over ``db`` and run until it closes (or until the screenshots are taken).
 
     ``stop_after`` closes the window after that many seconds; ``first_page`` opens on that page
@@ -151,7 +157,8 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     if stop_after is not None:
         QTimer.singleShot(int(stop_after * 1000), window.close)
     if screenshot_dir is not None:
-        QTimer.singleShot(0, lambda: take_screenshots(window, screenshot_dir, window.close))
+        QTimer.singleShot(0, lambda: take_screenshots(window, screenshot_dir, window.close,
+                                                      sizes=screenshot_sizes))
     if exit_when_ready:
         first = window.pages[window.stack.currentIndex()]
         ready = getattr(first, "loaded", None)
@@ -217,15 +224,20 @@ def ask_who(store: Store) -> str | None:
 
 
 def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
-                     settle_ms: int = 1500) -> None:
-    """Show each page, let it load, save ``NN-title.png`` of the whole window, then call ``done``."""
+                     settle_ms: int = 1500, sizes: Sequence[tuple[int, int]] = (SCREENSHOT_SIZE,)) -> None:
+    """Show each page, let it load, save ``NN-title.png`` of the whole window, then call ``done``.
+
+    With several ``sizes``, each page is saved at each size; the first size's files are named
+    ``NN-title.png``, the others ``NN-title-WxH.png``.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    window.resize(1280, 800)
+    window.resize(*sizes[0])
     titles = [str(getattr(p, "title", "")) for p in window.pages]
 
     def shoot(index: int) -> None:
         if index >= len(titles):
             log.info("screenshots saved in %s", out)
+            window.resize(*sizes[0])
             done()
             return
         window.show_page(titles[index])
@@ -235,13 +247,20 @@ def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
         if callable(prepare):
             QTimer.singleShot(settle_ms // 2, prepare)
 
-        def grab() -> None:
-            path = out / f"{index + 1:02d}-{titles[index].lower()}.png"
+        def grab(size_index: int) -> None:
+            width, height = sizes[size_index]
+            suffix = "" if size_index == 0 else f"-{width}x{height}"
+            path = out / f"{index + 1:02d}-{titles[index].lower()}{suffix}.png"
             window.grab().save(str(path))
             print(path, flush=True)
-            shoot(index + 1)
+            if size_index + 1 < len(sizes):
+                window.resize(*sizes[size_index + 1])
+                QTimer.singleShot(300, lambda: grab(size_index + 1))  # let the layout settle at the new size
+            else:
+                window.resize(*sizes[0])
+                shoot(index + 1)
 
-        QTimer.singleShot(settle, grab)
+        QTimer.singleShot(settle, lambda: grab(0))
 
     shoot(0)
 

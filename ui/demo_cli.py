@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from boxoffice.cli.app import App, pass_app
+from ui.cli import parse_sizes
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,17 @@ def _seconds(text: str | None) -> float | None:
               help="Run the server, the station's sync and the gate traffic without the window.")
 @click.option("--screenshot", "screenshot_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Save a PNG of every page into this folder, then stop.")
+@click.option("--size", "sizes", multiple=True, metavar="WxH", callback=lambda _c, _p, v: parse_sizes(v),
+              help="With --screenshot: the window size, e.g. 1920x1080; repeat for several (default "
+                   "1280x800).")
 @click.option("--seed-only", is_flag=True,
               help="Only seed the festival into a fresh database (--demo-db) and print its figures.")
 @click.option("--demo-db", type=click.Path(dir_okay=False, path_type=Path),
               help="With --seed-only: the database to create (default: a new temporary file).")
 @pass_app
 def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | None, no_window: bool,
-         screenshot_dir: Path | None, seed_only: bool, demo_db: Path | None) -> None:
+         screenshot_dir: Path | None, sizes: list[tuple[int, int]], seed_only: bool,
+         demo_db: Path | None) -> None:
     """Start the whole system on this machine: server, station, reader, gate traffic and the window.
 
     Everything lives in one folder and stops together when the window closes
@@ -82,7 +87,7 @@ def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | N
         if no_window:
             station_rows = _run_headless(stack, stop_after, say)
         else:
-            _run_window(stack, stop_after, screenshot_dir, say)
+            _run_window(stack, stop_after, screenshot_dir, say, sizes)
             station_rows = None
     finally:
         stack.stop()
@@ -162,9 +167,10 @@ def _run_headless(stack: Any, seconds: float | None, say: Any) -> dict[str, int]
         }
 
 
-def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, say: Any) -> None:
+def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, say: Any,
+                sizes: list[tuple[int, int]] | None = None) -> None:
     from ui import settings as S
-    from ui.app import offscreen_default, run_gui
+    from ui.app import SCREENSHOT_SIZE, offscreen_default, run_gui
 
     if screenshot_dir is not None:
         offscreen_default()
@@ -178,7 +184,8 @@ def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, 
         S.SYNC_WAIT.write(qs, 2.0)
         qs.sync()
         say("Opening the window; closing it (or Ctrl+C) stops the demo.")
-        run_gui(str(stack.station_db), None, screenshot_dir, stop_after=seconds, first_page="Gates")
+        run_gui(str(stack.station_db), None, screenshot_dir, stop_after=seconds, first_page="Gates",
+                screenshot_sizes=sizes or [SCREENSHOT_SIZE])
     finally:
         S.keep_in(None)
 

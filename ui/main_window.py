@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
             title = str(getattr(page, "title", page.objectName()))
             item = QListWidgetItem(title)
             item.setToolTip(f"{title} (Ctrl+{index + 1})")
+            item.setSizeHint(QSize(0, 34))  # a row a finger or a hurried mouse can hit
             self.nav.addItem(item)
             self.stack.addWidget(page)
         central = QWidget()

@@ -24,6 +24,7 @@ class Setting(Generic[T]):
     default: T
     label: str
     help: str = ""
+    example: str = ""  # shown in an empty text field
 
     def read(self, store: QSettings) -> T:
         raw: Any = store.value(self.key, self.default)
@@ -43,9 +44,10 @@ class Setting(Generic[T]):
 
 SERVER_URL = Setting("sync/server_url", "", "Central server",
                      "The address of the central server, e.g. http://central:8750. Empty: work on this "
-                     "computer only.")
+                     "computer only.", "http://central:8750")
 STATION_NAME = Setting("sync/station", "", "Station name",
-                       "How this computer is named in batch manifests and sync conflicts, e.g. Box office 2.")
+                       "How this computer is named in batch manifests and sync conflicts, e.g. Box office 2.",
+                       "Box office 2")
 READER = Setting("reader/path", "sim", "Reader",
                  "sim, usb, usb:VID:PID, tty:USB0:pn532, pcsc or udp:HOST:PORT.")
 SOUNDS = Setting("encode/sounds", True, "Sounds", "A tone for each tap at the encoding station.")

@@ -40,6 +40,8 @@ class StatusBar(QStatusBar):
         self.user_label = QLabel()
         self.user_label.setObjectName("userState")
         self.busy_label = QLabel()
+        for label in (self.busy_label, self.reader_label, self.user_label):
+            label.setContentsMargins(14, 0, 6, 0)  # apart, so "Reader: …" and who acts don't run together
         self.addWidget(self.sync_label, 1)
         self.addWidget(self.rejected_button)
         self.addPermanentWidget(self.busy_label)

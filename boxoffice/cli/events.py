@@ -40,7 +40,8 @@ def event_list(app: App) -> None:
     """List your organization's events."""
     rows = events.list_events(app.store, app.actor)
     lines = [
-        f"{e.name:<32} {e.timezone:<20} {e.starts_on or '':<10} {e.ends_on or '':<10} {e.id}"
+        # !s first: a date's own format spec is strftime's, so "{day:<10}" printed "<10".
+        f"{e.name:<32} {e.timezone:<20} {e.starts_on or ''!s:<10} {e.ends_on or ''!s:<10} {e.id}"
         for e in rows
     ]
     app.emit(rows, "\n".join(lines) if lines else "No events yet.")

@@ -86,7 +86,9 @@ def gate_sim(app: App, url: str, series_id: str, rate: float, duration: float, p
     """Send real verify requests as the gates' handhelds would, then print a summary.
 
     Arrivals follow the profile's curve; several devices per gate send their
-    taps in order; Ctrl+C stops early and still prints the summary.
+    taps in order; Ctrl+C stops early and still prints the summary. The
+    summary is overall and per gate (sent, allowed, denied and why, the
+    achieved rate, latency p50/p99): figures to set beside the Gates page.
     """
     device = _credentials(token, email, password, "the device")
     if device is None:

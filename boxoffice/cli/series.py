@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from boxoffice.cli.app import App, pass_app
 from boxoffice.cli.timeparse import parse_local, show_local
 from boxoffice.domain.enums import RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule, parse_weekdays
-from boxoffice.errors import ValidationError
+from boxoffice.errors import Problem, ValidationError
 from boxoffice.schemas.series import SeriesDetail, SeriesView
 from boxoffice.services import assignments, events, recurring, refs
 from boxoffice.services import series as svc
@@ -37,6 +38,25 @@ def _line(s: SeriesView, tz: ZoneInfo) -> str:
     )
 
 
+CHECKIN_FIELDS = ("checkin_opens_at", "checkin_closes_at")
+
+
+def _order_in_one_sentence(error: ValidationError, start: datetime, end: datetime, tz: ZoneInfo,
+                           derived: set[str]) -> ValidationError:
+    """An end at or before the start as one sentence with both times.
+
+    The check-in window not given (``derived``) is taken from the start and end, so it is wrong in
+    the same breath; its problems would only repeat this one, and are dropped. Any other problem
+    (the capacity, a check-in time that was given) stays.
+    """
+    if end > start:
+        return error
+    others = [p for p in error.problems if p.field != "ends_at" and p.field not in derived]
+    said = Problem("ends_at", f"The end ({show_local(end, tz)}) must come after the start "
+                              f"({show_local(start, tz)}).")
+    return ValidationError([said, *others])
+
+
 def _resolve(app: App, ref: str, event_ref: str | None) -> str:
     return refs.series_id(app.store, app.actor, ref, event_ref)
 
@@ -61,13 +81,19 @@ def series_create(
     """Create a draft series."""
     ev = events.get_event(app.store, app.actor, event_ref)
     tz = ZoneInfo(ev.timezone)
-    change = svc.create_series(
-        app.store, app.actor, str(ev.id), name,
-        parse_local("starts_at", start, tz), parse_local("ends_at", end, tz), capacity,
-        checkin_opens_at=parse_local("checkin_opens_at", checkin_opens, tz) if checkin_opens else None,
-        checkin_closes_at=parse_local("checkin_closes_at", checkin_closes, tz) if checkin_closes else None,
-        reentry_policy=ReentryPolicy(reentry), description=description, gates=list(gates),
-    )
+    starts_at, ends_at = parse_local("starts_at", start, tz), parse_local("ends_at", end, tz)
+    opens = parse_local("checkin_opens_at", checkin_opens, tz) if checkin_opens else None
+    closes = parse_local("checkin_closes_at", checkin_closes, tz) if checkin_closes else None
+    try:
+        change = svc.create_series(
+            app.store, app.actor, str(ev.id), name, starts_at, ends_at, capacity,
+            checkin_opens_at=opens, checkin_closes_at=closes,
+            reentry_policy=ReentryPolicy(reentry), description=description, gates=list(gates),
+        )
+    except ValidationError as error:
+        derived = {f for f, given in zip(CHECKIN_FIELDS, (checkin_opens, checkin_closes), strict=True)
+                   if given is None}
+        raise _order_in_one_sentence(error, starts_at, ends_at, tz, derived) from None
     app.warn(change.warnings)
     app.emit(change, f"Created {_line(change.series, tz)}")
 
@@ -172,7 +198,12 @@ def series_update(
         changes["capacity"] = capacity
     if reentry is not None:
         changes["reentry_policy"] = ReentryPolicy(reentry)
-    change = svc.update_series(app.store, app.actor, sid, expected_version, changes)
+    try:
+        change = svc.update_series(app.store, app.actor, sid, expected_version, changes)
+    except ValidationError as error:
+        derived = {f for f in CHECKIN_FIELDS if f not in changes}
+        raise _order_in_one_sentence(error, changes.get("starts_at", detail.series.starts_at),
+                                     changes.get("ends_at", detail.series.ends_at), tz, derived) from None
     app.warn(change.warnings)
     app.emit(change, f"Updated {_line(change.series, tz)}")
 
@@ -200,18 +231,27 @@ def series_transition(
 @series_arg
 @event_opt
 @click.option("--pattern", type=click.Choice([k.value for k in RecurrenceKind]), required=True)
-@click.option("--count", type=int, required=True, help="How many series to generate.")
+@click.option("--count", type=int, required=True, help="How many series to generate (besides SERIES).")
 @click.option("--interval", type=int, default=1, show_default=True,
               help="Every N days (every_n_days) or every N weeks (weekly).")
 @click.option("--weekdays", help="For weekly: e.g. fri,sat,sun.")
 @click.option("--name-pattern", default=recurring.DEFAULT_NAME_PATTERN, show_default=True,
-              help="Names of the generated series; {name} {n} {date} {weekday}.")
+              help="Names of the generated series: {name} (of SERIES), {n} (its number), {date}, "
+                   "{weekday}.")
 @pass_app
 def series_recur(
     app: App, series_ref: str, event_ref: str | None, pattern: str, count: int, interval: int,
     weekdays: str | None, name_pattern: str,
 ) -> None:
-    """Generate dated copies of a series (its gates and limits too), in the event's time zone."""
+    """Generate dated copies of SERIES (its gates and limits too), in the event's time zone.
+
+    \b
+    SERIES is a template, and copy #1 falls on its own date:
+      "Festival day" with "Day {n}" makes Day 1, Day 2, Day 3 from its date on.
+    Unless the pattern gives SERIES its own name for #1: then SERIES is day #1
+    and the copies are #2, #3, … on the pattern's dates after it:
+      "Day 1" with "Day {n}" and --count 2 makes Day 2 and Day 3.
+    """
     rule = RecurrenceRule(
         kind=RecurrenceKind(pattern), count=count, interval=interval,
         weekdays=parse_weekdays(weekdays) if weekdays else frozenset(),
@@ -219,7 +259,11 @@ def series_recur(
     sid = _resolve(app, series_ref, event_ref)
     children = recurring.generate_recurring(app.store, app.actor, sid, rule, name_pattern)
     tz = _tz_of(app, children[0].event_id)
-    app.emit(children, "\n".join(f"#{c.sequence_number:<3} {_line(c, tz)}" for c in children))
+    lines = [f"#{c.sequence_number:<3} {_line(c, tz)}" for c in children]
+    if children[0].sequence_number == 2:
+        parent = svc.series_detail(app.store, app.actor, sid).series
+        lines.insert(0, f"#1   {_line(parent, tz)}  (the series itself)")
+    app.emit(children, "\n".join(lines))
 
 
 @series.command("assign-gates")

@@ -21,6 +21,9 @@ PALETTE = [colors.HexColor(c) for c in (
 )]
 PLOT_HEIGHT = 150
 LEGEND_LINE = 11
+TITLE_SIZE = 7.5
+Y_TITLE_GAP = 12  # room left of the value labels for the y axis' title
+X_TITLE_GAP = 11  # room under the hour labels for the x axis' title
 
 
 class BarChartFlowable(Flowable):
@@ -42,16 +45,19 @@ class BarChartFlowable(Flowable):
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
-        self.height = PLOT_HEIGHT + 34 + LEGEND_LINE * len(self._legend_rows(availWidth))
+        self.height = PLOT_HEIGHT + 34 + X_TITLE_GAP + LEGEND_LINE * len(self._legend_rows(availWidth))
         return self.width, self.height
 
     def draw(self) -> None:
         legend = self._legend_rows(self.width)
         legend_h = LEGEND_LINE * len(legend)
+        left = 34 + Y_TITLE_GAP
         drawing = Drawing(self.width, PLOT_HEIGHT + 30)
+        # reportlab's graphics start in Helvetica (never embedded) unless the drawing names a font.
+        setattr(drawing, "initialFontName", fonts.REGULAR)  # noqa: B010 - not in reportlab's stubs
         bars = VerticalBarChart()
-        bars.x, bars.y = 34, 26
-        bars.width, bars.height = int(self.width - 44), PLOT_HEIGHT
+        bars.x, bars.y = left, 26
+        bars.width, bars.height = int(self.width - left - 10), PLOT_HEIGHT
         bars.data = [values for _, values in self.chart.series] or [[0]]
         step = max(1, len(self.chart.labels) // 16)
         bars.categoryAxis.labels.fontName = fonts.REGULAR
@@ -74,10 +80,21 @@ class BarChartFlowable(Flowable):
         for i in range(len(bars.data)):
             bars.bars[i].fillColor = PALETTE[i % len(PALETTE)]
         drawing.add(bars)
-        renderPDF.draw(drawing, self.canv, 0, legend_h)
+        base = legend_h + X_TITLE_GAP
+        renderPDF.draw(drawing, self.canv, 0, base)
         canvas = self.canv
+        canvas.setFillColor(colors.HexColor("#4a5a66"))
+        if self.chart.x_title:  # under the hour labels, centred on the plot
+            fonts.draw_string(canvas, left + bars.width / 2, legend_h + 3, self.chart.x_title, TITLE_SIZE,
+                              anchor="middle")
+        if self.chart.y_title:  # turned a quarter, left of the value labels
+            canvas.saveState()
+            canvas.translate(8, base + 26 + PLOT_HEIGHT / 2)
+            canvas.rotate(90)
+            fonts.draw_string(canvas, 0, 0, self.chart.y_title, TITLE_SIZE, anchor="middle")
+            canvas.restoreState()
         for r, row in enumerate(legend):
-            x = 34.0
+            x = float(left)
             y = legend_h - (r + 1) * LEGEND_LINE + 3
             for i, name in row:
                 canvas.setFillColor(PALETTE[i % len(PALETTE)])

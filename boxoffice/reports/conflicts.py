@@ -7,6 +7,7 @@ The report lists whichever this database has, so it works on both.
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,10 +24,27 @@ from boxoffice.sync.refused import SEEN_KEY, kind_words
 from boxoffice.sync.state import SERVER_KEY
 
 REJECTED = "rejected"
+UID_KEYS = ("uid", "new_uid", "old_uid")
+# A tag UID as the server's sentences write it ("UID 04C0FFEE001122 is already registered…"): 4, 7 or
+# 10 bytes in upper-case hex.
+UID_IN_TEXT = re.compile(r"\b((?:[0-9A-F]{2}){10}|(?:[0-9A-F]{2}){7}|(?:[0-9A-F]{2}){4})\b")
+
+
+def _uid(payload: dict[str, object]) -> str:
+    for key in UID_KEYS:
+        value = payload.get(key)
+        if value:
+            return str(value).upper()
+    return "–"
+
+
+def _uid_named(text: str | None) -> str:
+    found = UID_IN_TEXT.search(text or "")
+    return found.group(1) if found else "–"
 
 
 def _subject(payload: dict[str, object]) -> str:
-    for key in ("name", "uid", "new_uid", "to", "email"):
+    for key in ("name", "to", "email"):  # a band's UID has its own column
         value = payload.get(key)
         if value:
             return str(value)
@@ -56,16 +74,17 @@ def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
                OutboxEntry.actor_id, OutboxEntry.error)
         .where(OutboxEntry.status == OutboxStatus.REJECTED).order_by(OutboxEntry.seq)
     ):
+        body = payload or {}
         rows.append([local(made_at, tz), here, names.get(actor_id, "–") if actor_id else "–",
-                     kind_words(kind), _subject(payload or {}), error or "The server gave no reason.",
+                     kind_words(kind), _uid(body), _subject(body), error or "The server gave no reason.",
                      "yes" if str(entry_id) in seen else "no"])
     local_table = Table("refused_here", "Changes made here that the server refused",
-                        ["Made", "Station", "By", "Change", "About", "Reason", "Seen"], rows,
+                        ["Made", "Station", "By", "Change", "UID", "About", "Reason", "Seen"], rows,
                         note="" if rows else "The server refused none of this station's changes.")
 
     server_rows: list[list[str | int | None]] = [
         [local(at, tz), station or "–", names.get(member_id, "–") if member_id else "–", kind_words(kind),
-         error or "", reason or ""]
+         _uid_named(reason), error or "", reason or ""]
         for at, station, member_id, kind, error, reason in session.execute(
             select(AppliedEntry.applied_at, AppliedEntry.station, AppliedEntry.member_id, AppliedEntry.kind,
                    AppliedEntry.error, AppliedEntry.reason)
@@ -74,8 +93,11 @@ def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
         )
     ]
     server_table = Table("refused_by_server", "Changes this server refused, from every station",
-                         ["Received", "Station", "By", "Change", "Code", "Reason"], server_rows,
-                         note="" if server_rows else "This database has refused no station's change.")
+                         ["Received", "Station", "By", "Change", "UID", "Code", "Reason"], server_rows,
+                         note="The server keeps a refused change's reason, not the change: UID is the band "
+                              "its reason names (– when it names none; the station that made the change "
+                              "lists it with its UID)." if server_rows
+                              else "This database has refused no station's change.")
     by_reason = Table(
         "by_code", "Refused changes by code (server)", ["Code", "Refused"],
         [[code or "–", n] for code, n in session.execute(

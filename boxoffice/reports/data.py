@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.enums import CheckinResult
+from boxoffice.domain.enums import CheckinResult, Direction
 from boxoffice.reports.timefmt import from_utc_text
 from boxoffice.store.models import Checkin, Gate, SeriesPresence
 from boxoffice.store.queries import utc_minute
@@ -97,6 +97,55 @@ def activity(session: Session, dialect: str, tz: ZoneInfo, *where: ColumnElement
         g.peak_scans = best
     seen.denials = dict(sorted(denials.items(), key=lambda kv: (-kv[1], kv[0])))
     return seen, sorted(gates.values(), key=lambda g: g.name.casefold())
+
+
+@dataclass(frozen=True)
+class PeakInside:
+    """The most people inside a series at once, when that was, and how many are inside now."""
+
+    peak: int
+    at: datetime | None  # UTC, the moment the peak was first reached
+    now: int
+
+
+def peak_inside(session: Session, series_id: uuid.UUID) -> PeakInside:
+    """The occupancy curve of a series, from its check-ins, in SQL: its highest point and its end.
+
+    A band is inside after its latest allowed tap (by the tap's time) was an entry: the rule the
+    gates keep ``series_presence`` and the occupancy counters by (``services.checkins._moved``), so
+    ``now`` equals the gate counts. Each allowed tap that changes its band's presence is a +1 or a
+    -1 (its direction against the band's previous allowed tap, by LAG over the band's taps);
+    those are summed per instant, and a running sum over the instants is the number inside. One
+    sort of the series' allowed taps, whatever the crowd.
+    """
+    now_in = case((Checkin.direction == Direction.IN, 1), else_=0)
+    taps = (
+        select(
+            Checkin.occurred_at.label("at"),
+            now_in.label("now_in"),
+            func.coalesce(func.lag(now_in).over(
+                partition_by=Checkin.wristband_id,
+                order_by=(Checkin.occurred_at, Checkin.recorded_at, Checkin.id)), 0).label("was_in"),
+        )
+        .where(Checkin.series_id == series_id, Checkin.result == CheckinResult.ALLOWED,
+               Checkin.wristband_id.is_not(None))
+        .subquery()
+    )
+    steps = (
+        select(taps.c.at, func.sum(taps.c.now_in - taps.c.was_in).label("delta"))
+        .where(taps.c.now_in != taps.c.was_in)
+        .group_by(taps.c.at)
+        .subquery()
+    )
+    curve = select(steps.c.at, func.sum(steps.c.delta).over(order_by=steps.c.at).label("inside")).subquery()
+    top = session.execute(
+        select(curve.c.at, curve.c.inside).order_by(curve.c.inside.desc(), curve.c.at).limit(1)
+    ).first()
+    now = session.scalar(select(func.coalesce(func.sum(steps.c.delta), 0))) or 0
+    if top is None or int(top.inside) <= 0:
+        return PeakInside(0, None, int(now))
+    at = top.at if isinstance(top.at, datetime) else from_utc_text(str(top.at))
+    return PeakInside(int(top.inside), at, int(now))
 
 
 def entered_by_category(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, int]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import CheckinResult
-from boxoffice.reports.data import as_dict
+from boxoffice.reports.data import as_dict, peak_inside
 from boxoffice.reports.model import Facts, Report, Table
 from boxoffice.reports.series import percent, series_ids_of
 from boxoffice.reports.timefmt import local
@@ -55,16 +55,19 @@ def build(session: Session, ev: Event) -> Report:
     for s in all_series:
         a, e = assigned.get(s.id, 0), entered.get(s.id, 0)
         ok, no = allowed.get(s.id, 0), denied.get(s.id, 0)
-        rows.append([s.name, s.status.value, local(s.starts_at, tz), s.capacity, a, e,
-                     percent(e, s.capacity), ok + no, ok, no])
-    totals = [sum(int(r[i] or 0) for r in rows) for i in (3, 4, 5, 7, 8, 9)]
-    rows.append(["Total", "", "", totals[0], totals[1], totals[2], percent(totals[2], totals[0]),
-                 totals[3], totals[4], totals[5]])
+        peak = peak_inside(session, s.id)
+        rows.append([s.name, s.status.value, local(s.starts_at, tz), s.capacity, peak.peak,
+                     percent(peak.peak, s.capacity), a, e, ok + no, ok, no])
+    totals = [sum(int(r[i] or 0) for r in rows) for i in (6, 7, 8, 9, 10)]
+    # Capacities and peaks are per series (people inside at once): they do not add up across days.
+    rows.append(["Total", "", "", None, None, None, *totals])
     side = Table("series", "Series side by side",
-                 ["Series", "Status", "Starts", "Capacity", "Assigned", "Entered", "Of capacity",
-                  "Scans", "Allowed", "Denied"], rows,
-                 numeric=frozenset({3, 4, 5, 6, 7, 8, 9}), has_total=True,
-                 note="" if all_series else "The event has no series yet.")
+                 ["Series", "Status", "Starts", "Capacity", "Peak inside", "Peak %", "Assigned",
+                  "Entered", "Scans", "Allowed", "Denied"], rows,
+                 numeric=frozenset(range(3, 11)), has_total=True,
+                 note=("Peak inside: the most people inside the series at once (from its entries and "
+                       "exits), and as a share of its capacity; Entered: bands that got in at least once.")
+                 if all_series else "The event has no series yet.")
 
     # Per series and category: limit, assigned, entered (three grouped queries, joined here).
     cat_assigned = {(s, c): n for s, c, n in session.execute(
@@ -98,8 +101,8 @@ def build(session: Session, ev: Event) -> Report:
         ("Venue", ev.venue or "–"),
         ("Time zone", ev.timezone),
         ("Series", f"{len(all_series):,}"),
-        ("Unique entries (all series)", f"{totals[2]:,}"),
-        ("Total scans", f"{totals[3]:,} ({totals[4]:,} allowed, {totals[5]:,} denied)"),
+        ("Entered, all series", f"{totals[1]:,} (a band counts once per series it got into)"),
+        ("Total scans", f"{totals[2]:,} ({totals[3]:,} allowed, {totals[4]:,} denied)"),
     ])
     report = Report("event", f"Event report: {ev.name}", ev.name, ev.timezone, utcnow())
     report.blocks.extend([facts, side, per_cat])

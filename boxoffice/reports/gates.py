@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import CheckinResult
+from boxoffice.reports.data import GateActivity, hour_labels
 from boxoffice.reports.data import activity as taps
-from boxoffice.reports.data import hour_labels
 from boxoffice.reports.model import Facts, Report, Table
 from boxoffice.reports.series import gate_table, throughput_chart
 from boxoffice.reports.timefmt import local
@@ -17,6 +18,7 @@ from boxoffice.store.models import Checkin, Event, EventSeries, Gate
 from boxoffice.store.types import utcnow
 
 PEAKS_PER_GATE = 5
+PIVOT_GATES = 8  # up to this many gates, the hourly table has a column per gate
 
 
 def build(session: Session, dialect: str, ev: Event, series: EventSeries | None = None) -> Report:
@@ -29,10 +31,7 @@ def build(session: Session, dialect: str, ev: Event, series: EventSeries | None 
     scope = f"{series.name} of {ev.name}" if series is not None else ev.name
 
     hours = hour_labels(activity)
-    hourly = Table("hourly", "Scans per gate and hour", ["Gate", "Hour", "Scans"],
-                   [[g.name, h.strftime("%Y-%m-%d %H:00"), g.hourly[h]]
-                    for g in activity for h in hours if g.hourly.get(h)],
-                   numeric=frozenset({2}))
+    hourly = hourly_table(activity, hours)
     peaks = Table("peak_minutes", f"Busiest {PEAKS_PER_GATE} minutes of each gate",
                   ["Gate", "Minute", "Scans"],
                   [[g.name, local(at, tz), n]
@@ -61,6 +60,25 @@ def build(session: Session, dialect: str, ev: Event, series: EventSeries | None 
         ("Total scans", f"{sum(g.scans for g in activity):,}"),
     ])
     report = Report("gates", f"Gate throughput: {scope}", scope, ev.timezone, utcnow())
-    report.blocks.extend([facts, gate_table("gates", "Gates", activity, tz),
-                          throughput_chart("Scans per hour and gate", activity), hourly, peaks, devices])
+    chart = throughput_chart("Scans per hour and gate", activity, ev.timezone)
+    report.blocks.extend([facts, chart, gate_table("gates", "Gates", activity, tz), hourly, peaks, devices])
     return report
+
+
+def hourly_table(activity: list[GateActivity], hours: list[datetime]) -> Table:
+    """Scans per hour: an hour a row and a gate a column (a page, where a list of gate-hours took two);
+    with more gates than fit across a page, a gate-hour a row."""
+    if len(activity) > PIVOT_GATES:
+        return Table("hourly", "Scans per gate and hour", ["Gate", "Hour", "Scans"],
+                     [[g.name, h.strftime("%Y-%m-%d %H:00"), g.hourly[h]]
+                      for g in activity for h in hours if g.hourly.get(h)],
+                     numeric=frozenset({2}))
+    rows: list[list[str | int | None]] = [
+        [h.strftime("%Y-%m-%d %H:00"), *(g.hourly.get(h, 0) for g in activity),
+         sum(g.hourly.get(h, 0) for g in activity)]
+        for h in hours
+    ]
+    if rows:
+        rows.append(["Total", *(g.scans for g in activity), sum(g.scans for g in activity)])
+    return Table("hourly", "Scans per hour and gate", ["Hour", *(g.name for g in activity), "All gates"],
+                 rows, numeric=frozenset(range(1, len(activity) + 2)), has_total=bool(rows))

@@ -38,11 +38,13 @@ class Facts:
 
 @dataclass
 class BarChart:
-    """Counts per hour (``labels``) for several series of bars (one per gate)."""
+    """Counts per hour (``labels``) for several series of bars (one per gate), with both axes titled."""
 
     title: str
     labels: list[str]
     series: list[tuple[str, list[int]]]
+    x_title: str = ""
+    y_title: str = ""
 
 
 @dataclass

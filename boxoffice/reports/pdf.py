@@ -58,6 +58,9 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _numbered_canvas(report: Report, footer_left: str, progress: Progress | None) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # reportlab starts every page in Helvetica, which it never embeds: start in ours instead,
+            # so every font the PDF names is embedded (a printer or archive shows it as we drew it).
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or fonts.REGULAR
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
@@ -97,6 +100,8 @@ def _facts(block: Facts, styles: dict[str, ParagraphStyle], width: float) -> Flo
              Paragraph(fonts.markup(v), styles["cell"])] for k, v in block.items]
     table = RLTable(rows, colWidths=[width * 0.3, width * 0.7], hAlign="LEFT")
     table.setStyle([
+        # The cells hold Paragraphs; without this the table still sets its default, Helvetica (unembedded).
+        ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -149,7 +154,7 @@ def render_pdf(report: Report, target: str | Path | io.BytesIO, progress: Progre
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 6,
         bottomMargin=MARGIN + 4, title=report.title, author="Box office", subject=report.scope,
-        creator=f"Box office {__version__}",
+        creator=f"Box office {__version__}", initialFontName=fonts.REGULAR,
     )
     pages = 0
 

@@ -91,8 +91,18 @@ def build(session: Session, dialect: str, ev: Event) -> Report:
              .order_by(EncodeBatch.started_at, EncodeLogEntry.at)
          )],
     )
-    if not manifest.rows:
+    logged = {label.get(b.id) for b in batches} & {str(r[0]) for r in manifest.rows}
+    unlogged = [b for b in batches if label.get(b.id) not in logged and any(b.counts.values())]
+    if not batches:
         manifest.note = "No tag was tapped in an encoding batch."
+    elif unlogged:
+        # The per-tag log stays at the station that ran the batch (it is not synced): say so, rather
+        # than "no tag was tapped" beside batches that say how many were.
+        which = "None of the batches above has" if len(unlogged) == len(batches) else \
+            f"{len(unlogged):,} of the batches above have"
+        manifest.note = (f"{which} its per-tag log in this database: each station keeps the log of its "
+                         "own batches (their counts above are the batches' own). Run this report at "
+                         "that station, or save the batch manifest there.")
     status_counts = as_dict(session.execute(
         select(Wristband.status, func.count()).where(Wristband.event_id == ev.id).group_by(Wristband.status)
     ))

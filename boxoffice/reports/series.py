@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from boxoffice.reports.data import GateActivity, activity, entered_by_category, hour_labels
+from boxoffice.reports.data import (
+    GateActivity,
+    PeakInside,
+    activity,
+    entered_by_category,
+    hour_labels,
+    peak_inside,
+)
 from boxoffice.reports.model import BarChart, Facts, Report, Table
 from boxoffice.reports.timefmt import local
 from boxoffice.services.actor import Actor
@@ -35,6 +42,14 @@ def percent(part: int, whole: int | None) -> str:
     return f"{100 * part / whole:.1f} %"
 
 
+def peak_words(peak: PeakInside, capacity: int | None, tz: ZoneInfo) -> str:
+    """"1,930 of 2,700 (71.5 %) at 2026-12-02 09:40": people inside at once against the capacity."""
+    if peak.at is None:
+        return "nobody has been inside yet"
+    of = f" of {capacity:,} ({percent(peak.peak, capacity)})" if capacity else ""
+    return f"{peak.peak:,}{of} at {local(peak.at, tz)}"
+
+
 def gate_table(name: str, title: str, activity: list[GateActivity], tz: ZoneInfo) -> Table:
     rows: list[list[str | int | None]] = [
         [g.name, g.scans, g.allowed, g.denied,
@@ -47,12 +62,15 @@ def gate_table(name: str, title: str, activity: list[GateActivity], tz: ZoneInfo
                  numeric=frozenset({1, 2, 3, 5}), has_total=bool(activity))
 
 
-def throughput_chart(title: str, activity: list[GateActivity]) -> BarChart:
+def throughput_chart(title: str, activity: list[GateActivity], timezone: str) -> BarChart:
+    """Scans per local hour, a bar per gate; the x axis says the day once when all hours share it."""
     hours = hour_labels(activity)
+    one_day = len({h.date() for h in hours}) <= 1
+    labels = [h.strftime("%H:00" if one_day else "%a %H:00") for h in hours]
+    day = f" on {hours[0]:%a %d %b %Y}" if hours and one_day else ""
     return BarChart(
-        title,
-        [h.strftime("%d %H:00") for h in hours],
-        [(g.name, [g.hourly.get(h, 0) for h in hours]) for g in activity],
+        title, labels, [(g.name, [g.hourly.get(h, 0) for h in hours]) for g in activity],
+        x_title=f"Hour starting{day} ({timezone})", y_title="Scans in the hour",
     )
 
 
@@ -65,16 +83,18 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
     entered = entered_by_category(session, sid)
     limits = category_limits(session, sid)
     seen, taps = activity(session, dialect, tz, Checkin.series_id == sid)
+    peak = peak_inside(session, sid)
 
     facts = Facts("Summary", [
         ("Event", ev.name),
         ("Lifecycle", series.status.value),
         ("Series runs", f"{local(series.starts_at, tz)} – {local(series.ends_at, tz)}"),
         ("Check-in window", f"{local(series.checkin_opens_at, tz)} – {local(series.checkin_closes_at, tz)}"),
-        ("Capacity", f"{series.capacity:,}"),
+        ("Capacity", f"{series.capacity:,} inside at once"),
+        ("Peak inside", peak_words(peak, series.capacity, tz)),
+        ("Inside now", f"{peak.now:,}"),
         ("Bands assigned", f"{sum(assigned.values()):,}"),
-        ("Unique entries", f"{sum(entered.values()):,} ({percent(sum(entered.values()), series.capacity)}"
-                           " of capacity)"),
+        ("Unique entries", f"{sum(entered.values()):,} (bands that got in at least once)"),
         ("Total scans", f"{seen.scans:,} ({seen.allowed:,} allowed, {seen.denied:,} denied)"),
     ])
     denials = Table(f"{prefix}denials", "Denials by reason", ["Reason", "Denied", "Share"],
@@ -99,7 +119,7 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
     gates = gate_table(f"{prefix}gates", "Gates", taps, tz)
     if not taps:
         gates.note = "No tap was recorded at any gate."
-    chart = throughput_chart("Scans per hour and gate", taps)
+    chart = throughput_chart("Scans per hour and gate", taps, ev.timezone)
 
     member = {m: e for m, e in session.execute(select(Member.id, Member.display_name))}
     history = Table(
@@ -113,7 +133,8 @@ def series_blocks(session: Session, dialect: str, series: EventSeries, ev: Event
     )
     if not history.rows:
         history.note = "The series has not changed state since it was created."
-    return [facts, denials, categories, gates, chart, history]
+    # The picture first: the summary and the chart fill page 1, the tables follow.
+    return [facts, chart, gates, categories, denials, history]
 
 
 def build(session: Session, dialect: str, actor: Actor, series: EventSeries) -> Report:

@@ -70,22 +70,34 @@ def wrap_text(text: str, width: float, base: str = fonts.REGULAR) -> tuple[str, 
 
 def column_widths(table: Table, avail: float, sample: int = 300) -> list[float]:
     """Widths proportional to each column's widest text in the header and the first rows, fitted to
-    ``avail``; a narrow column keeps at least its header's longest word."""
-    natural = []
+    ``avail``.
+
+    A column shrunk to fit keeps at least its longest word, in the header and in its cells (a reason
+    code such as ``already_encoded`` or a UID is never broken in two), unless the page is too narrow
+    for every column's longest word; then only the header's words are kept whole.
+    """
+    natural: list[tuple[float, float, float]] = []
     rows = table.rows[:sample]
+    word_cap = avail * 0.3  # a longer "word" (a CJK name, a URL) may still break
     for i, name in enumerate(table.columns):
-        longest_word = max(fonts.string_width(w, SIZE, fonts.BOLD) for w in name.split(" ") or [""])
+        header_word = max(fonts.string_width(w, SIZE, fonts.BOLD) for w in name.split(" ") or [""])
+        texts = [cell_text(r[i]) for r in rows]
+        cell_word = max([0.0] + [min(fonts.string_width(w, SIZE), word_cap)
+                                 for text in texts for w in text.split()])
         widest = max([fonts.string_width(name, SIZE, fonts.BOLD)]
-                     + [fonts.string_width(cell_text(r[i]), SIZE) for r in rows])
-        natural.append((max(widest, 18.0) + 2 * PAD, longest_word + 2 * PAD))
-    total = sum(n for n, _ in natural)
+                     + [fonts.string_width(text, SIZE) for text in texts])
+        natural.append((max(widest, 18.0) + 2 * PAD, max(header_word, cell_word) + 2 * PAD,
+                        header_word + 2 * PAD))
+    total = sum(n for n, _, _ in natural)
     if total <= avail:
-        return [n * avail / total if total > avail * 0.75 else n for n, _ in natural]
-    # Too wide: shrink the wide columns, never below their header's longest word.
-    floors = sum(m for _, m in natural)
-    spare = max(avail - floors, 0.0)
-    over = sum(n - m for n, m in natural) or 1.0
-    return [m + (n - m) * spare / over for n, m in natural]
+        return [n * avail / total if total > avail * 0.75 else n for n, _, _ in natural]
+    # Too wide: shrink the wide columns, never below their longest word.
+    floors = [m for _, m, _ in natural]
+    if sum(floors) > avail:
+        floors = [h for _, _, h in natural]
+    spare = max(avail - sum(floors), 0.0)
+    over = sum(n - m for (n, _, _), m in zip(natural, floors, strict=True)) or 1.0
+    return [m + (n - m) * spare / over for (n, _, _), m in zip(natural, floors, strict=True)]
 
 
 class PagedTable(Flowable):

@@ -62,6 +62,7 @@ from boxoffice.store.models import (
 )
 from boxoffice.store.models.series import assignment_id
 from boxoffice.store.types import utcnow
+from boxoffice.words import a_or_an
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +356,8 @@ def _ticket(session: Session, ev: Event, cat: Category, ref: str, band_id: uuid.
         other = session.get_one(Category, ticket.category_id)
         raise ValidationError.single(
             "ticket",
-            f"Ticket {ticket.code} is for {other.name}, not {cat.name}; encode it in a {other.name} batch.",
+            f"Ticket {ticket.code} is for {other.name}, not {cat.name}; "
+            f"encode it in {a_or_an(other.name)} batch.",
         )
     holder = session.scalar(
         select(Wristband).where(

@@ -1,15 +1,30 @@
-"""Recurring series: a parent with a pattern generates its dated children."""
+"""Recurring series: a parent with a pattern generates its dated children.
+
+Which dates the children take depends on what the parent is:
+
+- a *template* (the usual case, "Festival day" with the pattern "Day {n}"):
+  the parent is not itself one of the days; child #1 falls on the parent's
+  own date, #2 on the next date of the pattern, and so on;
+- the *first day itself*: when the name pattern gives the parent its own
+  name for #1 (a parent "Day 1" with "Day {n}"), the parent is #1, and the
+  ``count`` children are #2, #3, … on the pattern's dates after it. Nothing
+  is generated twice for the parent's date.
+
+Both follow from the parent, the rule and the pattern alone, so a station
+and the server that replays its change make the same children.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from boxoffice.domain.permissions import Action
-from boxoffice.domain.recurrence import Instance, RecurrenceRule, instances
+from boxoffice.domain.recurrence import MAX_COUNT, Instance, RecurrenceRule, instances
 from boxoffice.domain.validation import SeriesTimes, validate_name, validate_series
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.series import SeriesView
@@ -38,15 +53,36 @@ def _child_name(pattern: str, parent: str, n: int, local_date: str, weekday: str
     return validate_name("series name", name)
 
 
+def parent_is_first(pattern: str, parent_name: str, times: SeriesTimes, tz: ZoneInfo) -> bool:
+    """Whether the pattern's #1 on the parent's date is the parent's own name: then the parent is #1."""
+    local = times.starts_at.astimezone(tz)
+    try:
+        first = pattern.format(name=parent_name, n=1, date=local.date().isoformat(),
+                               weekday=local.strftime("%A"))
+    except (KeyError, IndexError, ValueError):
+        return False  # the pattern is refused with its reason when the children are named
+    return first.strip().casefold() == parent_name.strip().casefold()
+
+
 def planned_children(
     rule: RecurrenceRule, tz: ZoneInfo, times: SeriesTimes, parent_name: str,
     name_pattern: str = DEFAULT_NAME_PATTERN,
 ) -> list[tuple[str, Instance]]:
     """What ``generate_recurring`` would create (names, times): a preview before anything is written.
 
-    Pure (no store), so a dialog can recompute it on every keystroke.
+    Pure (no store), so a dialog can recompute it on every keystroke. See the module docstring for
+    when the parent is a template and when it is #1 itself.
     """
-    planned = instances(rule, tz, times)
+    if parent_is_first(name_pattern, parent_name, times, tz):
+        if rule.count >= MAX_COUNT:
+            raise ValidationError.single(
+                "count", f"At most {MAX_COUNT - 1} series can follow {parent_name}, which is #1 itself.")
+        parent_day = times.starts_at.astimezone(tz).date()
+        wider = RecurrenceRule(rule.kind, rule.count + 1, rule.interval, rule.weekdays)
+        after = [i for i in instances(wider, tz, times) if i.starts_at.astimezone(tz).date() > parent_day]
+        planned = [replace(inst, sequence=n) for n, inst in enumerate(after[:rule.count], start=2)]
+    else:
+        planned = instances(rule, tz, times)
     out = []
     for inst in planned:
         local = inst.starts_at.astimezone(tz)
@@ -71,9 +107,10 @@ def generate_recurring(
 ) -> list[SeriesView]:
     """Create ``rule.count`` draft children of a series, dated in the event's time zone.
 
-    Each child keeps the parent's local start and end times (20:00 stays
-    20:00 across a DST change), capacity, re-entry policy, gates and
-    category limits, and carries ``parent_series_id`` and its sequence number.
+    From the parent's own date when the parent is a template; from the next date after it when the
+    parent is #1 itself (module docstring). Each child keeps the parent's local start and end times
+    (20:00 stays 20:00 across a DST change), capacity, re-entry policy, gates and category limits,
+    and carries ``parent_series_id`` and its sequence number.
     """
     actor.require(Action.GENERATE_RECURRENCE)
     with store.write() as session:

@@ -98,6 +98,28 @@ class GateSimConfig:
 
 
 @dataclass
+class GateFigures:
+    """One gate's share of a run, as the supervisor's Gates page shows it: taps, answers, rate, latency."""
+
+    gate: str
+    gate_id: str
+    sent: int = 0
+    allowed: int = 0
+    denied: int = 0
+    replayed: int = 0
+    errors: int = 0
+    denied_by_reason: dict[str, int] = field(default_factory=dict)
+    achieved_rate: float = 0.0  # taps sent per second over the run
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+
+    @property
+    def denied_pct(self) -> float | None:
+        decided = self.allowed + self.denied
+        return 100.0 * self.denied / decided if decided else None
+
+
+@dataclass
 class SimSummary:
     series_id: str
     profile: str
@@ -119,9 +141,34 @@ class SimSummary:
     uploaded_late: int = 0  # of those, sent when it came back (fewer if the run was stopped first)
     stopped_early: bool = False
     error_messages: list[str] = field(default_factory=list)
+    gates: list[GateFigures] = field(default_factory=list)  # by gate name
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        for figures, row in zip(self.gates, out["gates"], strict=True):
+            row["denied_pct"] = None if figures.denied_pct is None else round(figures.denied_pct, 2)
+            row["per_minute"] = round(figures.achieved_rate * 60, 2)
+        return out
+
+    def gate_lines(self) -> list[str]:
+        """Per gate, in the Gates page's terms: sent, allowed, denied (and why), rate, latency."""
+        if not self.gates:
+            return []
+        width = max(12, *(len(g.gate) for g in self.gates))
+        lines = [f"  {'per gate':<{width}} {'sent':>6} {'allowed':>8} {'denied':>7} {'denied %':>9} "
+                 f"{'rate /min':>10} {'p50 ms':>7} {'p99 ms':>7}  denied by reason"]
+        for g in self.gates:
+            pct = "–" if g.denied_pct is None else f"{g.denied_pct:.1f} %"
+            p50 = "–" if g.latency_p50_ms is None else f"{g.latency_p50_ms:.1f}"
+            p99 = "–" if g.latency_p99_ms is None else f"{g.latency_p99_ms:.1f}"
+            why = ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in g.denied_by_reason.items()) or "–"
+            extra = "".join([
+                f"; {g.replayed:,} {'retry' if g.replayed == 1 else 'retries'} answered from the record"
+                if g.replayed else "",
+                f"; {g.errors:,} error{'' if g.errors == 1 else 's'}" if g.errors else ""])
+            lines.append(f"  {g.gate:<{width}} {g.sent:>6,} {g.allowed:>8,} {g.denied:>7,} {pct:>9} "
+                         f"{g.achieved_rate * 60:>10.1f} {p50:>7} {p99:>7}  {why}{extra}")
+        return lines
 
     def text(self) -> str:
         lat = ("-" if self.latency_p50_ms is None
@@ -139,6 +186,7 @@ class SimSummary:
         if self.offline_device:
             lines.append(f"  offline device {self.offline_device}: {self.uploaded_late:,} of {self.queued:,} "
                          "queued taps uploaded late")
+        lines += self.gate_lines()
         lines += [f"  error: {m}" for m in self.error_messages]
         return "\n".join(lines)
 
@@ -334,6 +382,14 @@ class GateSim:
         reasons: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
         latencies: list[float] = []
+        gates: dict[str, GateFigures] = {}
+        gate_reasons: dict[str, Counter[str]] = {}
+        gate_latencies: dict[str, list[float]] = {}
+        for tap in taps:
+            if tap.gate.id not in gates:
+                gates[tap.gate.id] = GateFigures(tap.gate.name, tap.gate.id)
+                gate_reasons[tap.gate.id] = Counter()
+                gate_latencies[tap.gate.id] = []
         wall_start = self.started_at = datetime.now(UTC)
         start = time.monotonic()
         give_up = start + cfg.duration + GRACE_SECONDS
@@ -351,32 +407,42 @@ class GateSim:
             for tap in mine:
                 if not await wait_until(start + tap.send_at):
                     return
+                gate = gates[tap.gate.id]
                 sent_at = time.perf_counter()
                 try:
                     answer = await client.post("/api/verify", json=self._body(tap, wall_start))
                 except httpx.HTTPError as exc:
                     summary.errors += 1
+                    gate.errors += 1
                     if len(summary.error_messages) < 5:
                         summary.error_messages.append(f"{tap.device_id}: {exc!r}")
                     continue
-                latencies.append((time.perf_counter() - sent_at) * 1000)
+                took_ms = (time.perf_counter() - sent_at) * 1000
+                latencies.append(took_ms)
+                gate_latencies[tap.gate.id].append(took_ms)
                 summary.sent += 1
+                gate.sent += 1
                 summary.uploaded_late += tap.offline and not tap.retry
                 if answer.status_code != 200:
                     summary.errors += 1
+                    gate.errors += 1
                     if len(summary.error_messages) < 5:
                         summary.error_messages.append(f"{tap.device_id}: {_error_text(answer)}")
                     continue
                 data = answer.json()
                 if data["replayed"]:
                     summary.replayed += 1
+                    gate.replayed += 1
                 else:
                     kinds[tap.kind.value] += 1
                     reasons[data["reason"]] += 1
                     if data["result"] == "allowed":
                         summary.allowed += 1
+                        gate.allowed += 1
                     else:
                         summary.denied += 1
+                        gate.denied += 1
+                        gate_reasons[tap.gate.id][data["reason"]] += 1
                 if self.on_answer is not None:
                     self.on_answer(tap, data)
 
@@ -396,6 +462,14 @@ class GateSim:
             latencies.sort()
             summary.latency_p50_ms = _percentile(latencies, 0.5)
             summary.latency_p99_ms = _percentile(latencies, 0.99)
+        for gate_id, figures in gates.items():
+            figures.achieved_rate = figures.sent / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+            figures.denied_by_reason = dict(gate_reasons[gate_id].most_common())
+            mine = sorted(gate_latencies[gate_id])
+            if mine:
+                figures.latency_p50_ms = _percentile(mine, 0.5)
+                figures.latency_p99_ms = _percentile(mine, 0.99)
+        summary.gates = sorted(gates.values(), key=lambda g: g.gate.casefold())
         log.info("gate-sim done: %d sent, %d allowed, %d denied, %d errors", summary.sent, summary.allowed,
                  summary.denied, summary.errors)
         return summary
@@ -406,4 +480,5 @@ def run_gate_sim(config: GateSimConfig, *, stop: threading.Event | None = None) 
     return GateSim(config, stop=stop).run()
 
 
-__all__ = ["Credentials", "GateSim", "GateSimConfig", "GateSimError", "SimSummary", "run_gate_sim"]
+__all__ = ["Credentials", "GateFigures", "GateSim", "GateSimConfig", "GateSimError", "SimSummary",
+           "run_gate_sim"]

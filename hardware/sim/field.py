@@ -1,11 +1,29 @@
 """The space above a simulated reader: which band is in it, and what the person does next.
 
 A box-office station is a reader, a box of blank bands and a person who taps
-one band after another and takes each away when the reader beeps. The field
-plays that person (``auto_feed``) and the hazards of a busy counter: a band
-pulled half-way through a write (tearing), a band taken away mid-session,
-a hotel key card or a band from another system put on the reader, the reader
-cable pulled out.
+one band after another and takes each away when the station is done with it.
+The field plays that person (``auto_feed``) and the hazards of a busy
+counter: a band pulled half-way through a write (tearing), a band taken away
+mid-session, a hotel key card or a band from another system put on the
+reader, the reader cable pulled out.
+
+The person knows the station is done with a band in one of two ways:
+
+- the reader beeps (``beep()``): readers with a buzzer, such as the in-process
+  simulated device;
+- the reader only checks whether the band is still there: presence checks in
+  a row (a wake-up and a direct select of the band's UID, with no command in
+  between), which is what a station waiting for the band to go does. This is
+  all a reader without a buzzer shows, as nfcpy's ``udp`` driver, whose
+  protocol has frames and ``RFOFF`` and nothing else. At the second check
+  the person has the band in hand and taps the next one; at the third when
+  the last command was refused or went unanswered, because nfcpy (and the
+  band writer) select a band once again by themselves after that
+  (NFC-NOTES trap 4) and then go on working with it.
+
+And when the reader keeps polling an empty field (a band pulled mid-write, or
+taken away mid-session), the person taps the next band from the box (the
+pulled one, if it was put back on top) at the second empty poll.
 
 Both transports call ``transceive`` and ``rf_off``: the in-process nfcpy
 device and the UDP server. A lock makes it safe for a test (or the demo) to
@@ -24,10 +42,20 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from hardware.sim.iso14443a import SimulatedTag
-from hardware.sim.ntag import COMPATIBILITY_WRITE, NTAG213, WRITE, NtagModel, SimulatedNtag
+from hardware.sim.iso14443a import (
+    NVB_SELECT,
+    REQA,
+    SAK_CASCADE,
+    SEL_CL1,
+    SEL_CL2,
+    SEL_CL3,
+    WUPA,
+    SimulatedTag,
+)
+from hardware.sim.ntag import ACK, COMPATIBILITY_WRITE, NTAG213, WRITE, NtagModel, SimulatedNtag
 
 log = logging.getLogger(__name__)
+
 
 # 106 kbit/s, 8 data bits + parity, CRC_A on every frame after anticollision.
 _SECONDS_PER_BYTE = 9 / 106_000
@@ -74,6 +102,11 @@ class SimulatedField:
         self._tear_countdown: int | None = None
         self._remove_countdown: int | None = None
         self._retap_after_tear = False
+        # What the person sees of the reader (see the module docstring).
+        self._woken_without_anticollision = False  # a wake-up, and no anticollision since: a direct select
+        self._presence_checks = 0  # presence checks in a row the band answered, nothing else between
+        self._last_command_refused = False  # the last command got a NAK or no answer
+        self._empty_polls = 0  # wake-ups in a row that found the field empty
         if auto_feed:
             self.tap_next()
 
@@ -85,6 +118,7 @@ class SimulatedField:
             self.remove()
             tag.power_off()
             self.tag = tag
+            self._presence_checks = 0
 
     def remove(self) -> SimulatedTag | None:
         """Take the tag in the field away; it loses power and any authentication."""
@@ -92,6 +126,7 @@ class SimulatedField:
             tag, self.tag = self.tag, None
             if tag is not None:
                 tag.power_off()
+            self._presence_checks = 0
             return tag
 
     def tap_next(self) -> SimulatedTag | None:
@@ -107,10 +142,46 @@ class SimulatedField:
         with self._lock:
             self.beeps += 1
             if self.auto_feed:
-                done = self.remove()
-                if done is not None:
-                    self.finished.append(done)
-                self.tap_next()
+                self._take_away_and_tap_next()
+
+    def _take_away_and_tap_next(self) -> None:
+        done = self.remove()
+        if done is not None:
+            self.finished.append(done)
+        self.tap_next()
+
+    def _watch_reader(self, frame: bytes) -> None:
+        """Before a frame is answered: what the person does on seeing the reader send it (auto-feed only)."""
+        wake = len(frame) == 1 and frame[0] in (REQA, WUPA)
+        if not wake:
+            return
+        # After a refused or unanswered command the reader selects the band again on its own (nfcpy
+        # does, NFC-NOTES trap 4): that one check does not mean it is done.
+        wanted = 2 if self._last_command_refused else 1
+        if self.tag is not None and self._presence_checks >= wanted:
+            log.debug("band %s only checked for: the person takes it, taps the next", self.tag.uid.hex())
+            self._take_away_and_tap_next()
+        elif self.tag is None and self.stack and self._empty_polls >= 1:
+            log.debug("the reader polls an empty field: the person taps the next band")
+            self.tap_next()
+
+    def _note_exchange(self, frame: bytes, response: bytes | None) -> None:
+        """After a frame: count presence checks in a row, and empty polls."""
+        wake = len(frame) == 1 and frame[0] in (REQA, WUPA)
+        activation = len(frame) >= 2 and frame[0] in (SEL_CL1, SEL_CL2, SEL_CL3)
+        if wake:
+            self._woken_without_anticollision = True
+            self._empty_polls = self._empty_polls + 1 if response is None else 0
+        elif activation and frame[1] == NVB_SELECT and self._woken_without_anticollision:
+            if response is None:
+                self._presence_checks = 0
+            elif not response[0] & SAK_CASCADE:  # the last cascade level: one whole presence check
+                self._presence_checks += 1
+        else:  # anticollision, or a command to the band: the reader is working with it
+            self._woken_without_anticollision = False
+            self._presence_checks = 0
+            if not activation:
+                self._last_command_refused = response is None or (len(response) == 1 and response != ACK)
 
     # -- faults ------------------------------------------------------------------------
 
@@ -156,16 +227,27 @@ class SimulatedField:
         """One frame to whatever is in the field; None means no answer within the frame time."""
         frame = bytes(frame)
         with self._lock:
+            if self.auto_feed:
+                self._watch_reader(frame)
+            response, seconds = self._transceive(frame)
+            self._note_exchange(frame, response)
+        if self.realtime and seconds:
+            time.sleep(seconds)
+        return response
+
+    def _transceive(self, frame: bytes) -> tuple[bytes | None, float]:
+        """The answer to ``frame`` and the radio time it took (0 when no tag heard it)."""
+        with self._lock:
             self.exchanges += 1
             tag = self.tag
             if tag is None:
-                return None
+                return None, 0.0
             if self._remove_countdown is not None:
                 if self._remove_countdown <= 0:
                     self._remove_countdown = None
                     log.debug("simulated band %s taken away mid-session", tag.uid.hex())
                     self.remove()
-                    return None
+                    return None, 0.0
                 self._remove_countdown -= 1
             is_write = frame[:1] in (bytes([WRITE]), bytes([COMPATIBILITY_WRITE]))
             if is_write and self._tear_countdown is not None:
@@ -175,13 +257,11 @@ class SimulatedField:
                     self.remove()
                     if self._retap_after_tear:
                         self.stack.appendleft(tag)
-                    return None
+                    return None, 0.0
                 self._tear_countdown -= 1
             response = tag.process(frame)
             if is_write and response == b"\x0a":
                 self.writes += 1
             seconds = radio_time(frame, response)
             self.radio_seconds += seconds
-        if self.realtime:
-            time.sleep(seconds)
-        return response
+        return response, seconds

@@ -6,14 +6,20 @@ datagram per frame, ``b"106A <hex>"``, from a fresh socket for every sense,
 and ``b"RFOFF"`` when it mutes; it expects ``b"106A <hex>"`` back from the
 address it sent to.
 
-Two liberties. When nothing in the field answers a REQA/WUPA, anticollision
-or select, the server replies with an empty frame (``b"106A"``), which the
-driver reads as "no data" at once. A silent server would make every empty
-poll wait the driver's full second (half a second per select), and Cancel
-could not answer within a second; a real reader knows in a millisecond that
-nothing answered. And a ``b"BEEP"`` datagram, which the reader backend sends
-when a session ends, stands for the beep a person hears: with auto-feed, the
-simulated person takes the band away and taps the next one.
+It speaks nfcpy's protocol and nothing else: no message of its own, and
+none is sent to it (the driver has no beep; a station over ``udp`` is a
+reader without a buzzer). With auto-feed, the simulated person sees that the
+station is done with a band when the reader only checks that it is still
+there (``hardware.sim.field``).
+
+When nothing in the field answers a REQA/WUPA, anticollision or select, the
+server replies with a frame without data (``b"106A"``: what the driver's
+``_send_data`` makes of empty data), which the driver reads as "no data" at
+once. A silent server would make every empty poll wait the driver's full
+second (half a second per select), and Cancel could not answer within a
+second; a real reader knows in a millisecond that nothing answered. It also
+tells the reader that the server is alive: a server that leaves a poll
+unanswered has stopped answering (``hardware.nfcpy_reader``).
 
 Run one on its own with ``python -m hardware.sim.udp_server --port 54321``.
 """
@@ -32,6 +38,9 @@ from hardware.sim.field import SimulatedField, blank_bands
 from hardware.sim.iso14443a import REQA, SEL_CL1, SEL_CL2, SEL_CL3, WUPA
 
 log = logging.getLogger(__name__)
+
+#: The bit rates nfcpy's udp driver puts in front of a frame.
+BIT_RATES = ("106A", "212A", "424A", "106B", "212B", "424B", "212F", "424F")
 
 
 class SimulatedUdpServer:
@@ -94,13 +103,12 @@ class SimulatedUdpServer:
         if datagram.startswith(b"RFOFF"):
             self.field.rf_off()
             return None
-        if datagram.startswith(b"BEEP"):
-            self.field.beep()
-            return None
         try:
             brty_raw, hex_frame = datagram.split(maxsplit=1) if b" " in datagram else (datagram, b"")
             brty = brty_raw.decode("ascii")
             frame = binascii.unhexlify(hex_frame.strip())
+            if brty not in BIT_RATES:
+                raise ValueError(brty)
         except (ValueError, UnicodeDecodeError):
             log.warning("ignoring a datagram the udp driver would not send: %r", datagram[:40])
             return None

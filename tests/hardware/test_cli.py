@@ -65,14 +65,17 @@ def test_reader_check_sim(home: Path) -> None:
 
 def test_reader_check_over_udp_sees_the_band_and_a_foreign_card(home: Path) -> None:
     band = SimulatedNtag(bytes.fromhex("04A1B2C3D4E5F6"))
-    field = SimulatedField([band, SimulatedMifareClassic()], auto_feed=True)
+    field = SimulatedField([band, SimulatedMifareClassic()], auto_feed=False)
+    field.tap_next()
     with SimulatedUdpServer(field) as server:
         result = boxoffice("reader", "check", server.path, "--wait", "10", "--json", home=home)
         assert result.returncode == 0, result.stderr
         tag = json.loads(result.stdout)["tag"]
         assert tag == {"uid": "04A1B2C3D4E5F6", "kind": "NTAG213", "wristband": True,
                        "description": "an NTAG213 band"}
-        result = boxoffice("reader", "check", server.path, "--wait", "10", home=home)  # the next one
+        assert field.tag is band  # `reader check` does not wait for the band to go: nobody took it
+        field.tap_next()  # the person puts the card on the reader instead
+        result = boxoffice("reader", "check", server.path, "--wait", "10", home=home)
         assert result.returncode == 0, result.stderr
         assert "a MIFARE Classic card" in result.stdout and "not a wristband" in result.stdout
 

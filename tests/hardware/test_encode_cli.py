@@ -169,7 +169,12 @@ def test_sigkill_mid_batch_never_leaves_an_unverified_active_band(db: Path, udp_
                 ok += 1
                 if ok >= wanted:
                     break
-        time.sleep(rng.uniform(0, 0.06))  # somewhere inside the next band: plan, write, protect, activate
+        # Somewhere inside the next band (plan, write, protect, activate): once its writes have begun.
+        writes = field.writes
+        deadline = time.monotonic() + 10
+        while field.writes == writes and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.06))
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         process.stdout.close()
@@ -203,3 +208,41 @@ def test_sigkill_mid_batch_never_leaves_an_unverified_active_band(db: Path, udp_
             assert fields.band_id is not None
     finally:
         store.dispose()
+
+
+def test_a_udp_reader_that_stops_answering_is_one_sentence_within_seconds(db: Path) -> None:
+    """Over udp, against a strict peer of nfcpy's protocol that falls silent after the first band."""
+    import queue
+    import threading
+
+    from hardware.sim.ntag import WRITE
+    from tests.hardware.strict_udp_peer import StrictUdpPeer
+
+    field = SimulatedField(blank_bands(5, seed=41), auto_feed=True)
+    with StrictUdpPeer(field) as peer:
+        peer.go_silent_when = lambda frame: bool(field.finished) and frame[:1] == bytes([WRITE])
+        process = subprocess.Popen(command(db, "--open", "--reader", peer.path), env=env(), text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        assert process.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(ln) for ln in process.stderr], daemon=True).start()
+        try:
+            deadline = time.monotonic() + 60
+            said = None
+            while said is None and time.monotonic() < deadline:
+                try:
+                    line = lines.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                said = line if "stopped answering" in line else None
+            assert said is not None, "the command never said the reader stopped answering"
+            assert peer.silent_since is not None and time.monotonic() - peer.silent_since < 10
+            assert said.startswith(f"The reader {peer.path} stopped answering (nothing for ")
+            assert said.strip().endswith("s). Check that it is running and reachable; work goes on where it "
+                                         "stopped when it answers again.")
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "VIP #0001 encoded." in out and "Batch cancelled: 1 encoded" in out
+    assert peer.violations == []

@@ -84,9 +84,10 @@ def test_wait_removed_answers_cancel_too(reader: NfcpyReader, field: SimulatedFi
     started = time.monotonic()
     assert session.wait_removed(cancel) is False  # nobody takes it away (no auto-feed)
     assert time.monotonic() - started < 1.3
-    assert field.beeps == 1
+    beeps = 0 if reader.path.startswith("udp") else 1  # nfcpy's udp driver has no buzzer: nothing is sent
+    assert field.beeps == beeps
     session.close()
-    assert field.beeps == 1  # one beep per band
+    assert field.beeps == beeps  # one beep per band, where the reader can beep
 
 
 def test_unplugged_and_replugged_reader_sends_events_and_keeps_waiting(field: SimulatedField,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
+
 from hardware.sim import SimulatedField, SimulatedNtag, blank_bands
-from hardware.sim.iso14443a import State
+from hardware.sim.iso14443a import State, bcc
 from hardware.sim.udp_server import SimulatedUdpServer
 
 
@@ -22,10 +24,50 @@ def test_datagrams(band: SimulatedNtag) -> None:
         assert band.state is State.OFF
         assert server.handle(b"106A 9520") == b"106A"  # unanswered anticollision: fast too
         assert server.handle(b"not hex at all") is None
-        field.auto_feed = True
-        assert server.handle(b"BEEP") is None
-        assert field.finished == [band] and field.tag is not band
+        assert server.handle(b"BEEP") is None  # not nfcpy's: no answer (and no beep of its own)
         assert server.path.startswith("udp:127.0.0.1:")
+    finally:
+        server.stop()
+
+
+def presence_check(server: SimulatedUdpServer, uid: bytes) -> bool:
+    """What nfcpy's udp driver sends for ``sense(RemoteTarget("106A", sel_req=uid))``."""
+    server.handle(b"RFOFF")  # sense() mutes first
+    assert server.handle(b"106A 26") is not None
+    for sel, level in ((b"93", b"\x88" + uid[:3]), (b"95", uid[3:7])):
+        answer = server.handle(b"106A " + sel + b"70" + binascii.hexlify(level + bytes([bcc(level)])))
+        if answer in (None, b"106A"):
+            return False
+    return True
+
+
+def test_the_simulated_person_takes_a_band_when_the_reader_only_waits_for_it_to_go(band: SimulatedNtag) -> None:
+    """No beep over udp: presence checks in a row, with nothing between, mean the station is done."""
+    other = blank_bands(1, seed=3)[0]
+    field = SimulatedField([band, other], auto_feed=True)
+    server = SimulatedUdpServer(field)
+    try:
+        assert presence_check(server, band.uid)
+        assert server.handle(b"106A 3003").startswith(b"106A ")  # a READ: the session goes on
+        assert server.handle(b"106A 1a00") == b"106A 00"  # a command the band does not know: a NAK
+        assert presence_check(server, band.uid)  # nfcpy selects it again by itself, and goes on
+        assert presence_check(server, band.uid) and field.tag is band  # (after a refusal: one check more)
+        assert server.handle(b"106A 3003").startswith(b"106A ")
+        assert presence_check(server, band.uid) and field.tag is band
+        assert not presence_check(server, band.uid)  # the second check in a row: the person took it
+        assert field.finished == [band] and field.tag is other and field.beeps == 0
+    finally:
+        server.stop()
+
+
+def test_an_empty_field_gets_the_next_band_at_the_second_poll(band: SimulatedNtag) -> None:
+    field = SimulatedField([], auto_feed=True)
+    field.stack.append(band)
+    server = SimulatedUdpServer(field)
+    try:
+        assert server.handle(b"106A 26") == b"106A"  # a band pulled mid-write leaves the field empty
+        assert server.handle(b"106A 26") == b"106A 4400"  # the person taps the next one
+        assert field.tag is band
     finally:
         server.stop()
 

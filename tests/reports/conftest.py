@@ -7,6 +7,7 @@ render that DejaVu alone cannot.
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,3 +62,27 @@ def pdf_text(path: Path) -> str:
 
 def page_count(path: Path) -> int:
     return len(PdfReader(str(path)).pages)
+
+
+def pdftotext(path: Path, first: int | None = None, last: int | None = None) -> str:
+    """poppler's text of the PDF (layout kept), pages ``first`` to ``last``."""
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@dataclass(frozen=True)
+class PdfFont:
+    name: str
+    embedded: bool
+
+
+def pdf_fonts(path: Path) -> list[PdfFont]:
+    """Every font the PDF uses, as poppler's ``pdffonts`` lists them (name … emb sub uni object ID)."""
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    fonts = []
+    for line in out.splitlines()[2:]:
+        words = line.split()
+        if len(words) >= 7:
+            fonts.append(PdfFont(words[0], words[-5] == "yes"))
+    return fonts

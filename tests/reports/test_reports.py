@@ -6,7 +6,7 @@ import csv
 import subprocess
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from boxoffice.domain.enums import BandStatus, CheckinResult, OutboxStatus
 from boxoffice.errors import NotFoundError, PermissionDeniedError, ValidationError
 from boxoffice.reports.build import build_report
 from boxoffice.reports.csv_export import write_csv
+from boxoffice.reports.data import peak_inside
 from boxoffice.reports.pdf import render_pdf
 from boxoffice.services import events
 from boxoffice.services.actor import Actor
@@ -26,10 +27,20 @@ from boxoffice.store.models import (
     EventSeries,
     Gate,
     OutboxEntry,
+    SeriesOccupancy,
     SeriesWristbandAssignment,
     Wristband,
 )
-from tests.reports.conftest import MIXED_CATEGORY, MIXED_GATE, MIXED_MEMBER, Demo, page_count, pdf_text
+from tests.reports.conftest import (
+    MIXED_CATEGORY,
+    MIXED_GATE,
+    MIXED_MEMBER,
+    Demo,
+    page_count,
+    pdf_fonts,
+    pdf_text,
+    pdftotext,
+)
 
 
 def _series_id(demo: Demo, name: str) -> object:
@@ -133,8 +144,14 @@ def test_event_report_totals(demo: Demo, tmp_path: Path) -> None:
     table = report.tables[0]
     # In start order: the template the days were generated from starts with Day 1.
     assert [r[0] for r in table.rows] == ["Festival day", "Day 1", "Day 2", "Day 3", "Total"]
-    assert table.rows[-1][7] == n_taps
-    assert f"Total {table.rows[-1][3]:,}" in pdf_text(out)
+    assert table.columns[3:6] == ["Capacity", "Peak inside", "Peak %"]
+    assert table.rows[-1][8] == n_taps
+    # Capacities and peaks are per series (people inside at once): the total row does not add them up.
+    assert table.rows[-1][3:6] == [None, None, None]
+    assert f"Total – – – {table.rows[-1][6]:,} {table.rows[-1][7]:,} {n_taps:,}" in pdf_text(out)
+    with demo.store.read() as session:
+        day1 = peak_inside(session, _series_id(demo, "Day 1"))
+    assert table.rows[1][4] == day1.peak > 0
 
 
 def test_reconciliation_counts_bands(demo: Demo) -> None:
@@ -183,6 +200,14 @@ def test_conflicts_report_lists_what_the_server_and_this_station_refused(
                          applied_at=at),
             AppliedEntry(id=uuid.uuid4(), organization_id=owner.organization_id, station="Desk 2",
                          kind="gate.create", status="applied", applied_at=at),
+            AppliedEntry(id=uuid.uuid4(), organization_id=owner.organization_id, member_id=owner.member_id,
+                         station="Desk 2", kind="wristband.register", status="rejected", error="already_encoded",
+                         reason="This band is already encoded as VIP #0042 on 2026-07-04 11:02 at Box office 1.",
+                         applied_at=at + timedelta(seconds=1)),
+            AppliedEntry(id=uuid.uuid4(), organization_id=owner.organization_id, member_id=owner.member_id,
+                         station="Desk 2", kind="wristband.register", status="rejected", error="uid_taken",
+                         reason="UID 04C0FFEE001122 is already registered in Zoë Fest as VIP #0001 at Box "
+                                "office 1.", applied_at=at + timedelta(seconds=2)),
             OutboxEntry(kind="wristband.register", entity_id=uuid.uuid4(), payload={"uid": "04AABBCCDDEEFF"},
                         status=OutboxStatus.REJECTED, error="UID 04AABBCCDDEEFF is already registered.",
                         created_at=at),
@@ -190,11 +215,85 @@ def test_conflicts_report_lists_what_the_server_and_this_station_refused(
     report = build_report(store, owner, "conflicts")
     here, server = report.tables[0], report.tables[1]
     # Times in the one zone the organization's events share: 09:30 UTC is 18:30 in Tokyo.
-    assert here.rows == [["2026-07-04 18:30", "this station", "–", "Band registration", "04AABBCCDDEEFF",
+    assert here.rows == [["2026-07-04 18:30", "this station", "–", "Band registration", "04AABBCCDDEEFF", "",
                           "UID 04AABBCCDDEEFF is already registered.", "no"]]
-    assert server.rows == [["2026-07-04 18:30", "東京 Desk", "Owner", "Lifecycle change", "illegal_transition",
-                            "A completed series cannot become active."]]
+    assert server.columns == ["Received", "Station", "By", "Change", "UID", "Code", "Reason"]
+    assert server.rows == [
+        ["2026-07-04 18:30", "東京 Desk", "Owner", "Lifecycle change", "–", "illegal_transition",
+         "A completed series cannot become active."],
+        ["2026-07-04 18:30", "Desk 2", "Owner", "Band registration", "–", "already_encoded",
+         "This band is already encoded as VIP #0042 on 2026-07-04 11:02 at Box office 1."],
+        ["2026-07-04 18:30", "Desk 2", "Owner", "Band registration", "04C0FFEE001122", "uid_taken",
+         "UID 04C0FFEE001122 is already registered in Zoë Fest as VIP #0001 at Box office 1."],
+    ]
     out = tmp_path / "conflicts.pdf"
     render_pdf(report, out)
     text = pdf_text(out)
     assert "A completed series cannot become active." in text and "東京" in text
+    # Codes and UIDs are never broken in two: each comes out of the PDF whole, on one line.
+    lines = pdftotext(out).splitlines()
+    for word in ("already_encoded", "illegal_transition", "04C0FFEE001122", "04AABBCCDDEEFF"):
+        assert any(word in line for line in lines), word
+
+
+@pytest.mark.parametrize("kind", ["series", "event", "gates", "reconciliation", "conflicts"])
+def test_every_font_of_every_report_is_embedded(demo: Demo, kind: str, tmp_path: Path) -> None:
+    out = tmp_path / f"{kind}.pdf"
+    render_pdf(build_report(demo.store, demo.owner, kind, series="Day 1", event="Northern Lights 2026"), out)
+    fonts = pdf_fonts(out)
+    assert fonts, "pdffonts listed no font"
+    assert [f for f in fonts if not f.embedded] == [], f"not embedded: {fonts}"
+    assert not any("Helvetica" in f.name for f in fonts)
+
+
+def test_series_report_page_one_has_the_summary_and_the_titled_chart(demo: Demo, tmp_path: Path) -> None:
+    out = tmp_path / "series.pdf"
+    render_pdf(build_report(demo.store, demo.owner, "series", series="Day 1"), out)
+    first = " ".join(pdftotext(out, first=1, last=1).split())
+    assert "Summary" in first and "Peak inside" in first
+    assert "Scans per hour and gate" in first  # the chart is on page 1, not pushed to page 2
+    assert "Scans in the hour" in first  # the y axis' title
+    assert "Hour starting on " in first and "(Europe/Amsterdam)" in first  # the x axis' title
+    assert "Gates" in first
+    gates_report = tmp_path / "gates.pdf"
+    render_pdf(build_report(demo.store, demo.owner, "gates", series="Day 1"), gates_report)
+    assert "Scans in the hour" in pdftotext(gates_report, first=1, last=1)
+
+
+def replayed_occupancy(demo: Demo, series: str) -> tuple[int, int]:
+    """(peak, now) by replaying the allowed taps one by one in Python, as the gates move presence."""
+    sid = _series_id(demo, series)
+    with demo.store.read() as session:
+        taps = session.execute(
+            select(Checkin.occurred_at, Checkin.wristband_id, Checkin.direction)
+            .where(Checkin.series_id == sid, Checkin.result == CheckinResult.ALLOWED,
+                   Checkin.wristband_id.is_not(None))
+            .order_by(Checkin.occurred_at, Checkin.recorded_at, Checkin.id)).all()
+    state: dict[object, bool] = {}
+    inside = peak = 0
+    for i, (at, band, direction) in enumerate(taps):
+        now_in = direction.value == "in"
+        inside += int(now_in) - int(state.get(band, False))
+        state[band] = now_in
+        if i + 1 == len(taps) or taps[i + 1][0] != at:  # all taps of one instant counted together
+            peak = max(peak, inside)
+    return peak, inside
+
+
+def test_peak_inside_is_what_the_gates_counted(demo: Demo, tmp_path: Path) -> None:
+    """Capacity is people inside at once: the report compares the peak of that with it, not the day's entries."""
+    peak, now = replayed_occupancy(demo, "Day 1")
+    sid = _series_id(demo, "Day 1")
+    with demo.store.read() as session:
+        found = peak_inside(session, sid)
+        kept = session.get_one(SeriesOccupancy, sid).inside  # the counter every entry claims a place from
+        capacity = session.get_one(EventSeries, sid).capacity
+    assert (found.peak, found.now) == (peak, now)
+    assert found.now == kept
+    assert 0 < now <= peak <= capacity
+    out = tmp_path / "series.pdf"
+    render_pdf(build_report(demo.store, demo.owner, "series", series="Day 1"), out)
+    text = pdf_text(out)
+    assert f"Peak inside {peak:,} of {capacity:,} ({100 * peak / capacity:.1f} %) at " in text
+    assert f"Inside now {now:,}" in text
+    assert "of capacity)" not in text  # the day's entries are no longer set against the capacity

@@ -55,6 +55,26 @@ def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Fes
     assert len(rows) == summary.allowed + summary.denied == summary.sent - summary.replayed
     assert Counter(r.reason.value for r in rows) == Counter(summary.by_reason)
     assert sum(r.result.value == "allowed" for r in rows) == summary.allowed > 0
+    # Per gate, the same: what the Gates page counts from these rows, gate by gate.
+    assert len(summary.gates) >= 2 and [g.gate for g in summary.gates] == sorted(
+        (g.gate for g in summary.gates), key=str.casefold)
+    for gate in summary.gates:
+        mine = [r for r in rows if str(r.gate_id) == gate.gate_id]
+        assert gate.allowed == sum(r.result.value == "allowed" for r in mine)
+        assert gate.denied == len(mine) - gate.allowed
+        assert gate.denied_by_reason == dict(Counter(r.reason.value for r in mine if r.result.value == "denied"))
+        assert gate.errors == 0 and gate.sent == gate.allowed + gate.denied + gate.replayed
+        assert gate.achieved_rate == pytest.approx(gate.sent / summary.elapsed_s)
+        assert gate.latency_p50_ms is not None and 0 < gate.latency_p50_ms <= gate.latency_p99_ms
+    assert sum(g.sent for g in summary.gates) == summary.sent
+    assert sum(g.denied for g in summary.gates) == summary.denied
+    text = summary.text()
+    for gate in summary.gates:
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(gate.gate + " "))
+        assert f" {gate.sent:,} " in line and f" {gate.allowed:,} " in line
+        assert f"{gate.achieved_rate * 60:.1f}" in line
+        for reason, n in gate.denied_by_reason.items():
+            assert f"{reason.replace('_', ' ')} {n:,}" in line
     # The intended kinds got the server's matching answers.
     by_kind: dict[TapKind, Counter[str]] = {}
     for tap, answer in answers:
@@ -133,6 +153,15 @@ def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
     assert out["sent"] == out["planned"] > 0 and out["errors"] == 0 and out["offline_device"] is None
     assert 1.5 <= out["elapsed_s"] < 1.5 + GRACE_SECONDS and out["latency_p50_ms"] > 0
     assert out["allowed"] + out["denied"] == out["sent"]
+    gates = {g["gate"]: g for g in out["gates"]}
+    assert set(gates) == {"Main Entrance", "Exit"}
+    for g in gates.values():
+        assert set(g) >= {"gate_id", "sent", "allowed", "denied", "denied_by_reason", "achieved_rate",
+                          "per_minute", "denied_pct", "latency_p50_ms", "latency_p99_ms"}
+        assert g["allowed"] + g["denied"] == g["sent"]
+        assert sum(g["denied_by_reason"].values()) == g["denied"]
+        assert g["per_minute"] == pytest.approx(g["achieved_rate"] * 60, abs=0.01)
+    assert sum(g["sent"] for g in gates.values()) == out["sent"]
 
 
 def test_ctrl_c_stops_the_command_with_its_summary(festival: Festival) -> None:

@@ -131,3 +131,49 @@ def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Stor
     print(f"\nGUI thread during a 200-band batch: worst stall {meter.worst_ms:.1f} ms, "
           f"p99 {meter.percentile_ms(0.99):.1f} ms, {meter.over(50)} over 50 ms in {len(meter.gaps):,} ticks")
     assert meter.worst_ms < 1_000
+
+
+def test_a_udp_reader_that_stops_answering_is_said_on_the_page(qtbot: QtBot, store: Store, owner: Actor,
+                                                               festival: Festival) -> None:
+    """A strict peer of nfcpy's udp protocol falls silent in the middle of the second band."""
+    from hardware.nfcpy_reader import NfcpyReader
+    from hardware.sim.ntag import WRITE
+    from tests.hardware.strict_udp_peer import StrictUdpPeer
+
+    field = SimulatedField(blank_bands(5, seed=43), auto_feed=True)
+    with StrictUdpPeer(field) as peer:
+        peer.go_silent_when = lambda frame: bool(field.finished) and frame[:1] == bytes([WRITE])
+        window, _ctx = build_window(store, owner, station="Desk 1", reader_factory=lambda: NfcpyReader(peer.path))
+        qtbot.addWidget(window)
+        window.show()
+        page = encode_page(qtbot, window)
+        page.choose("VIP", ["Friday"], 3)
+        qtbot.mouseClick(page.start, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: peer.silent, timeout=60_000)
+        qtbot.waitUntil(lambda: "stopped answering" in page.detail.text(), timeout=8_000)
+        assert page.prompt.text() == "The reader is not answering — check it"
+        assert page.detail.text().startswith(f"The reader {peer.path} stopped answering")
+        assert "not answering" in window.status.reader_label.text()
+        with qtbot.waitSignal(page.batch_finished, timeout=30_000):
+            qtbot.mouseClick(page.cancel, Qt.MouseButton.LeftButton)
+        assert peer.violations == []
+    results = [page.log.item(r, 2).text() for r in range(page.log.rowCount())]
+    assert results[-1] == "Encoded" and results.count("Encoded") == 1
+
+
+def test_every_choice_has_a_label_without_a_stray_ampersand(qtbot: QtBot, store: Store, owner: Actor,
+                                                            festival: Festival) -> None:
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    window = station_window(qtbot, store, owner, SimulatedField(blank_bands(1)))
+    page = encode_page(qtbot, window)
+    form = page.findChild(QFormLayout)
+    assert form is not None
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        assert isinstance(label, QLabel)
+        if "&" in label.text():  # a mnemonic works (and is hidden) only on a label with a buddy
+            assert label.buddy() is not None, f"{label.text()!r} shows its ampersand"
+    how_many = next(form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget() for r in range(form.rowCount())
+                    if "many" in form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text())
+    assert how_many.buddy() is page.count

@@ -15,7 +15,7 @@ from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from tests.conftest import table_counts
-from tests.ui.conftest import Festival, WindowFactory, wait_idle
+from tests.ui.conftest import EVENT, Festival, WindowFactory, wait_idle
 from ui.pages.series_page import SeriesPage
 
 
@@ -159,6 +159,7 @@ def test_repeat_previews_the_dates_in_the_event_zone_and_creates_them(
     dialog.count.setValue(4)
     assert dialog.preview.rowCount() == 4
     assert [dialog.preview.item(r, 0).text() for r in range(4)] == ["Day 1", "Day 2", "Day 3", "Day 4"]
+    assert dialog.role.text().startswith("Friday is the template: copy #1 falls on its own date.")
     parent = svc.series_detail(store, owner, festival.series_id).series
     first_local = parent.starts_at.astimezone(dialog._tz)
     assert dialog.preview.item(1, 1).text() == (first_local + timedelta(days=1)).strftime("%a %d %b %Y %H:%M")
@@ -174,6 +175,31 @@ def test_repeat_previews_the_dates_in_the_event_zone_and_creates_them(
     children = svc.series_detail(store, owner, festival.series_id).children
     assert [c.name for c in children] == ["Day 1", "Day 2", "Day 3", "Day 4"]
     assert "4 series created" in page.banner.text()
+
+
+def test_repeat_a_series_that_is_day_one_itself(
+    qtbot: QtBot, make_window: WindowFactory, owner: Actor, store: Store, festival: Festival
+) -> None:
+    friday = svc.series_detail(store, owner, festival.series_id).series
+    night = svc.create_series(store, owner, EVENT, "Night 1", friday.starts_at + timedelta(days=7),
+                              friday.ends_at + timedelta(days=7), 200).series
+    page = series_page(qtbot, make_window, owner)
+    open_series(qtbot, page, str(night.id))
+    qtbot.mouseClick(page.recur_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.recurring_dialog is not None and page.recurring_dialog.isVisible())
+    dialog = page.recurring_dialog
+    assert dialog is not None
+    dialog.pattern.setText("Night {n}")
+    dialog.count.setValue(2)
+    assert dialog.role.text() == "Night 1 is #1 itself (the names continue from it): the copies follow it."
+    assert [dialog.preview.item(r, 0).text() for r in range(dialog.preview.rowCount())] == ["Night 2", "Night 3"]
+    first_local = night.starts_at.astimezone(dialog._tz)
+    assert dialog.preview.item(0, 1).text() == (first_local + timedelta(days=1)).strftime("%a %d %b %Y %H:%M")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, page.ctx.ops)
+    children = svc.series_detail(store, owner, str(night.id)).children
+    assert [(c.name, c.sequence_number) for c in children] == [("Night 2", 2), ("Night 3", 3)]
 
 
 def test_a_viewer_sees_every_action_disabled_with_the_reason(

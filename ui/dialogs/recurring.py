@@ -67,6 +67,7 @@ class RecurringDialog(QDialog):
         self.weekday_row.setLayout(days)
         self.pattern = QLineEdit(DEFAULT_NAME_PATTERN)
         self.pattern.setToolTip("May use {name}, {n}, {date} and {weekday}, e.g. \"Day {n}\".")
+        self.pattern.setPlaceholderText("{name} {n}")
         self.problem = QLabel()
         self.problem.setObjectName("recurringProblem")
         self.problem.setStyleSheet(f"color: {ERROR_COLOR};")
@@ -74,6 +75,7 @@ class RecurringDialog(QDialog):
         self.preview = QTableWidget(0, 3)
         self.preview.setObjectName("recurringPreview")
         self.preview.setHorizontalHeaderLabels(["Name", f"Starts ({tz_name})", "Ends"])
+        self.preview.verticalHeader().setVisible(False)  # the names carry the numbers
         self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -92,6 +94,12 @@ class RecurringDialog(QDialog):
         intro = QLabel(f"Copies of {series.name} keep its local times, capacity, gates and category limits.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        # Which of the two it is follows from the names (services.recurring): say it as it changes.
+        self.role = QLabel()
+        self.role.setObjectName("recurringRole")
+        self.role.setWordWrap(True)
+        self.role.setStyleSheet("color: #555;")
+        layout.addWidget(self.role)
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(self.preview)
@@ -138,6 +146,13 @@ class RecurringDialog(QDialog):
             ok.setEnabled(False)
             return
         self.problem.hide()
+        name = self._series.name
+        if plan and plan[0][1].sequence == 2:
+            self.role.setText(f"{name} is #1 itself (the names continue from it): the copies follow it.")
+        else:
+            self.role.setText(f"{name} is the template: copy #1 falls on its own date. To make {name} "
+                              "itself day 1, give it the name the pattern gives #1 (\"Day 1\" with "
+                              "\"Day {n}\").")
         self.preview.setRowCount(len(plan))
         for row, (name, inst) in enumerate(plan):
             for col, text in enumerate((name, local_text(inst.starts_at, self._tz),

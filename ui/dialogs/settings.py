@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -32,7 +33,17 @@ class SettingsDialog(QDialog):
             editor = self._editor(setting)
             editor.setToolTip(setting.help)
             self.editors[setting.key] = editor
-            form.addRow(setting.label, editor)
+            label = QLabel(setting.label)
+            label.setBuddy(editor)
+            # What the setting does, in full under its field (a placeholder or tooltip alone was cut off).
+            # One line each (a wrapped label in a form row gets cut short): the dialog is as wide as they are.
+            help_text = QLabel(setting.help)
+            help_text.setStyleSheet("color: #666; font-size: 9pt;")
+            field = QVBoxLayout()
+            field.setSpacing(1)
+            field.addWidget(editor)
+            field.addWidget(help_text)
+            form.addRow(label, field)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
@@ -40,6 +51,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
 
     def _editor(self, setting: S.Setting[Any]) -> QWidget:
         value = setting.read(self._store)
@@ -60,7 +72,7 @@ class SettingsDialog(QDialog):
             whole.setValue(int(value))
             return whole
         line = QLineEdit(str(value))
-        line.setPlaceholderText(setting.help)
+        line.setPlaceholderText(setting.example)
         return line
 
     def value_of(self, setting: S.Setting[Any]) -> Any:

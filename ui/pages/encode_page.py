@@ -157,7 +157,9 @@ class EncodePage(QWidget):
         choices.addRow("&Event", self.event)
         choices.addRow("&Category", self.category)
         choices.addRow("&Series", self.series)
-        choices.addRow("How &many", count_row)
+        how_many = QLabel("How &many")  # a row given a layout gets no buddy: the & would show
+        how_many.setBuddy(self.count)
+        choices.addRow(how_many, count_row)
         choices.addRow("Reader", self.reader_path)
 
         # -- controls
@@ -440,6 +442,9 @@ class EncodePage(QWidget):
             elif outcome is EncodeOutcome.DUPLICATE:
                 self.tones.play("duplicate")
                 self.show_prompt(f"{OUTCOME_WORDS[outcome]}: {band.label or band.uid}", color)
+            elif outcome is EncodeOutcome.REMOVED and band.reader_gone:
+                self.tones.play("error")
+                self.show_prompt(self._reader_gone_prompt, color)
             elif outcome is EncodeOutcome.REMOVED:
                 self.tones.play("error")
                 self.show_prompt("Removed too early — tap that band again", color)
@@ -455,14 +460,21 @@ class EncodePage(QWidget):
         elif event.kind is EventKind.READER:
             self.detail.setText(event.message)
 
+    _reader_gone_prompt = "Reader unplugged — plug it back in"
+
     def _on_reader_event(self, event: ReaderEvent) -> None:
         window = self.window()
         status = getattr(window, "status", None)
-        unplugged = event.kind is ReaderEventKind.UNPLUGGED
-        if unplugged:
-            self.show_prompt("Reader unplugged — plug it back in", ERROR_COLOR)
+        gone = event.kind.gone
+        if event.kind is ReaderEventKind.NOT_ANSWERING:
+            self._reader_gone_prompt = "The reader is not answering — check it"
+        elif event.kind is ReaderEventKind.UNPLUGGED:
+            self._reader_gone_prompt = "Reader unplugged — plug it back in"
+        if gone:
+            self.show_prompt(self._reader_gone_prompt, ERROR_COLOR)
+            self.detail.setText(event.message)
         if status is not None and hasattr(status, "show_reader"):
-            status.show_reader(f"{event.reader} {'unplugged' if unplugged else 'connected'}", not unplugged)
+            status.show_reader(f"{event.reader} {event.kind.value if gone else 'connected'}", not gone)
 
     def _show_reader_state(self, text: str, ok: bool) -> None:
         status = getattr(self.window(), "status", None)

@@ -79,6 +79,8 @@ class EventTree(QTreeWidget):
                     item.setExpanded(True)
         finally:
             self.blockSignals(False)
+        for column in range(self.columnCount()):  # a long event name is not cut to "Northern Lights 20…"
+            self.resizeColumnToContents(column)
         if chosen is not None and chosen in self._items:
             self.select(chosen)
 

@@ -8,6 +8,7 @@ reason first; the card is read again afterwards so it shows what was stored.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class TapListener(QObject):
 
     tapped = Signal(str)
     failed = Signal(str)
+    notice = Signal(str, bool)  # what the reader said (unplugged, not answering, back); all well?
 
     def __init__(self, factory: Callable[[], Reader], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,7 +79,9 @@ class TapListener(QObject):
 
     def _run(self) -> None:
         try:
-            with self._factory() as reader:
+            reader = self._factory()
+            reader.on_event(lambda event: self.notice.emit(event.message, not event.kind.gone))
+            with reader:
                 while not self._stop.is_set():
                     session = reader.wait_for_tag(self._stop)
                     if session is None:
@@ -163,7 +167,10 @@ class LookupPage(QWidget):
         self.checkins = QTableWidget(0, 5)
         self.checkins.setObjectName("lookupCheckins")
         self.checkins.setHorizontalHeaderLabels(["When", "Gate", "Series", "In/out", "Result"])
-        self.checkins.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.checkins.horizontalHeader()
+        for column in range(4):  # the time on one line, the gate's name whole
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.checkins.verticalHeader().setVisible(False)
         self.checkins.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.void = QPushButton("Void…")
@@ -194,6 +201,7 @@ class LookupPage(QWidget):
         if self.listener is not None:
             self.listener.tapped.connect(self._tapped)
             self.listener.failed.connect(self._listen_failed)
+            self.listener.notice.connect(lambda text, ok: self.say(text, OK_COLOR if ok else ERROR_COLOR))
         self.void.clicked.connect(lambda: self.ask_status(BandStatus.VOID))
         self.lost.clicked.connect(lambda: self.ask_status(BandStatus.LOST))
         self.replace.clicked.connect(self.ask_replace)
@@ -288,23 +296,24 @@ class LookupPage(QWidget):
                 button.setEnabled(False)
             return
         color = STATUS_COLORS.get(card.status, "#555")
+        e = html.escape  # names, reasons and codes are typed by people: never markup
         self.heading.setText(
-            f"<span style='font-size:18pt;font-weight:700'>{card.label}</span>&nbsp;&nbsp;"
+            f"<span style='font-size:18pt;font-weight:700'>{e(card.label)}</span>&nbsp;&nbsp;"
             f"<span style='color:{color};font-weight:700'>{card.status.value.upper()}</span>"
-            f"<br><span style='color:#666'>{card.event} · UID {card.uid}</span>")
-        facts = [f"Category: <b>{card.category}</b>"]
+            f"<br><span style='color:#666'>{e(card.event)} · UID {e(card.uid)}</span>")
+        facts = [f"Category: <b>{e(card.category)}</b>"]
         if card.encoded_at:
-            where = f" at {card.station}" if card.station else ""
+            where = f" at {e(card.station)}" if card.station else ""
             facts.append(f"Encoded {card.encoded_at.astimezone(tz):%a %d %b %H:%M}{where}")
         if card.status_reason:
-            facts.append(f"Why {card.status.value}: {card.status_reason}")
+            facts.append(f"Why {card.status.value}: {e(card.status_reason)}")
         if card.replaces_uid:
-            facts.append(f"Replaces band {card.replaces_uid}")
+            facts.append(f"Replaces band {e(card.replaces_uid)}")
         if card.replaced_by_uid:
-            facts.append(f"Replaced by band {card.replaced_by_uid}")
+            facts.append(f"Replaced by band {e(card.replaced_by_uid)}")
         if card.ticket:
-            holder = f" — {card.ticket.holder_name}" if card.ticket.holder_name else ""
-            facts.append(f"Ticket <b>{card.ticket.code}</b>{holder}")
+            holder = f" — {e(card.ticket.holder_name)}" if card.ticket.holder_name else ""
+            facts.append(f"Ticket <b>{e(card.ticket.code)}</b>{holder}")
         else:
             facts.append("No ticket linked")
         self.facts.setText("<br>".join(facts))

@@ -251,8 +251,16 @@ class SeriesPage(QWidget):
         self.save_button.setEnabled(allowed and editable and self.form.valid and
                                     (s is not None or self._new_for_event is not None))
         self.save_button.setText("&Create series" if self._new_for_event else "&Save")
-        self.recur_button.setEnabled(self.ctx.allowed(self.recur_button) and s is not None and editable
-                                     and s.parent_series_id is None)
+        # A generated series, or one already repeated, is not repeated again: say why, as for a role.
+        why = ""
+        if s is not None and s.parent_series_id is not None:
+            why = "Generated from a recurring series: repeat that one instead."
+        elif s is not None and self.screen is not None and self.screen.detail.children:
+            why = f"{s.name} already has its generated series."
+        may_recur = self.ctx.allowed(self.recur_button)
+        self.recur_button.setEnabled(may_recur and s is not None and editable and not why)
+        if may_recur:
+            self.recur_button.setToolTip(why or "Make dated copies of this series")
         self.gates.apply.setEnabled(self.ctx.allowed(self.gates.apply) and s is not None and editable)
         self.bands.assign.setEnabled(self.ctx.allowed(self.bands.assign) and s is not None and editable)
 

@@ -68,18 +68,19 @@ class GateCharts(pg.GraphicsLayoutWidget):
             plot.setMinimumHeight(PLOT_HEIGHT)
             plot.setMaximumHeight(PLOT_HEIGHT * 1.6)
             # No grid: its alpha-blended lines were 80 % of a repaint (148 ms of 24 charts, 31 ms without).
-            plot.setLabel("left", "/min")
+            plot.setLabel("left", "scans/min")
             plot.setMouseEnabled(x=True, y=False)
             plot.enableAutoRange(axis="y")
             plot.setAutoVisible(y=True)
+            if first is None:  # the legend, on the top chart; it lists only curves plotted after it
+                legend = plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
+                legend.setLabelTextColor("k")
             allowed = plot.plot(pen=pg.mkPen(OK_COLOR, width=1.5), name="allowed")
             denied = plot.plot(pen=pg.mkPen(ERROR_COLOR, width=1.5), name="denied")
             self.plots[gate_id] = plot
             self.curves[gate_id] = (allowed, denied)
             if first is None:
                 first = plot
-                legend = plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
-                legend.setLabelTextColor("k")
             else:
                 plot.setXLink(first)
         self.setMinimumHeight(max(1, len(gates)) * PLOT_HEIGHT)

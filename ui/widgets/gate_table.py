@@ -7,10 +7,12 @@ Status column, so colour is never the only sign.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from boxoffice.monitor.alerts import Alert, Severity
@@ -18,8 +20,15 @@ from boxoffice.monitor.board import GateBoard
 
 COLUMNS = ("Gate", "Status", "Rate /min", "Today", "Denied", "Top denial reasons", "Last scan",
            "Devices (last contact)")
+WRAPPED = (5, 7)  # top denial reasons, devices: long, so they share the rest of the width and wrap
+ROW_FIT_SECONDS = 3.0
 ALERT_TINT = QColor("#F5B7B1")
 WARNING_TINT = QColor("#FAD7A0")
+
+
+def _lines(text: str) -> int:
+    """A rough measure of how many lines a wrapped cell needs (changes in it re-fit the rows)."""
+    return text.count("\n") + len(text) // 40
 
 
 def age(since: datetime | None, now: datetime) -> str:
@@ -43,11 +52,18 @@ class GateTable(QTableWidget):
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         # Widths fitted once after the first figures, not on every change: ResizeToContents
         # re-measured a whole column on every setText (1 ms each, 300 ms a second with 24 gates).
+        # The two long columns share what is left of the width and wrap, so the table never needs
+        # a horizontal scroll bar (1280×800); rows are re-measured at most every few seconds.
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        for column in WRAPPED:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.rows: dict[uuid.UUID, int] = {}
         self._fitted = False
+        self._rows_fitted_at = 0.0
+        self._rows_stale = False
 
     def rebuild(self, board: GateBoard) -> None:
         self.setRowCount(len(board.gates))
@@ -69,7 +85,7 @@ class GateTable(QTableWidget):
             total = line.total
             denied = line.denied_total
             reasons = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in line.top_reasons(3)) or "—"
-            devices = "; ".join(f"{d} ({age(t, now)})" for d, t in sorted(line.devices.items())) or "—"
+            devices = "\n".join(f"{d} ({age(t, now)})" for d, t in sorted(line.devices.items())) or "—"
             alert = worst.get(gate_id)
             status = "OK"
             if alert is not None:
@@ -83,14 +99,37 @@ class GateTable(QTableWidget):
             for col, text in enumerate(values):
                 item = self.item(row, col)
                 if item.text() != text:
+                    if col in WRAPPED and _lines(item.text()) != _lines(text):
+                        self._rows_stale = True
                     item.setText(text)
                 if item.background() != brush:
                     item.setBackground(brush)
                 if col == 1:
                     item.setToolTip(alert.message if alert is not None else "")
         if not self._fitted:
-            self.resizeColumnsToContents()
+            for column in range(len(COLUMNS)):
+                if column not in WRAPPED:
+                    self.resizeColumnToContents(column)
             self._fitted = True
+            self._rows_stale = True
+        if self._rows_stale and time.monotonic() - self._rows_fitted_at >= ROW_FIT_SECONDS:
+            self.fit_rows()
+
+    def fit_rows(self) -> None:
+        self.resizeRowsToContents()
+        self._rows_stale = False
+        self._rows_fitted_at = time.monotonic()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fitted:  # the wrapped columns changed width: their rows may need another height
+            self._rows_stale = True
+            self._rows_fitted_at = 0.0
+            QTimer.singleShot(0, self._fit_rows_if_stale)
+
+    def _fit_rows_if_stale(self) -> None:
+        if self._rows_stale:
+            self.fit_rows()
 
     def status_of(self, gate_id: uuid.UUID) -> str:
         return self.item(self.rows[gate_id], 1).text()
