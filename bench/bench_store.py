@@ -45,7 +45,7 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.schemas.metrics import SeriesMetrics
-from boxoffice.services import events, organization
+from boxoffice.services import events, occupancy, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.services.metrics import series_metrics
@@ -541,6 +541,9 @@ def build(cfg: Config, path: Path) -> tuple[Store, Dataset]:
                     presence_rows(sim, known, target, categories, window_start))
     finally:
         loader.close()
+    # Presence written in bulk owes the occupancy counters a recount, as a station's pull does.
+    with store.write() as session:
+        occupancy.recount(session, [target])
 
     # The bulk path wrote what the ORM would have; now the ORM must read it back the same.
     for model, columns, row in loader.first_rows:
