@@ -10,7 +10,7 @@ change the server refused must never be silently dropped.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QStatusBar, QWidget
 
 from boxoffice.sync.refused import unseen_count
 from boxoffice.sync.state import SyncStatus, sync_status
@@ -41,7 +41,11 @@ class StatusBar(QStatusBar):
         self.user_label.setObjectName("userState")
         self.busy_label = QLabel()
         for label in (self.busy_label, self.reader_label, self.user_label):
-            label.setContentsMargins(14, 0, 6, 0)  # apart, so "Reader: …" and who acts don't run together
+            label.setContentsMargins(10, 0, 4, 0)  # apart, so "Reader: …" and who acts don't run together
+        # The sync line gives way on a narrow screen (its whole text is its tooltip) rather than set
+        # the window's minimum width: the window must fit an 800-pixel-wide screen.
+        self.sync_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sync_label.setMinimumWidth(160)
         self.addWidget(self.sync_label, 1)
         self.addWidget(self.rejected_button)
         self.addPermanentWidget(self.busy_label)
@@ -82,6 +86,7 @@ class StatusBar(QStatusBar):
             color = {True: OK_COLOR, False: ERROR_COLOR, None: WARN_COLOR}[status.online]
             text = status.describe()
         self.sync_label.setText(f"● {text}")
+        self.sync_label.setToolTip(text)
         self.sync_label.setStyleSheet(f"color: {color};")
         unseen = status.rejected if unseen is None else unseen
         if unseen:
