@@ -89,7 +89,7 @@ def make_window(qtbot: QtBot, store: Store) -> Iterator[WindowFactory]:
             ops.shutdown()
 
 
-def wait_idle(qtbot: QtBot, ops: Ops, timeout: int = 10_000) -> None:
+def wait_idle(qtbot: QtBot, ops: Ops, timeout: int = 60_000) -> None:
     qtbot.waitUntil(lambda: ops.pending == 0, timeout=timeout)
 
 
