@@ -102,6 +102,8 @@ class SimulatedField:
         self._tear_countdown: int | None = None
         self._remove_countdown: int | None = None
         self._retap_after_tear = False
+        self._hold_countdown: int | None = None
+        self.held = threading.Event()  # set while the band is frozen mid-write (``hold_after``)
         # What the person sees of the reader (see the module docstring).
         self._woken_without_anticollision = False  # a wake-up, and no anticollision since: a direct select
         self._presence_checks = 0  # presence checks in a row the band answered, nothing else between
@@ -200,11 +202,32 @@ class SimulatedField:
         with self._lock:
             self._remove_countdown = exchanges
 
+    def hold_after(self, writes: int) -> threading.Event:
+        """The field goes silent at the WRITE after ``writes`` more have landed, until ``release()``.
+
+        A station frozen in the middle of a band, for as long as a test needs:
+        the band's pending row is written and its writes have begun, so a crash
+        test can kill the station there on a condition instead of on timing.
+        Returns the event that is set once the field has gone silent.
+        """
+        with self._lock:
+            self._hold_countdown = writes
+            self.held.clear()
+            return self.held
+
+    def release(self) -> None:
+        """End a hold: the band answers again (from the next wake-up, as after any lost frame)."""
+        with self._lock:
+            self._hold_countdown = None
+            self.held.clear()
+
     def clear_faults(self) -> None:
-        """Forget a tear or removal that has not happened yet (the session ended before it)."""
+        """Forget a tear, removal or hold that has not happened yet (the session ended before it)."""
         with self._lock:
             self._tear_countdown = None
             self._remove_countdown = None
+            self._hold_countdown = None
+            self.held.clear()
 
     def unplug(self) -> None:
         with self._lock:
@@ -250,6 +273,14 @@ class SimulatedField:
                     return None, 0.0
                 self._remove_countdown -= 1
             is_write = frame[:1] in (bytes([WRITE]), bytes([COMPATIBILITY_WRITE]))
+            if self.held.is_set():
+                return None, 0.0
+            if is_write and self._hold_countdown is not None:
+                if self._hold_countdown <= 0:
+                    log.debug("simulated field frozen at a write to band %s", tag.uid.hex())
+                    self.held.set()
+                    return None, 0.0
+                self._hold_countdown -= 1
             if is_write and self._tear_countdown is not None:
                 if self._tear_countdown <= 0:
                     self._tear_countdown = None

@@ -149,41 +149,76 @@ def test_ctrl_c_while_waiting_for_a_band(db: Path) -> None:
     assert "Batch cancelled: 0 encoded" in out
 
 
+def _ok_lines(process: subprocess.Popen[str], wanted: int, seconds: float = 90) -> None:
+    """Wait until the command has printed ``wanted`` encoded bands (JSON lines), or fail saying so."""
+    import queue
+    import threading
+
+    stdout = process.stdout
+    assert stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for ln in stdout:
+                lines.put(ln)
+        except (ValueError, OSError):  # the test closed the pipe after the kill
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    ok = 0
+    deadline = time.monotonic() + seconds
+    while ok < wanted:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            process.kill()
+            pytest.fail(f"the command printed {ok} of {wanted} encoded bands in {seconds:.0f} s")
+        ok += json.loads(line).get("outcome") == "ok"
+
+
 @pytest.mark.slow
 def test_sigkill_mid_batch_never_leaves_an_unverified_active_band(db: Path, udp_box) -> None:
+    """Kills on a condition (the field frozen at a write: pending row made, writes begun) and at random points.
+
+    Every other kill freezes the field at a write of the band in progress and
+    kills the command there, so a kill between a band's pending row and its
+    activation is certain, not a matter of timing; the others land at a random
+    moment after a band's writes began (plan, write, protect or activate).
+    """
     server, field = udp_box
     total = len(field.stack) + (1 if field.tag else 0)
     tags = {t.uid.hex().upper(): t for t in [*field.stack, *([field.tag] if field.tag else [])]}
     rng = random.Random(4)
-    kills = 0
     pending_seen: set[str] = set()  # bands a kill left between their pending row and activation
-    while kills < 4 or (not pending_seen and kills < 20):
+    for kill in range(6):
         process = subprocess.Popen(command(db, "--open", "--reader", server.path, "--json"), env=env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                    stdin=subprocess.DEVNULL)
-        assert process.stdout is not None
-        wanted = 1 + kills % 3
-        ok = 0
-        for line in process.stdout:
-            if json.loads(line).get("outcome") == "ok":
-                ok += 1
-                if ok >= wanted:
-                    break
-        # Somewhere inside the next band (plan, write, protect, activate): once its writes have begun.
-        writes = field.writes
-        deadline = time.monotonic() + 10
-        while field.writes == writes and time.monotonic() < deadline:
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.06))
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-        process.stdout.close()
-        kills += 1
+        try:
+            _ok_lines(process, 1 + kill % 3)
+            if kill % 2 == 0:
+                held = field.hold_after(rng.randrange(0, 6))
+                assert held.wait(60), "the command wrote nothing more after its last band"
+            else:
+                writes = field.writes
+                deadline = time.monotonic() + 30
+                while field.writes == writes and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                time.sleep(rng.uniform(0, 0.06))
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            assert process.stdout is not None
+            process.stdout.close()
+            field.release()
         store = open_store(db)
         try:
             rows = band_rows(store)
         finally:
             store.dispose()
+        if kill % 2 == 0:  # frozen at a write: that band is planned and not yet activated
+            assert any(r.status is BandStatus.PENDING for r in rows), rows
         pending_seen |= {r.uid for r in rows if r.status is BandStatus.PENDING}
         assert all(r.status in (BandStatus.PENDING, BandStatus.ACTIVE) for r in rows)
     assert pending_seen, "no kill landed between a band's pending row and its activation"
