@@ -201,6 +201,16 @@ class AuthenticationError(BoxOfficeError):
     code = "unauthenticated"
 
 
+class MemberRemovedError(AuthenticationError):
+    """The sign-in was good, but its member has been removed from the organization.
+
+    Set apart from other refusals so a station can tell "log in again" from
+    "you no longer belong here", and remove what it holds of the organization.
+    """
+
+    code = "member_removed"
+
+
 class TooManyAttemptsError(BoxOfficeError):
     """Failed logins made this one wait; ``retry_after`` is in seconds (the server's ``Retry-After``)."""
 

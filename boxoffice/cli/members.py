@@ -50,6 +50,25 @@ def member_add(app: App, email: str, role: str, display_name: str | None) -> Non
     app.emit(view, f"Added {view.email} as {view.role.value}.")
 
 
+@member.command("role")
+@click.argument("email")
+@click.option("--role", type=click.Choice(_ROLES), required=True)
+@pass_app
+def member_role(app: App, email: str, role: str) -> None:
+    """Give a member another role (their stations keep only what it may see, from their next sync)."""
+    view = organization.set_role(app.store, app.actor, email, Role(role))
+    app.emit(view, f"{view.email} is now {view.role.value}.")
+
+
+@member.command("remove")
+@click.argument("email")
+@pass_app
+def member_remove(app: App, email: str) -> None:
+    """Remove a member: their sign-ins stop and their stations remove the organization's data."""
+    view = organization.remove_member(app.store, app.actor, email)
+    app.emit(view, f"Removed {view.email}; their sign-ins no longer work.")
+
+
 @member.command("list")
 @pass_app
 def member_list(app: App) -> None:

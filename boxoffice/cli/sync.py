@@ -12,7 +12,7 @@ import click
 from boxoffice.cli.app import App, pass_app
 from boxoffice.errors import OrganizationChoiceError
 from boxoffice.sync import client as sync_client
-from boxoffice.sync.local import superseded
+from boxoffice.sync.local import scope_notice, superseded
 
 
 def _password(password_stdin: bool) -> str:
@@ -70,6 +70,8 @@ def _report_text(report: sync_client.SyncReport) -> str:
             + f"; received {report.pulled:,}.")
     for item in report.superseded:
         text += f"\nwarning: a local {item['table']} row gave way to the server's: {item['local']}"
+    for notice in report.notices:
+        text += f"\n{notice}"
     return text
 
 
@@ -87,7 +89,7 @@ def sync(ctx: click.Context, app: App, mode: str) -> None:
             report = client.sync_once()
             app.emit(
                 {"pushed": report.pushed.__dict__, "pulled": report.pulled,
-                 "superseded": report.superseded},
+                 "superseded": report.superseded, "notices": report.notices},
                 _report_text(report),
             )
             rejected = sync_client.rejected_entries(app.store)
@@ -119,6 +121,7 @@ def status(app: App) -> None:
     st = sync_client.sync_status(app.store)
     rejected = sync_client.rejected_entries(app.store)
     gave_way = superseded(app.store)
+    removed_for_role = scope_notice(app.store)
     data: dict[str, Any] = {
         "server": st.server, "online": st.online, "queue_depth": st.queue_depth,
         "oldest_unsent": st.oldest_unsent, "oldest_unsent_age_seconds": st.oldest_unsent_age(),
@@ -128,8 +131,11 @@ def status(app: App) -> None:
              "reason": e.error} for e in rejected
         ],
         "superseded": gave_way,
+        "removed_for_role": removed_for_role,
     }
     lines = [st.describe()]
+    if removed_for_role:
+        lines.append(removed_for_role)
     if rejected:
         lines.append("Refused by the server:")
         lines += [f"  {e.created_at:%Y-%m-%d %H:%M} {e.kind}: {e.error}" for e in rejected]

@@ -89,6 +89,51 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
     }
 )
 
+# What a station may hold: each replicated table, and the action whose API
+# routes serve its rows. A pull sends a table only to a role that may do that
+# action, so the API and the sync channel answer from this one table and
+# cannot disagree (``boxoffice.sync.scope`` reads it; a replicated table not
+# named here stops the server from starting). Per-person data (holders,
+# bands, check-ins), the tag-password secret and members' details are what
+# viewers and members must never receive.
+HOLD: Mapping[str, Action] = MappingProxyType(
+    {
+        "organizations": _A.VIEW_SERIES,
+        "events": _A.VIEW_SERIES,
+        "event_series": _A.VIEW_SERIES,
+        "gates": _A.VIEW_SERIES,
+        "categories": _A.VIEW_SERIES,
+        "gate_categories": _A.VIEW_SERIES,
+        "series_gates": _A.VIEW_SERIES,
+        "series_category_limits": _A.VIEW_SERIES,
+        "series_state_transitions": _A.VIEW_SERIES,
+        # Public keys only (the private half never leaves the server): they check a band's signature.
+        "event_keys": _A.VIEW_SERIES,
+        # Every band's write password is derived from it: only who may encode.
+        "tag_secrets": _A.ENCODE_BANDS,
+        "tickets": _A.VIEW_TICKETS,
+        "series_tickets": _A.VIEW_TICKETS,
+        "wristbands": _A.VIEW_BANDS,
+        "series_wristband_assignments": _A.VIEW_BANDS,
+        "checkins": _A.VIEW_CHECKINS,
+        "series_presence": _A.VIEW_CHECKINS,
+        # Who is who, with e-mails and roles: who manages members. Everyone else
+        # holds one row of it, their own, which a station needs to know who is working.
+        "members": _A.MANAGE_MEMBERS,
+    }
+)
+#: Tables of which a role without the action still holds its own row (the member it logged in as).
+OWN_ROW_ONLY = frozenset({"members"})
+
+#: Reading the change log at all (a gate device's list of bands comes from its own route).
+PULL_CHANGES = _A.VIEW_SERIES
+
+
+def may_hold(role: Role) -> frozenset[str]:
+    """The replicated tables a station logged in with ``role`` holds in full."""
+    return frozenset(table for table, action in HOLD.items() if may(role, action))
+
+
 _DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
     {
         _A.VIEW_SERIES: "view series",

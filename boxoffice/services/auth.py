@@ -27,6 +27,7 @@ from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import Action
 from boxoffice.errors import (
     AuthenticationError,
+    MemberRemovedError,
     OrganizationChoiceError,
     TooManyAttemptsError,
     ValidationError,
@@ -270,7 +271,9 @@ def actor_for_token(store: Store, token: str, now: datetime | None = None) -> Ac
         if row is None:
             raise AuthenticationError("This sign-in is not valid; log in again.")
         tok, member = row
-        if tok.revoked_at is not None or not member.active:
+        if not member.active:
+            raise MemberRemovedError(f"{member.email} is no longer a member of this organization.")
+        if tok.revoked_at is not None:
             raise AuthenticationError("This sign-in was revoked; log in again.")
         if tok.expires_at is not None and tok.expires_at <= now:
             raise AuthenticationError("This sign-in has expired; log in again.")

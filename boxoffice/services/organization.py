@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import Action
 from boxoffice.domain.validation import validate_email, validate_name
-from boxoffice.errors import DuplicateError, ValidationError
+from boxoffice.errors import DuplicateError, NotFoundError, ValidationError
 from boxoffice.schemas.member import MemberView, OrganizationView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import CURRENT_MEMBER_KEY, Actor
@@ -76,6 +77,51 @@ def add_member(
         outbox.record(session, actor, "member.create", member.id,
                       {"id": member.id, "email": email, "role": role,
                        "display_name": member.display_name})
+        return MemberView.model_validate(member)
+
+
+def _member_to_change(session: Session, actor: Actor, email: str) -> Member:
+    """The member named, in the actor's organization, that the actor may change (never the owner)."""
+    member = session.scalar(
+        select(Member).where(Member.organization_id == actor.organization_id, Member.email == _email(email))
+    )
+    if member is None:
+        raise NotFoundError("member", email)
+    if member.role is Role.OWNER:
+        raise ValidationError.single("email", "The owner's role cannot be changed and the owner cannot be "
+                                              "removed: an organization always has its owner.")
+    return member
+
+
+def set_role(store: Store, actor: Actor, email: str, role: Role) -> MemberView:
+    """Give a member another role; their stations hold what the new role may see from their next pull."""
+    actor.require(Action.MANAGE_MEMBERS)
+    if role is Role.OWNER:
+        raise ValidationError.single("role", "An organization has one owner; make them an admin instead.")
+    with store.write() as session:
+        member = _member_to_change(session, actor, email)
+        if not member.active:
+            raise ValidationError.single("email", f"{member.email} was removed; add them again instead.")
+        if member.role is not role:
+            member.role = role
+            outbox.record(session, actor, "member.role", member.id, {"id": member.id, "role": role})
+        return MemberView.model_validate(member)
+
+
+def remove_member(store: Store, actor: Actor, email: str) -> MemberView:
+    """Take a member out of the organization: their sign-ins stop, and their stations let go of its data.
+
+    The row stays (inactive), because series, bands and check-ins name who
+    made them; ``add`` with the same e-mail is refused while it is there.
+    """
+    actor.require(Action.MANAGE_MEMBERS)
+    with store.write() as session:
+        member = _member_to_change(session, actor, email)
+        if member.id == actor.member_id:
+            raise ValidationError.single("email", "You cannot remove yourself; ask the owner.")
+        if member.active:
+            member.active = False
+            outbox.record(session, actor, "member.remove", member.id, {"id": member.id})
         return MemberView.model_validate(member)
 
 

@@ -92,6 +92,38 @@ def _member_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     organization.add_member(store, actor, d.email, d.role, d.display_name, member_id=d.id)
 
 
+class _MemberRef(Payload):
+    id: uuid.UUID
+
+
+class _MemberRole(_MemberRef):
+    role: Role
+
+
+def _member_email(store: Store, actor: Actor, member_id: uuid.UUID) -> str:
+    """The e-mail of a member of the pusher's organization; another organization's id is unknown here."""
+    from boxoffice.errors import NotFoundError
+    from boxoffice.store.models import Member
+
+    with store.read() as session:
+        member = session.get(Member, member_id)
+        if member is None or member.organization_id != actor.organization_id:
+            raise NotFoundError("member", member_id)
+        return member.email
+
+
+@applier("member.role")
+def _member_role(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_MemberRole, entry)
+    organization.set_role(store, actor, _member_email(store, actor, d.id), d.role)
+
+
+@applier("member.remove")
+def _member_remove(store: Store, actor: Actor, entry: PushEntry) -> None:
+    d = parse(_MemberRef, entry)
+    organization.remove_member(store, actor, _member_email(store, actor, d.id))
+
+
 class _EventCreate(Payload):
     id: uuid.UUID
     name: str

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import select
 
 from boxoffice.domain.enums import OutboxStatus
-from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError
+from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError, MemberRemovedError
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
 from boxoffice.store.types import utcnow
@@ -30,6 +30,7 @@ from boxoffice.sync.gc_pause import gc_paused
 from boxoffice.sync.local import (
     UnpushedChangesError,
     apply_page,
+    let_go_of_organization,
     organization_ids,
     read_cursor,
     reset_cursor,
@@ -85,6 +86,8 @@ class SyncReport:
     pushed: PushSummary = field(default_factory=PushSummary)
     pulled: int = 0
     superseded: list[dict[str, Any]] = field(default_factory=list)
+    # Sentences for the person: rows removed because the role may no longer hold them.
+    notices: list[str] = field(default_factory=list)
 
 
 class Backoff:
@@ -102,6 +105,14 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("error")) if isinstance(body, dict) else None
 
 
 class SyncClient:
@@ -146,6 +157,10 @@ class SyncClient:
                 "work goes on here and is sent when it is back."
             ) from exc
         if response.status_code == 401:
+            if _error_code(response) == MemberRemovedError.code:
+                message = str(response.json().get("message", "This member was removed."))
+                let_go_of_organization(self.store, message)
+                raise MemberRemovedError(f"{message} This station removed the organization's data it held.")
             raise AuthenticationError(
                 f"The server no longer accepts this station's login; log in again: "
                 f"boxoffice login --server {self.login.url} --email {self.login.email}"
@@ -274,6 +289,12 @@ class SyncClient:
                         break
                     total += result.applied
                     report.superseded.extend(result.superseded)
+                    if result.notice:
+                        report.notices.append(result.notice)
+                    if result.restarted:  # the role may hold more now: the log again from the start
+                        if ahead is not None:
+                            ahead.exception()
+                        break
                     if ahead is None:
                         return total
                     page = ahead.result()

@@ -23,15 +23,19 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import BoxOfficeError
 from boxoffice.services import occupancy
+from boxoffice.store.base import Base
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry
 from boxoffice.sync.position import START, Position
 from boxoffice.sync.replicas import REPLICAS, TABLE_ORDER
+from boxoffice.sync.scope import OWN_ROW_ONLY, Scope, describe_loss, gained, lost
+from boxoffice.sync.state import SCOPE_NOTICE_KEY
 
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "sync_cursor"
 SUPERSEDED_KEY = "sync_superseded"
+SCOPE_KEY = "sync_scope"
 _KEEP_SUPERSEDED = 200
 _APPEND_ONLY = frozenset({"checkins", "series_state_transitions"})
 
@@ -108,6 +112,11 @@ def _statements(table: Table, remote_columns: list[str]) -> _Statements:
 class ApplyResult:
     applied: int = 0
     superseded: list[dict[str, Any]] = field(default_factory=list)
+    # Rows removed because the role may no longer hold them, and the sentence that says so.
+    removed: int = 0
+    notice: str | None = None
+    # The scope widened: the cursor went back to the start, to pull what was held back.
+    restarted: bool = False
 
 
 def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[Cursor, ApplyResult]:
@@ -151,13 +160,119 @@ def apply_page(store: Store, page: dict[str, Any], expected_log: str) -> tuple[C
                 stmts = _statements(REPLICAS[name].table, page["tables"].get(name)
                                     or list(REPLICAS[name].column_names))
                 session.connection().exec_driver_sql(stmts.delete, [tuple(pk) for pk in dels])
-        _recount_occupancy(session, by_table, page["tables"])
         cursor = Cursor(page["log"], Position.parse(page["cursor"]))
+        if page.get("scope") is not None:
+            cursor = _follow_scope(session, Scope.from_wire(page["scope"]), cursor, result)
+        if result.removed:
+            occupancy.recount(session)  # check-ins may have gone with the role
+        else:
+            _recount_occupancy(session, by_table, page["tables"])
         _save_cursor(session, cursor)
         if result.superseded:
             _remember_superseded(session, result.superseded)
         result.applied = len(latest)
     return cursor, result
+
+
+def read_scope(session: Session) -> Scope | None:
+    setting = session.get(LocalSetting, SCOPE_KEY)
+    return Scope.from_wire(setting.value) if setting is not None else None
+
+
+def _follow_scope(session: Session, scope: Scope, cursor: Cursor, result: ApplyResult) -> Cursor:
+    """Hold what ``scope`` admits and nothing more; returns the cursor to save.
+
+    Narrower than before: the rows the role may no longer hold are deleted
+    here, in the page's transaction, and a sentence is kept for the person
+    (``scope_notice``). Wider: the rows held back until now lie behind the
+    cursor in the log, so the cursor goes back to the start.
+    """
+    before = read_scope(session)
+    if before == scope:
+        return cursor
+    dropped = lost(before, scope)
+    removed = _let_go(session, dropped, scope)
+    if removed:
+        result.removed = removed
+        result.notice = describe_loss(scope.role, dropped)
+        log.warning("%s (%d rows)", result.notice, removed)
+        _set(session, SCOPE_NOTICE_KEY, {"text": result.notice, "rows": removed})
+    if gained(before, scope):
+        if not removed and (notice := session.get(LocalSetting, SCOPE_NOTICE_KEY)) is not None:
+            session.delete(notice)  # the role was raised again: what it said is no longer so
+        log.info("this station's role (%s) may hold more than before: pulling everything again",
+                 scope.role.value)
+        result.restarted = True
+        cursor = Cursor(cursor.log, START)
+    _set(session, SCOPE_KEY, scope.to_wire())
+    return cursor
+
+
+def _let_go(session: Session, dropped: list[str], scope: Scope | None) -> int:
+    """Delete the rows of ``dropped`` (child-first), keeping ``scope``'s own row; returns rows deleted.
+
+    Rows kept that name a dropped row (a series' creator, a batch's operator)
+    forget the name: the column is nullable, or the referring row goes too
+    (or the database's ON DELETE CASCADE takes it).
+    """
+    conn = session.connection()
+    gone = set(dropped)
+    for table in reversed(Base.metadata.sorted_tables):
+        for column in table.columns:
+            for fk in column.foreign_keys:
+                target = fk.column.table.name
+                if target not in gone or table.name in gone or fk.ondelete == "CASCADE":
+                    continue
+                keep = scope.own_value(target) if scope is not None and target in OWN_ROW_ONLY else None
+                spare = f' AND "{column.name}" <> ?' if keep is not None else ""
+                params = (keep,) if keep is not None else ()
+                if column.nullable:
+                    conn.exec_driver_sql(f'UPDATE "{table.name}" SET "{column.name}" = NULL '
+                                         f'WHERE "{column.name}" IS NOT NULL{spare}', params)
+                else:
+                    conn.exec_driver_sql(f'DELETE FROM "{table.name}" WHERE 1 = 1{spare}', params)
+    removed = 0
+    for name in dropped:
+        keep = scope.own_value(name) if scope is not None and name in OWN_ROW_ONLY else None
+        if keep is not None:
+            pk = REPLICAS[name].pk_names[0]
+            removed += conn.exec_driver_sql(f'DELETE FROM "{name}" WHERE "{pk}" <> ?', (keep,)).rowcount
+        else:
+            removed += conn.exec_driver_sql(f'DELETE FROM "{name}"').rowcount
+    return removed
+
+
+def let_go_of_organization(store: Store, message: str) -> int:
+    """This station's member was removed: delete every row it holds of the organization, and say so.
+
+    What was never sent (the outbox) stays, for whoever logs in next to see.
+    """
+    with store.write() as session:
+        removed = _let_go(session, [name for name in reversed(REPLICAS)], None)
+        occupancy.recount(session)
+        _save_cursor(session, Cursor("", START))
+        gone = session.get(LocalSetting, SCOPE_KEY)
+        if gone is not None:
+            session.delete(gone)
+        notice = f"{message} This station removed the organization's data it held ({removed:,} rows)."
+        _set(session, SCOPE_NOTICE_KEY, {"text": notice, "rows": removed})
+    log.warning("%s", notice)
+    return removed
+
+
+def _set(session: Session, key: str, value: dict[str, Any]) -> None:
+    setting = session.get(LocalSetting, key)
+    if setting is None:
+        session.add(LocalSetting(key=key, value=value))
+    else:
+        setting.value = value
+
+
+def scope_notice(store: Store) -> str | None:
+    """The last sentence about rows this station removed when its role was lowered, if any."""
+    with store.read() as session:
+        setting = session.get(LocalSetting, SCOPE_NOTICE_KEY)
+        return str(setting.value["text"]) if setting is not None else None
 
 
 def _recount_occupancy(

@@ -21,6 +21,7 @@ from boxoffice.store.types import utcnow
 
 SERVER_KEY = "sync_server"
 HEALTH_KEY = "sync_health"
+SCOPE_NOTICE_KEY = "sync_scope_notice"  # written by boxoffice.sync.local when the role narrows
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class SyncStatus:
     last_success: datetime | None
     last_error: str | None
     rejected: int
+    # The last time the role was lowered: what this station removed, in a sentence.
+    role_notice: str | None = None
 
     def oldest_unsent_age(self, now: datetime | None = None) -> float | None:
         if self.oldest_unsent is None:
@@ -79,6 +82,8 @@ class SyncStatus:
             parts.append(f"last sync {_ago((utcnow() - self.last_success).total_seconds())}")
         if self.online is False and self.last_error:
             parts.append(self.last_error)
+        if self.role_notice:
+            parts.append(self.role_notice)
         return " · ".join(parts)
 
 
@@ -111,6 +116,7 @@ def sync_status(store: Store) -> SyncStatus:
     with store.read() as session:
         server = session.get(LocalSetting, SERVER_KEY)
         health = session.get(LocalSetting, HEALTH_KEY)
+        notice = session.get(LocalSetting, SCOPE_NOTICE_KEY)
     h = health.value if health else {}
     return SyncStatus(
         server=server.value["url"] if server else None,
@@ -120,6 +126,7 @@ def sync_status(store: Store) -> SyncStatus:
         last_success=datetime.fromisoformat(h["last_success"]) if h.get("last_success") else None,
         last_error=h.get("last_error"),
         rejected=rejected,
+        role_notice=str(notice.value["text"]) if notice is not None else None,
     )
 
 

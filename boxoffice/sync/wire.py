@@ -83,13 +83,16 @@ class PullPage(BaseModel):
     the next pull sends as ``after``. ``log`` identifies the server's log and
     ``head`` is its newest position: a station whose cursor belongs to
     another log, or lies beyond the head (the server was restored from a
-    backup), starts again from the beginning.
+    backup), starts again from the beginning. ``scope`` is what the page
+    was cut for (``boxoffice.sync.scope``): the caller's role, the tables it
+    holds in full, and its member id (its own row of ``members``).
     """
 
     log: str
     head: Annotated[str, Field(pattern=POSITION_PATTERN)]
     cursor: Annotated[str, Field(pattern=POSITION_PATTERN)]
     more: bool
+    scope: dict[str, Any] | None = None
     tables: dict[str, list[str]]
     # Each is [position, table, primary key values, row values or null].
     changes: list[list[Any]]
