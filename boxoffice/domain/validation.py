@@ -52,6 +52,14 @@ LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 MAX_TICKET_CODE = 64
 MAX_HOLDER_NAME = 200
 MAX_EMAIL = 254
+# A band's UID as stored: hex digits (4-, 7- and 10-byte UIDs are 8, 14 and 20), up to the column's 32.
+MAX_UID = 32
+# A gate's scan id and device name: what their columns hold, on SQLite and PostgreSQL alike.
+MAX_SCAN_ID = 64
+MAX_DEVICE_ID = 120
+# A signed band payload in hex: NTAG216's 888 user bytes are the most any band holds.
+MAX_PAYLOAD_HEX = 2 * 888
+_HEX = frozenset("0123456789ABCDEFabcdef")
 # Deliberately loose: an address is an identifier here, not a mailbox we write to.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Letters that draw nothing (Hangul fillers, the blank Braille pattern): a name of these looks empty.
@@ -117,6 +125,41 @@ def text_problem(field: str, label: str, value: str, max_len: int) -> Problem | 
         return Problem(field, f"The {label} can be at most {max_len} characters long; "
                               f"this one has {len(value)}.")
     return None
+
+
+def validate_uid(value: str, field: str = "uid") -> str:
+    """A UID as readers print it (``04:A2:…``, ``04a2…``, with spaces) in the one form stored, or refused.
+
+    Checked here, before anything is written, so SQLite (which would keep a
+    10,000-character UID in its 32-character column) and PostgreSQL (which
+    refuses it) answer alike, and a station never makes what the server refuses.
+    """
+    uid = "".join(ch for ch in value if ch not in ": -").upper()
+    if not uid or len(uid) > MAX_UID or not set(uid) <= _HEX:
+        shown = uid if len(uid) <= 40 else f"{uid[:40]}… ({len(uid)} characters)"
+        shown = "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in shown)
+        said = shown or "an empty one"
+        raise ValidationError.single(
+            field, f"A band's UID is up to {MAX_UID} hex digits, like 04A2B3C4D5E6F7; {said} is not.")
+    return uid
+
+
+def validate_token(field: str, label: str, value: str, max_len: int) -> str:
+    """A machine-made text (a scan id, a device name): not empty, no control character, within its column."""
+    if not value:
+        raise ValidationError.single(field, f"The {label} is empty.")
+    problem = text_problem(field, label, value, max_len)
+    if problem is not None:
+        raise ValidationError([problem])
+    return value
+
+
+def validate_payload_hex(value: str, field: str = "payload") -> bytes:
+    """A band's signed payload as a station sends it (hex), as bytes; a sentence when it is not hex."""
+    if len(value) > MAX_PAYLOAD_HEX or len(value) % 2 or not set(value) <= _HEX:
+        raise ValidationError.single(field, f"A band's payload is an even number of hex digits (at most "
+                                            f"{MAX_PAYLOAD_HEX}); this one is not.")
+    return bytes.fromhex(value)
 
 
 def validate_name(field: str, value: str, max_len: int = MAX_NAME_LENGTH) -> str:

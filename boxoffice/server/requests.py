@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, MAX_UID
 from boxoffice.schemas.member import MemberView
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
@@ -107,10 +108,11 @@ class RecurRequest(Body):
 class VerifyRequest(Body):
     series_id: uuid.UUID
     gate_id: uuid.UUID
-    uid: Annotated[str, Field(min_length=1, max_length=40)]
+    # Room for a reader's separators ("04:A2:…"); the UID itself is held to MAX_UID by the service.
+    uid: Annotated[str, Field(min_length=1, max_length=3 * MAX_UID)]
     direction: Direction = Direction.IN
-    scan_id: Annotated[str, Field(min_length=1, max_length=64)]
-    device_id: Annotated[str | None, Field(max_length=120)] = None
+    scan_id: Annotated[str, Field(min_length=1, max_length=MAX_SCAN_ID)]
+    device_id: Annotated[str | None, Field(max_length=MAX_DEVICE_ID)] = None
     occurred_at: AwareDatetime | None = None
     # The record payload as read off the band, base64: checked against the event's keys
     # (a forged or damaged band is denied bad_signature). Absent for a UID-only reader.

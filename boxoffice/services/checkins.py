@@ -27,6 +27,7 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, validate_token
 from boxoffice.errors import ScanIdTakenError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import band_signature, occupancy, outbox, refs
@@ -283,6 +284,12 @@ def gather_facts(
     )
 
 
+def check_tap_ids(client_scan_id: str, device_id: str) -> None:
+    """The scan id and device name of a tap, held to their columns' limits on both databases."""
+    validate_token("scan_id", "scan id", client_scan_id, MAX_SCAN_ID)
+    validate_token("device_id", "device name", device_id, MAX_DEVICE_ID)
+
+
 def decide_and_record(
     session: Session,
     series: SeriesLike,
@@ -317,6 +324,7 @@ def decide_and_record(
     unit of work costs more than the rest of the tap.
     """
     uid = refs.normalize_uid(uid)
+    check_tap_ids(client_scan_id, device_id)
     facts_of_band = _band_facts(session, series, gate, uid, client_scan_id)
     if facts_of_band.previous_id is not None:
         previous = session.get_one(Checkin, facts_of_band.previous_id)
@@ -502,6 +510,7 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
     dropped in silence. Returns whether the tap was new.
     """
     actor.require(Action.VERIFY)
+    check_tap_ids(tap.client_scan_id, tap.device_id)
     with store.write() as session:
         series = refs.series(session, actor, str(tap.series_id))
         ev = session.get_one(Event, series.event_id)

@@ -33,6 +33,7 @@ from sqlalchemy.orm.util import identity_key
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import validate_payload_hex
 from boxoffice.errors import (
     AlreadyEncodedError,
     BandStateError,
@@ -484,14 +485,15 @@ def reserve_band(store: Store, actor: Actor, data: dict[str, Any]) -> None:
     actor.require(Action.ENCODE_BANDS)
     band_id = uuid.UUID(str(data["id"]))
     uid = check_uid(str(data["uid"]))
+    payload_hex = data.get("payload")
+    record = validate_payload_hex(str(payload_hex)) if payload_hex else None
     with store.write() as session:
         ev = refs.event(session, actor, str(data["event_id"]))
         cat = refs.category(session, actor, ev, str(data["category_id"]))
-        payload_hex = data.get("payload")
-        if payload_hex:
+        if record is not None:
             try:
                 fields = pl.verify_payload(
-                    bytes.fromhex(payload_hex), bytes.fromhex(uid),
+                    record, bytes.fromhex(uid),
                     {k: pl.public_key_from_raw(v) for k, v in keys.event_public_keys(session, ev.id).items()},
                 )
             except PayloadError as exc:

@@ -115,7 +115,7 @@ def band_card(store: Store, actor: Actor, ref: str, *, event_ref: str | None = N
 
 
 def _by_uid(session: Session, actor: Actor, ref: str, event_ref: str | None) -> Wristband | None:
-    if not _UID.match(refs.normalize_uid(ref)):
+    if not _UID.match(refs.uid_form(ref)):
         return None
     try:
         return find_band(session, actor, ref, event_ref)[1]

@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from boxoffice.domain.validation import validate_uid
 from boxoffice.errors import AmbiguousError, NotFoundError
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -130,9 +131,14 @@ def wristband(session: Session, ev: Event, uid: str) -> Wristband:
     return found
 
 
+def uid_form(text: str) -> str:
+    """What a person typed, in the form UIDs are stored, unchecked: to tell whether it could be one."""
+    return "".join(ch for ch in text if ch not in ": -").upper()
+
+
 def normalize_uid(uid: str) -> str:
-    """Readers print UIDs as ``04:A2:…``, ``04a2…`` or with spaces; store one form."""
-    return "".join(ch for ch in uid if ch not in ": -").upper()
+    """Readers print UIDs as ``04:A2:…``, ``04a2…`` or with spaces; store one form (or refuse it)."""
+    return validate_uid(uid)
 
 
 def _one(rows: Sequence[T], kind: str, ref: object, label: Callable[[T], str]) -> T:
