@@ -140,9 +140,10 @@ def label_of(category: str, number: int | None) -> str:
 
 def check_uid(uid: str) -> str:
     """The one spelling of a UID (upper-case hex), or a ValidationError saying what is wrong."""
-    uid = refs.normalize_uid(uid)
+    uid = refs.uid_form(uid)
     if not _UID.match(uid):
-        raise ValidationError.single("uid", f"{uid or '(empty)'} is not a tag UID (8 or 14 hex digits).")
+        shown = uid if len(uid) <= 40 else f"{uid[:40]}… ({len(uid)} characters)"
+        raise ValidationError.single("uid", f"{shown or '(empty)'} is not a tag UID (8 or 14 hex digits).")
     return uid
 
 
