@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -38,23 +39,61 @@ from boxoffice.services import (
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Organization
+from boxoffice.sync.contracts import NewId, NotARef, Ref, references, resolve
 from boxoffice.sync.wire import PushEntry
+
+_NEW = NewId()
+# Typed references: the table each names (``boxoffice.sync.contracts``).
+EventId = Annotated[uuid.UUID, Ref("events")]
+SeriesId = Annotated[uuid.UUID, Ref("event_series")]
+GateId = Annotated[uuid.UUID, Ref("gates")]
+CategoryId = Annotated[uuid.UUID, Ref("categories")]
+TicketId = Annotated[uuid.UUID, Ref("tickets")]
+BandId = Annotated[uuid.UUID, Ref("wristbands")]
+MemberId = Annotated[uuid.UUID, Ref("members")]
+BatchId = Annotated[uuid.UUID, Ref("encode_batches")]
+TagSecretId = Annotated[uuid.UUID, Ref("tag_secrets")]
+New = Annotated[uuid.UUID, _NEW]
 
 Applier = Callable[[Store, Actor, PushEntry], None]
 APPLIERS: dict[str, Applier] = {}
 
 
-def applier(kind: str) -> Callable[[Applier], Applier]:
-    def register(fn: Applier) -> Applier:
-        APPLIERS[kind] = fn
-        return fn
-
-    return register
-
-
 class Payload(BaseModel):
     # Stations send what their use case recorded; extra fields are views' extras.
     model_config = ConfigDict(extra="ignore")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One kind of change: its payload model and what its ``entity_id`` is."""
+
+    kind: str
+    payload: type[Payload] | None
+    entity: Ref | NewId | NotARef
+
+
+CONTRACTS: dict[str, Contract] = {}
+
+
+def applier(kind: str, payload: type[Payload] | None, entity: Ref | NewId | NotARef
+            ) -> Callable[[Applier], Applier]:
+    """Register how ``kind`` is replayed; every id it names is resolved in the pusher's organization first."""
+    contract = Contract(kind, payload, entity)
+
+    def register(fn: Applier) -> Applier:
+        def run(store: Store, actor: Actor, entry: PushEntry) -> None:
+            named = [(entity.table, entry.entity_id)] if isinstance(entity, Ref) else []
+            if payload is not None:
+                named += list(references(parse(payload, entry)))
+            resolve(store, actor, named)
+            fn(store, actor, entry)
+
+        CONTRACTS[kind] = contract
+        APPLIERS[kind] = run
+        return fn
+
+    return register
 
 
 P = TypeVar("P", bound=Payload)
@@ -65,10 +104,10 @@ def parse(model: type[P], entry: PushEntry) -> P:
 
 
 class _OrgCreate(Payload):
-    id: uuid.UUID
+    id: Annotated[uuid.UUID, NotARef("only the pusher's own organization is accepted")]
 
 
-@applier("organization.create")
+@applier("organization.create", _OrgCreate, _NEW)
 def _organization_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     data = parse(_OrgCreate, entry)
     with store.read() as session:
@@ -80,20 +119,20 @@ def _organization_create(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _MemberCreate(Payload):
-    id: uuid.UUID
+    id: New
     email: str
     role: Role
     display_name: str | None = None
 
 
-@applier("member.create")
+@applier("member.create", _MemberCreate, _NEW)
 def _member_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_MemberCreate, entry)
     organization.add_member(store, actor, d.email, d.role, d.display_name, member_id=d.id)
 
 
 class _MemberRef(Payload):
-    id: uuid.UUID
+    id: MemberId
 
 
 class _MemberRole(_MemberRef):
@@ -112,20 +151,20 @@ def _member_email(store: Store, actor: Actor, member_id: uuid.UUID) -> str:
         return member.email
 
 
-@applier("member.role")
+@applier("member.role", _MemberRole, NotARef("the member is named in the payload"))
 def _member_role(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_MemberRole, entry)
     organization.set_role(store, actor, _member_email(store, actor, d.id), d.role)
 
 
-@applier("member.remove")
+@applier("member.remove", _MemberRef, NotARef("the member is named in the payload"))
 def _member_remove(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_MemberRef, entry)
     organization.remove_member(store, actor, _member_email(store, actor, d.id))
 
 
 class _EventCreate(Payload):
-    id: uuid.UUID
+    id: New
     name: str
     timezone: str
     venue: str | None = None
@@ -133,7 +172,7 @@ class _EventCreate(Payload):
     ends_on: date | None = None
 
 
-@applier("event.create")
+@applier("event.create", _EventCreate, _NEW)
 def _event_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_EventCreate, entry)
     events.create_event(store, actor, d.name, d.timezone, d.venue, d.starts_on, d.ends_on,
@@ -141,14 +180,14 @@ def _event_create(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _GateCreate(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
+    id: New
+    event_id: EventId
     name: str
     kind: GateKind
-    category_ids: list[uuid.UUID] = []
+    category_ids: Annotated[list[uuid.UUID], Ref("categories")] = []
 
 
-@applier("gate.create")
+@applier("gate.create", _GateCreate, _NEW)
 def _gate_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_GateCreate, entry)
     events.add_gate(store, actor, str(d.event_id), d.name, d.kind,
@@ -156,21 +195,21 @@ def _gate_create(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _CategoryCreate(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
+    id: New
+    event_id: EventId
     name: str
     color: str | None = None
 
 
-@applier("category.create")
+@applier("category.create", _CategoryCreate, _NEW)
 def _category_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_CategoryCreate, entry)
     events.add_category(store, actor, str(d.event_id), d.name, d.color, category_id=d.id)
 
 
 class _SeriesCreate(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
+    id: New
+    event_id: EventId
     name: str
     description: str | None = None
     starts_at: AwareDatetime
@@ -179,10 +218,10 @@ class _SeriesCreate(Payload):
     checkin_closes_at: AwareDatetime
     capacity: int
     reentry_policy: ReentryPolicy
-    gate_ids: list[uuid.UUID] = []
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates")] = []
 
 
-@applier("series.create")
+@applier("series.create", _SeriesCreate, _NEW)
 def _series_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_SeriesCreate, entry)
     series.create_series(
@@ -211,7 +250,7 @@ class _SeriesUpdate(Payload):
     changes: _SeriesChanges
 
 
-@applier("series.update")
+@applier("series.update", _SeriesUpdate, Ref("event_series"))
 def _series_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_SeriesUpdate, entry)
     changes: dict[str, Any] = d.changes.model_dump(exclude_unset=True)
@@ -221,10 +260,10 @@ def _series_update(store: Store, actor: Actor, entry: PushEntry) -> None:
 class _Transition(Payload):
     to: SeriesStatus
     reason: str
-    transition_id: uuid.UUID | None = None
+    transition_id: Annotated[uuid.UUID | None, _NEW] = None
 
 
-@applier("series.transition")
+@applier("series.transition", _Transition, Ref("event_series"))
 def _series_transition(store: Store, actor: Actor, entry: PushEntry) -> None:
     # No version check: the lifecycle table already refuses a move another
     # station made first (activating an active series), and an edit of the
@@ -235,16 +274,16 @@ def _series_transition(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _Gates(Payload):
-    gate_ids: list[uuid.UUID]
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates")]
 
 
-@applier("series.assign_gates")
+@applier("series.assign_gates", _Gates, Ref("event_series"))
 def _series_assign_gates(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Gates, entry)
     series.assign_gates(store, actor, str(entry.entity_id), [str(g) for g in d.gate_ids])
 
 
-@applier("series.remove_gates")
+@applier("series.remove_gates", _Gates, Ref("event_series"))
 def _series_remove_gates(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Gates, entry)
     series.assign_gates(store, actor, str(entry.entity_id), [str(g) for g in d.gate_ids],
@@ -252,11 +291,11 @@ def _series_remove_gates(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _Limit(Payload):
-    category_id: uuid.UUID
+    category_id: CategoryId
     limit: int | None
 
 
-@applier("series.set_limit")
+@applier("series.set_limit", _Limit, Ref("event_series"))
 def _series_set_limit(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Limit, entry)
     series.set_category_limit(store, actor, str(entry.entity_id), str(d.category_id), d.limit)
@@ -266,13 +305,13 @@ class _Bands(Payload):
     uids: list[str]
 
 
-@applier("series.assign_bands")
+@applier("series.assign_bands", _Bands, Ref("event_series"))
 def _series_assign_bands(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Bands, entry)
     assignments.assign_bands(store, actor, str(entry.entity_id), uids=d.uids)
 
 
-@applier("series.remove_bands")
+@applier("series.remove_bands", _Bands, Ref("event_series"))
 def _series_remove_bands(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Bands, entry)
     assignments.remove_bands(store, actor, str(entry.entity_id), d.uids)
@@ -286,7 +325,7 @@ class _Rule(Payload):
 
 
 class _Child(Payload):
-    id: uuid.UUID
+    id: New
 
 
 class _Recurring(Payload):
@@ -295,7 +334,7 @@ class _Recurring(Payload):
     children: list[_Child]
 
 
-@applier("series.generate_recurring")
+@applier("series.generate_recurring", _Recurring, Ref("event_series"))
 def _series_generate_recurring(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Recurring, entry)
     rule = RecurrenceRule(kind=d.rule.kind, count=d.rule.count, interval=d.rule.interval,
@@ -304,21 +343,30 @@ def _series_generate_recurring(store: Store, actor: Actor, entry: PushEntry) -> 
                                  child_ids=[c.id for c in d.children])
 
 
-@applier("checkin.record")
+class _CheckinRecord(Payload):
+    """What ``import_checkin`` reads of a station's tap (its ``CheckinView``)."""
+
+    id: New
+    series_id: SeriesId
+    gate_id: GateId
+    wristband_id: Annotated[uuid.UUID | None, NotARef("the server finds the band by the tapped UID")] = None
+
+
+@applier("checkin.record", _CheckinRecord, _NEW)
 def _checkin_record(store: Store, actor: Actor, entry: PushEntry) -> None:
     checkins.import_checkin(store, actor, CheckinView.model_validate(entry.payload))
 
 
 class _Band(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
-    category_id: uuid.UUID
+    id: New
+    event_id: EventId
+    category_id: CategoryId
     uid: str
     number: int | None = None
     station: str | None = None
 
 
-@applier("wristband.register")
+@applier("wristband.register", _Band, _NEW)
 def _wristband_register(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Band, entry)
     wristbands.register_band(store, actor, str(d.event_id), str(d.category_id), d.uid,
@@ -326,14 +374,14 @@ def _wristband_register(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _EventKey(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
+    id: New
+    event_id: EventId
     key_id: str
     public_key: str
     station: str | None = None
 
 
-@applier("event_key.create")
+@applier("event_key.create", _EventKey, _NEW)
 def _event_key_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_EventKey, entry)
     keys.add_public_key(store, actor, key_row_id=d.id, event_ref=str(d.event_id), key_id=d.key_id,
@@ -341,26 +389,26 @@ def _event_key_create(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _TagSecret(Payload):
-    id: uuid.UUID
+    id: New
     secret: str
 
 
-@applier("tag_secret.create")
+@applier("tag_secret.create", _TagSecret, _NEW)
 def _tag_secret_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_TagSecret, entry)
     keys.add_tag_secret(store, actor, secret_id=d.id, secret=d.secret)
 
 
 class _BatchStart(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
-    category_id: uuid.UUID
-    series_ids: list[uuid.UUID] = []
+    id: New
+    event_id: EventId
+    category_id: CategoryId
+    series_ids: Annotated[list[uuid.UUID], Ref("event_series")] = []
     requested: int | None = None
     station: str | None = None
 
 
-@applier("encode_batch.start")
+@applier("encode_batch.start", _BatchStart, _NEW)
 def _encode_batch_start(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BatchStart, entry)
     encoding.start_batch_as(store, actor, event_ref=str(d.event_id), category_ref=str(d.category_id),
@@ -369,29 +417,29 @@ def _encode_batch_start(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 
 class _BandPlan(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
-    category_id: uuid.UUID
+    id: New
+    event_id: EventId
+    category_id: CategoryId
     uid: str
     number: int | None = None
     station: str | None = None
-    batch_id: uuid.UUID | None = None
-    ticket_id: uuid.UUID | None = None
+    batch_id: Annotated[uuid.UUID | None, Ref("encode_batches")] = None
+    ticket_id: Annotated[uuid.UUID | None, Ref("tickets")] = None
     payload: str | None = None
-    tag_secret_id: uuid.UUID | None = None
+    tag_secret_id: Annotated[uuid.UUID | None, Ref("tag_secrets")] = None
 
 
-@applier("wristband.plan")
+@applier("wristband.plan", _BandPlan, _NEW)
 def _wristband_plan(store: Store, actor: Actor, entry: PushEntry) -> None:
     encoding.reserve_band(store, actor, parse(_BandPlan, entry).model_dump())
 
 
 class _BandActivate(Payload):
-    batch_id: uuid.UUID
-    band_id: uuid.UUID
+    batch_id: BatchId
+    band_id: BandId
 
 
-@applier("wristband.activate")
+@applier("wristband.activate", _BandActivate, Ref("wristbands"))
 def _wristband_activate(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BandActivate, entry)
     encoding.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id)
@@ -403,7 +451,7 @@ class _Outcome(Payload):
     message: str = ""
 
 
-@applier("encode_batch.outcome")
+@applier("encode_batch.outcome", _Outcome, Ref("encode_batches"))
 def _encode_batch_outcome(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Outcome, entry)
     encoding.record_outcome(store, actor, batch_id=entry.entity_id, uid=d.uid, outcome=d.outcome,
@@ -414,48 +462,59 @@ class _BatchFinish(Payload):
     status: str
 
 
-@applier("encode_batch.finish")
+@applier("encode_batch.finish", _BatchFinish, Ref("encode_batches"))
 def _encode_batch_finish(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BatchFinish, entry)
     encoding.finish_batch(store, actor, entry.entity_id, status=d.status)
 
 
 class _BandStatusChange(Payload):
-    event_id: uuid.UUID
+    event_id: EventId
     uid: str
     reason: str
 
 
-@applier("wristband.void")
+@applier("wristband.void", _BandStatusChange, NotARef("the band is named by its UID in the event"))
 def _wristband_void(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BandStatusChange, entry)
     band_status.void_band(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
 
 
-@applier("wristband.lost")
+@applier("wristband.lost", _BandStatusChange, NotARef("the band is named by its UID in the event"))
 def _wristband_lost(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BandStatusChange, entry)
     band_status.mark_lost(store, actor, d.uid, reason=d.reason, event_ref=str(d.event_id))
 
 
 class _Replace(Payload):
-    event_id: uuid.UUID
+    event_id: EventId
     old_uid: str
     new_uid: str
     reason: str | None = None
 
 
-@applier("wristband.replace")
+@applier("wristband.replace", _Replace, NotARef("the bands are named by their UIDs in the event"))
 def _wristband_replace(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Replace, entry)
     band_status.replace_band(store, actor, d.old_uid, d.new_uid, event_ref=str(d.event_id), reason=d.reason)
+
+
+class _ImportedRow(Payload):
+    """The ids of one imported ticket (``ticket_import.ImportedTicket``), as the contract declares them."""
+
+    id: New
+    category_id: CategoryId
+
+
+class _TicketImportIds(Payload):
+    tickets: list[_ImportedRow]
 
 
 class _TicketImport(Payload):
     tickets: list[ticket_import.ImportedTicket]
 
 
-@applier("tickets.import")
+@applier("tickets.import", _TicketImportIds, Ref("events"))
 def _tickets_import(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_TicketImport, entry)
     ticket_import.add_imported(store, actor, str(entry.entity_id), d.tickets)
@@ -463,7 +522,7 @@ class _SeriesDelete(Payload):
     expected_version: int
 
 
-@applier("series.delete")
+@applier("series.delete", _SeriesDelete, Ref("event_series"))
 def _series_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     # With the version: a series someone edited since the station saw it is
     # not deleted behind their back.
@@ -489,13 +548,13 @@ class _EventUpdate(Payload):
     changes: _EventChanges
 
 
-@applier("event.update")
+@applier("event.update", _EventUpdate, Ref("events"))
 def _event_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_EventUpdate, entry)
     event_admin.update_event(store, actor, str(entry.entity_id), d.changes.model_dump(exclude_unset=True))
 
 
-@applier("event.delete")
+@applier("event.delete", None, Ref("events"))
 def _event_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     event_admin.delete_event(store, actor, str(entry.entity_id))
 
@@ -505,14 +564,14 @@ class _GateChanges(Payload):
 
     name: str | None = None
     kind: GateKind | None = None
-    category_ids: list[uuid.UUID] | None = None
+    category_ids: Annotated[list[uuid.UUID] | None, Ref("categories")] = None
 
 
 class _GateUpdate(Payload):
     changes: _GateChanges
 
 
-@applier("gate.update")
+@applier("gate.update", _GateUpdate, Ref("gates"))
 def _gate_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     changes: dict[str, Any] = parse(_GateUpdate, entry).changes.model_dump(exclude_unset=True)
     if "category_ids" in changes:
@@ -521,7 +580,7 @@ def _gate_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     event_admin.update_gate(store, actor, entry.entity_id, changes)
 
 
-@applier("gate.delete")
+@applier("gate.delete", None, Ref("gates"))
 def _gate_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     event_admin.delete_gate(store, actor, entry.entity_id)
 
@@ -537,27 +596,27 @@ class _CategoryUpdate(Payload):
     changes: _CategoryChanges
 
 
-@applier("category.update")
+@applier("category.update", _CategoryUpdate, Ref("categories"))
 def _category_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_CategoryUpdate, entry)
     event_admin.update_category(store, actor, entry.entity_id, d.changes.model_dump(exclude_unset=True))
 
 
-@applier("category.delete")
+@applier("category.delete", None, Ref("categories"))
 def _category_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     event_admin.delete_category(store, actor, entry.entity_id)
 
 
 class _TicketCreate(Payload):
-    id: uuid.UUID
-    event_id: uuid.UUID
-    category_id: uuid.UUID
+    id: New
+    event_id: EventId
+    category_id: CategoryId
     code: str
     holder_name: str | None = None
     holder_email: str | None = None
 
 
-@applier("ticket.create")
+@applier("ticket.create", _TicketCreate, _NEW)
 def _ticket_create(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_TicketCreate, entry)
     tickets.create_ticket(store, actor, str(d.event_id), d.code, str(d.category_id), d.holder_name,
@@ -568,7 +627,7 @@ class _TicketChanges(Payload):
     model_config = ConfigDict(extra="forbid")
 
     code: str | None = None
-    category_id: uuid.UUID | None = None
+    category_id: Annotated[uuid.UUID | None, Ref("categories")] = None
     holder_name: str | None = None
     holder_email: str | None = None
     voided: bool | None = None
@@ -578,12 +637,12 @@ class _TicketUpdate(Payload):
     changes: _TicketChanges
 
 
-@applier("ticket.update")
+@applier("ticket.update", _TicketUpdate, Ref("tickets"))
 def _ticket_update(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_TicketUpdate, entry)
     tickets.update_ticket(store, actor, entry.entity_id, d.changes.model_dump(exclude_unset=True))
 
 
-@applier("ticket.delete")
+@applier("ticket.delete", None, Ref("tickets"))
 def _ticket_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     tickets.delete_ticket(store, actor, entry.entity_id)

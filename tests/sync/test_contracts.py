@@ -1,0 +1,44 @@
+"""Every change a station can record has one contract on the server, and every id it names is declared."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from boxoffice.services import outbox
+from boxoffice.sync.appliers import APPLIERS, CONTRACTS
+from boxoffice.sync.contracts import Ref, id_fields, references
+
+
+def test_every_kind_a_use_case_can_record_has_an_applier_and_no_applier_is_orphaned() -> None:
+    assert set(outbox.KINDS) == set(APPLIERS) == set(CONTRACTS)
+
+
+def test_a_use_case_cannot_record_an_undeclared_kind(store) -> None:  # type: ignore[no-untyped-def]
+    with store.write() as session, pytest.raises(outbox.UndeclaredKindError, match=r"teleport\.create"):
+        outbox.record(session, None, "teleport.create", uuid.uuid4(), {})
+
+
+@pytest.mark.parametrize("kind", sorted(CONTRACTS))
+def test_every_id_a_change_carries_is_a_declared_reference_or_a_new_id(kind: str) -> None:
+    """A reference is looked up in the pusher's organization before the use case runs; a new id names the row made."""
+    contract = CONTRACTS[kind]
+    if contract.payload is None:
+        assert isinstance(contract.entity, Ref), kind  # a deletion names what it deletes
+        return
+    undeclared = [path for path, declared in id_fields(contract.payload) if not declared]
+    assert undeclared == [], f"{kind}: {undeclared} hold ids that are neither Ref, NewId nor NotARef"
+
+
+def test_references_are_found_in_lists_and_nested_changes() -> None:
+    gate_update = CONTRACTS["gate.update"].payload
+    batch_start = CONTRACTS["encode_batch.start"].payload
+    assert gate_update is not None and batch_start is not None
+    cats = [uuid.uuid4(), uuid.uuid4()]
+    found = list(references(gate_update.model_validate({"changes": {"category_ids": [str(c) for c in cats]}})))
+    assert found == [("categories", cats[0]), ("categories", cats[1])]
+    ev, cat, series = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    found = set(references(batch_start.model_validate({"id": str(uuid.uuid4()), "event_id": str(ev),
+                                                       "category_id": str(cat), "series_ids": [str(series)]})))
+    assert found == {("events", ev), ("categories", cat), ("event_series", series)}
