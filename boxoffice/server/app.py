@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__, cache_bounds
-from boxoffice.server import deps, errors, event_routes, routes, series_routes, sync_routes
+from boxoffice.server import deps, design_routes, errors, event_routes, routes, series_routes, sync_routes
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
@@ -58,6 +58,8 @@ def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     log.info("per-process caches: %s", cache_bounds.describe())
     app.add_middleware(BodyLimit)
     errors.install(app)
+    # First: its fixed paths (/api/series/scannable, /recurring) before /api/series/{series_id}.
+    app.include_router(design_routes.router)
     app.include_router(routes.router)
     app.include_router(series_routes.router)
     app.include_router(event_routes.router)

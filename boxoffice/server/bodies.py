@@ -1,7 +1,8 @@
-"""Request bodies of the editing endpoints (PATCH, and the ticket POST).
+"""Request bodies of the editing endpoints (PATCH and PUT, and the ticket POST).
 
-A field left out is left alone; a field sent as ``null`` is cleared where
-clearing makes sense (a venue, a colour) and refused where it does not (a name).
+In a PATCH, a field left out is left alone; a field sent as ``null`` is
+cleared where clearing makes sense (a venue, a colour) and refused where it
+does not (a name). A PUT sends every field.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from boxoffice.domain.enums import GateKind
-from boxoffice.server.requests import Body, Name
+from boxoffice.domain.enums import GateKind, ReentryPolicy
+from boxoffice.server.requests import Body, Capacity, Description, Name, RecurRequest
 
 Email = Annotated[str, Field(max_length=254)]
 
@@ -51,3 +52,27 @@ class TicketUpdate(Body):
     holder_name: Annotated[str | None, Field(max_length=200)] = None
     holder_email: Email | None = None
     voided: bool | None = None
+
+
+class SeriesReplace(Body):
+    """PUT of a series: every editable field is required (``services.series.EDITABLE_FIELDS``).
+
+    ``description`` null clears it; a check-in bound null means the default
+    window, the series' own run.
+    """
+
+    expected_version: int
+    name: Name
+    description: Description
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    checkin_opens_at: AwareDatetime | None
+    checkin_closes_at: AwareDatetime | None
+    capacity: Capacity
+    reentry_policy: ReentryPolicy
+
+
+class RecurringCreate(RecurRequest):
+    """Children of a series, the parent named in the body."""
+
+    parent_series_id: uuid.UUID

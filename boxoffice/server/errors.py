@@ -63,19 +63,25 @@ def allowed_methods(request: Request) -> list[str]:
     Starlette's 405 names only the methods of the first route whose path
     matched (``GET`` for ``/api/series``, which takes ``POST`` as well): a
     client following the ``Allow`` header would never find the others. The
-    paths come from the OpenAPI document, the one public list of them.
+    paths come from the OpenAPI document, the one public list of them. As
+    in OpenAPI, where several paths fit, the one with the fewest templated
+    parts is meant: ``/api/series/recurring`` rather than
+    ``/api/series/{series_id}``, ``.../wristbands/bulk`` rather than
+    ``.../wristbands/{uid}`` (``design_routes`` makes the routing agree).
     """
     app = request.app
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
+    table: list[tuple[re.Pattern[str], int, set[str]]] | None = getattr(app.state, "allow_table", None)
     if table is None:
         table = [
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), path.count("{"),
              {method.upper() for method in operations})
             for path, operations in app.openapi().get("paths", {}).items()
         ]
         app.state.allow_table = table
     path = request.scope.get("path", "")
-    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+    found = [(templated, methods) for pattern, templated, methods in table if pattern.match(path)]
+    fewest = min((templated for templated, _ in found), default=0)
+    return sorted({m for templated, methods in found if templated == fewest for m in methods})
 
 
 def install(app: FastAPI) -> None:

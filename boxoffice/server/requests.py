@@ -9,10 +9,13 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, MAX_UID
 from boxoffice.schemas.member import MemberView
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
+Description = Annotated[str | None, Field(max_length=2000)]
+Capacity = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class Body(BaseModel):
@@ -57,23 +60,23 @@ class SeriesCreate(Body):
     name: Name
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    capacity: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+    capacity: Capacity
     checkin_opens_at: AwareDatetime | None = None
     checkin_closes_at: AwareDatetime | None = None
     reentry_policy: ReentryPolicy = ReentryPolicy.REENTRY
-    description: Annotated[str | None, Field(max_length=2000)] = None
+    description: Description = None
     gate_ids: Annotated[list[uuid.UUID], Field(max_length=500)] = []
 
 
 class SeriesUpdate(Body):
     expected_version: int
     name: Name | None = None
-    description: Annotated[str | None, Field(max_length=2000)] = None
+    description: Description = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     checkin_opens_at: AwareDatetime | None = None
     checkin_closes_at: AwareDatetime | None = None
-    capacity: Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1)] = None
+    capacity: Capacity | None = None
     reentry_policy: ReentryPolicy | None = None
 
 
@@ -104,9 +107,15 @@ class RecurRequest(Body):
     weekdays: Annotated[list[int], Field(max_length=7)] = []
     name_pattern: Annotated[str, Field(max_length=200)] = "{name} {n}"
 
+    def rule(self) -> RecurrenceRule:
+        """The pattern asked for; an invalid one is refused by the domain (422)."""
+        return RecurrenceRule(kind=self.kind, count=self.count, interval=self.interval,
+                              weekdays=frozenset(self.weekdays))
 
-class VerifyRequest(Body):
-    series_id: uuid.UUID
+
+class TapRequest(Body):
+    """One tap at a gate of a series named elsewhere (the path)."""
+
     gate_id: uuid.UUID
     # Room for a reader's separators ("04:A2:…"); the UID itself is held to MAX_UID by the service.
     uid: Annotated[str, Field(min_length=1, max_length=3 * MAX_UID)]
@@ -119,6 +128,12 @@ class VerifyRequest(Body):
     payload: Annotated[str | None, Field(
         max_length=400, description="The band's NDEF record payload as read, base64 (standard alphabet).",
     )] = None
+
+
+class VerifyRequest(TapRequest):
+    """One tap, the series named in the body."""
+
+    series_id: uuid.UUID
 
 
 class ProblemBody(BaseModel):

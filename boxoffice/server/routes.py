@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Request
 from boxoffice import __version__
 from boxoffice.domain import login_limits
 from boxoffice.domain.enums import SeriesStatus
-from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.errors import AuthenticationError, ValidationError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.schemas.event import CategoryView, EventView, GateView
@@ -26,6 +25,8 @@ from boxoffice.server import requests as rq
 from boxoffice.server.deps import ActorDep, StoreDep
 from boxoffice.services import assignments, auth, checkins, events, metrics, recurring
 from boxoffice.services import series as svc
+from boxoffice.services.actor import Actor
+from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 
 router = APIRouter(prefix="/api", responses=rq.ERROR_RESPONSES)
@@ -106,12 +107,14 @@ def list_series(
     store: StoreDep, actor: ActorDep, event_id: uuid.UUID | None = None,
     status: SeriesStatus | None = None, active_now: bool = False,
 ) -> list[SeriesView]:
+    """The organization's series, filtered by event, status or whether check-in is open now."""
     return svc.list_series(store, actor, str(event_id) if event_id else None, status,
                            utcnow() if active_now else None)
 
 
 @router.post("/series", tags=["series"], status_code=201)
 def create_series(body: rq.SeriesCreate, store: StoreDep, actor: ActorDep) -> SeriesChange:
+    """A new series of an event, in draft; its check-in window defaults to its run."""
     return svc.create_series(
         store, actor, str(body.event_id), body.name, body.starts_at, body.ends_at, body.capacity,
         checkin_opens_at=body.checkin_opens_at, checkin_closes_at=body.checkin_closes_at,
@@ -122,12 +125,14 @@ def create_series(body: rq.SeriesCreate, store: StoreDep, actor: ActorDep) -> Se
 
 @router.get("/series/{series_id}", tags=["series"])
 def get_series(series_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> SeriesDetail:
+    """The series with its gates, category limits and figures."""
     return svc.series_detail(store, actor, str(series_id))
 
 
 @router.patch("/series/{series_id}", tags=["series"])
 def update_series(series_id: uuid.UUID, body: rq.SeriesUpdate, store: StoreDep,
                   actor: ActorDep) -> SeriesChange:
+    """Change some fields of a series loaded at ``expected_version`` (fields left out stay)."""
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
     return svc.update_series(store, actor, str(series_id), body.expected_version, changes)
 
@@ -135,6 +140,7 @@ def update_series(series_id: uuid.UUID, body: rq.SeriesUpdate, store: StoreDep,
 @router.post("/series/{series_id}/transitions", tags=["series"])
 def transition(series_id: uuid.UUID, body: rq.TransitionRequest, store: StoreDep,
                actor: ActorDep) -> SeriesChange:
+    """Move the series along its lifecycle (draft, scheduled, active, completed, cancelled)."""
     return svc.transition_series(store, actor, str(series_id), body.to, body.reason,
                                  body.expected_version)
 
@@ -142,24 +148,28 @@ def transition(series_id: uuid.UUID, body: rq.TransitionRequest, store: StoreDep
 @router.post("/series/{series_id}/gates", tags=["series"])
 def assign_gates(series_id: uuid.UUID, body: rq.GatesRequest, store: StoreDep,
                  actor: ActorDep) -> SeriesChange:
+    """Assign gates of the event to the series (gates already assigned stay)."""
     return svc.assign_gates(store, actor, str(series_id), [str(g) for g in body.gate_ids])
 
 
 @router.delete("/series/{series_id}/gates/{gate_id}", tags=["series"])
 def remove_gate(series_id: uuid.UUID, gate_id: uuid.UUID, store: StoreDep,
                 actor: ActorDep) -> SeriesChange:
+    """Take a gate off the series."""
     return svc.assign_gates(store, actor, str(series_id), [str(gate_id)], remove=True)
 
 
 @router.put("/series/{series_id}/limits", tags=["series"])
 def set_limit(series_id: uuid.UUID, body: rq.LimitRequest, store: StoreDep,
               actor: ActorDep) -> SeriesChange:
+    """Set (``limit`` null: remove) how many bands of a category the series takes."""
     return svc.set_category_limit(store, actor, str(series_id), str(body.category_id), body.limit)
 
 
 @router.post("/series/{series_id}/wristbands", tags=["series"])
 def assign_bands(series_id: uuid.UUID, body: rq.BandsRequest, store: StoreDep,
                  actor: ActorDep) -> AssignResult:
+    """Assign bands by category or by a list of UIDs; all or nothing."""
     return assignments.assign_bands(
         store, actor, str(series_id),
         category_ref=str(body.category_id) if body.category_id else None, uids=body.uids,
@@ -169,24 +179,28 @@ def assign_bands(series_id: uuid.UUID, body: rq.BandsRequest, store: StoreDep,
 @router.post("/series/{series_id}/recurring", tags=["series"], status_code=201)
 def recur(series_id: uuid.UUID, body: rq.RecurRequest, store: StoreDep,
           actor: ActorDep) -> list[SeriesView]:
-    rule = RecurrenceRule(kind=body.kind, count=body.count, interval=body.interval,
-                          weekdays=frozenset(body.weekdays))
-    return recurring.generate_recurring(store, actor, str(series_id), rule, body.name_pattern)
+    return recurring.generate_recurring(store, actor, str(series_id), body.rule(), body.name_pattern)
 
 
 @router.get("/series/{series_id}/metrics", tags=["series"])
 def series_metrics(series_id: uuid.UUID, store: StoreDep, actor: ActorDep,
                    fresh: bool = Query(False)) -> SeriesMetrics:
+    """The series' metrics, cached up to five minutes (``fresh=true``: computed now)."""
     return metrics.series_metrics(store, actor, str(series_id), fresh=fresh)
 
 
 @router.post("/verify", tags=["gates"])
 def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinView:
     """One tap at a gate: allowed or denied with its reason, recorded once per scan id."""
+    return tap(store, actor, body.series_id, body)
+
+
+def tap(store: Store, actor: Actor, series_id: uuid.UUID, body: rq.TapRequest) -> CheckinView:
+    """A tap at a gate of ``series_id``, wherever the request named the series (body or path)."""
     if body.occurred_at is not None and body.occurred_at > utcnow():
         raise ValidationError.single("occurred_at", "A scan cannot happen in the future.")
     return checkins.record_tap(
-        store, actor, str(body.series_id), str(body.gate_id), body.uid, body.direction,
+        store, actor, str(series_id), str(body.gate_id), body.uid, body.direction,
         client_scan_id=body.scan_id, device_id=body.device_id or actor.email, now=body.occurred_at,
         payload=None if body.payload is None else _decode_payload(body.payload),
     )
@@ -201,4 +215,4 @@ def _decode_payload(text: str) -> bytes:
         ) from None
 
 
-__all__ = ["router"]
+__all__ = ["router", "tap"]

@@ -36,6 +36,7 @@ def delete_series(series_id: uuid.UUID, store: StoreDep, actor: ActorDep,
 
 @router.get("/{series_id}/gates")
 def series_gates(series_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> list[GateView]:
+    """The gates assigned to the series."""
     return series_views.series_gates(store, actor, str(series_id))
 
 
@@ -82,6 +83,7 @@ def series_checkins(
         description="Only taps at or after this time, oldest first (default: newest first).")] = None,
     limit: Limit = paging.DEFAULT_LIMIT, after: After = None,
 ) -> CheckinPage:
+    """The series' taps, newest first, filtered by gate, direction, result, reason or time."""
     return checkin_log.list_checkins(
         store, actor, str(series_id), gate_ref=str(gate_id) if gate_id else None,
         direction=direction, result=result, reason=reason, since=since, limit=limit, after=after,

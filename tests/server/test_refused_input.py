@@ -86,7 +86,7 @@ def test_a_push_whose_created_at_is_not_a_date_time_text_is_refused(live: Live, 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
     ("PUT", "/api/series", "GET, POST"),
     ("DELETE", "/api/events", "GET, POST"),
-    ("POST", f"/api/series/{uuid.UUID(int=1)}", "DELETE, GET, PATCH"),
+    ("POST", f"/api/series/{uuid.UUID(int=1)}", "DELETE, GET, PATCH, PUT"),
     ("GET", "/api/verify", "POST"),
     ("GET", "/api/auth/login", "POST"),
 ])
