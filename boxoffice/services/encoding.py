@@ -349,7 +349,8 @@ def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str
 
 
 def _local_time(ev: Event, at: datetime | None) -> str | None:
-    return at.astimezone(ZoneInfo(ev.timezone)).strftime("%Y-%m-%d %H:%M") if at else None
+    """A time in a sentence: in the event's zone, which it names ("2026-07-03 18:40 Europe/Amsterdam")."""
+    return f"{at.astimezone(ZoneInfo(ev.timezone)):%Y-%m-%d %H:%M} {ev.timezone}" if at else None
 
 
 def already_encoded(session: Session, ev: Event, band: Wristband) -> AlreadyEncodedError:

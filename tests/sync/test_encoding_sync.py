@@ -38,8 +38,8 @@ def test_the_server_keeps_the_first_stations_band_and_tells_the_second_why(
     assert sync(a).pushed.rejected == 0
     report = sync(b)
     refused = sync_client.rejected_entries(b)
-    assert [e.kind for e in refused] == ["wristband.plan", "wristband.activate"]
-    assert report.pushed.rejected == 2
+    assert [e.kind for e in refused] == ["wristband.plan"]  # its activation follows from it: one clash
+    assert report.pushed.rejected == 1
     assert refused[0].error is not None
     assert "already encoded as VIP #0001" in refused[0].error and "at Box office A" in refused[0].error
 
@@ -179,3 +179,52 @@ def test_an_older_station_that_sends_no_encoding_time_gets_the_servers(server: L
     assert sync(a).pushed.rejected == 0
     status, at = _encoded_at(server.store, plan.band_id)
     assert status is BandStatus.ACTIVE and at is not None and before <= at <= datetime.now(UTC)
+
+
+def _status_text(store) -> str:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from boxoffice.cli import cli
+
+    result = CliRunner().invoke(cli, ["--db", str(store.path), "sync", "status"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_three_clashes_are_three_refusals_each_said_once_in_words(server: Live, station: Station) -> None:
+    from boxoffice.sync.local import superseded, superseded_text
+    from boxoffice.sync.refused import refused_changes
+
+    a, b = station("Box office A"), station("Box office B")
+    uids = [f"04C0FFEE00112{i}" for i in range(3)]
+    for uid in uids:  # both stations offline, the same three tags
+        _encode(a, "Box office A", "VIP", uid)
+    lost = [_encode(b, "Box office B", "GA", uid) for uid in uids]
+    assert sync(a).pushed.rejected == 0
+    report = sync(b)
+    assert report.pushed.rejected == 3 and report.pushed.follow_ons == 3
+    assert [e.kind for e in sync_client.rejected_entries(b)] == ["wristband.plan"] * 3
+    status = sync_client.sync_status(b)
+    assert status.rejected == 3
+    changes = refused_changes(b)
+    assert [(c.what, c.subject) for c in changes] == [
+        ("Band encoding", f"{uid} (GA #{n:04d})") for n, uid in enumerate(uids, 1)]
+    assert all(f"already encoded as VIP #{n:04d}" in c.reason and "Europe/Amsterdam at Box office A" in c.reason
+               for n, c in enumerate(changes, 1)), [c.reason for c in changes]
+    # The activations are kept, with their own reason, under the refusal they follow from.
+    follow = [e for e in sync_client.rejected_entries(b, with_follow_ons=True) if e.kind == "wristband.activate"]
+    assert [e.error for e in follow] == [
+        f"Not applied: band {uid} was refused, so it could not be activated." for uid in uids]
+    # B's own bands gave way to A's, said in words.
+    assert [superseded_text(i) for i in superseded(b)] == [
+        f"Wristband {uid} (GA #{n:04d}) was replaced by the server's: it was registered first at "
+        f"Box office A as VIP #{n:04d}." for n, uid in enumerate(uids, 1)]
+    assert {i["local"]["id"] for i in superseded(b)} == {p.band_id.hex for p in lost}
+    shown = _status_text(b)
+    assert "3 refused by the server" in shown
+    assert "Refused by the server (times in Europe/Amsterdam):" in shown
+    assert f"Band encoding {uids[0]} (GA #0001): This band is already encoded as VIP #0001" in shown
+    assert "No wristband" not in shown and "{" not in shown and "wristband.activate" not in shown
+    assert f"Wristband {uids[2]} (GA #0003) was replaced by the server's" in shown
+    # A second sync neither repeats nor recounts them.
+    assert sync(b).pushed.rejected == 0 and sync_client.sync_status(b).rejected == 3
