@@ -21,7 +21,7 @@ from boxoffice.services.encoding import label_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, LocalSetting, OutboxEntry
 from boxoffice.store.types import utcnow
-from boxoffice.sync.state import follow_ons
+from boxoffice.sync.state import display_zone, follow_ons
 
 SEEN_KEY = "sync_refused_seen"
 
@@ -55,6 +55,7 @@ class RefusedChange:
     subject: str
     reason: str
     seen_at: datetime | None
+    zone: str = "UTC"  # the zone to show its times in (``state.display_zone``)
 
 
 def kind_words(kind: str) -> str:
@@ -91,6 +92,7 @@ def refused_changes(store: Store) -> list[RefusedChange]:
     seen = _seen(store)
     with store.read() as session:
         skip = follow_ons(session)
+        zone = display_zone(session)
         rows = session.scalars(
             select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED).order_by(OutboxEntry.seq)
         ).all()
@@ -99,7 +101,7 @@ def refused_changes(store: Store) -> list[RefusedChange]:
                 id=e.id, made_at=e.created_at, kind=e.kind,
                 what=kind_words(e.kind),
                 subject=_subject(session, e.payload), reason=e.error or "The server gave no reason.",
-                seen_at=datetime.fromisoformat(seen[str(e.id)]) if str(e.id) in seen else None,
+                seen_at=datetime.fromisoformat(seen[str(e.id)]) if str(e.id) in seen else None, zone=zone,
             )
             for e in rows if str(e.id) not in skip
         ]
