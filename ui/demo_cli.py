@@ -208,6 +208,7 @@ def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:
         days = series_svc.list_series(store, actor, summary.event)
         day1 = next(s for s in days if s.name == summary.series[0])
         figures = series_metrics(store, actor, str(day1.id), fresh=True)
+        zone = series_svc.series_detail(store, actor, str(day1.id)).timezone
     finally:
         store.dispose()
     text = "\n".join([
@@ -217,7 +218,7 @@ def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:
         f"{summary.taps:,} taps on {summary.series[0]} ({summary.allowed:,} allowed, "
         f"{summary.denied:,} denied)",
         "",
-        metrics_text(day1.name, figures),
+        metrics_text(day1.name, figures, zone),
         "",
         "Look around:",
         f"  boxoffice --db {path} series list",

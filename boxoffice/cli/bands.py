@@ -31,7 +31,7 @@ def card_text(card: lookup.BandCard, tz: ZoneInfo) -> str:
     if card.status_reason:
         status += f" ({card.status_reason})"
     out = [
-        f"{card.label}  UID {card.uid}  {card.event}",
+        f"{card.label}  UID {card.uid}  {card.event}  (times in {tz.key})",
         f"  status     {status}",
         f"  encoded    {when(card.encoded_at)}" + (f" at {card.station}" if card.station else ""),
     ]

@@ -13,9 +13,11 @@ from boxoffice.services import metrics as metrics_svc
 from boxoffice.services import series as series_svc
 
 
-def metrics_text(name: str, m: SeriesMetrics) -> str:
+def metrics_text(name: str, m: SeriesMetrics, zone: str) -> str:
+    """The figures as a person reads them: every time in the event's zone ``zone``, said once."""
+    tz = ZoneInfo(zone)
     out = [
-        f"{name}: metrics of {m.computed_at:%Y-%m-%d %H:%M} UTC",
+        f"{name}: metrics of {m.computed_at.astimezone(tz):%Y-%m-%d %H:%M} (times in {zone})",
         f"  bands assigned   {m.assigned_bands:>9,}",
         f"  unique entries   {m.unique_entries:>9,}",
         f"  inside now       {m.inside_now:>9,}",
@@ -46,8 +48,8 @@ def metrics(app: App, series_ref: str, event_ref: str | None, fresh: bool) -> No
     """A series' figures: assigned, entries, inside, denials, gates, categories, peak hour."""
     sid = refs.series_id(app.store, app.actor, series_ref, event_ref)
     result = metrics_svc.series_metrics(app.store, app.actor, sid, fresh=fresh)
-    name = series_svc.series_detail(app.store, app.actor, sid).series.name
-    app.emit(result, metrics_text(name, result))
+    detail = series_svc.series_detail(app.store, app.actor, sid)
+    app.emit(result, metrics_text(detail.series.name, result, detail.timezone))
 
 
 @click.command()

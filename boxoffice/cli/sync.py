@@ -6,13 +6,15 @@ import signal
 import sys
 import threading
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from boxoffice.cli.app import App, pass_app
 from boxoffice.errors import OrganizationChoiceError
 from boxoffice.sync import client as sync_client
-from boxoffice.sync.local import scope_notice, superseded
+from boxoffice.sync.local import scope_notice, superseded, superseded_text
+from boxoffice.sync.refused import refused_changes
 
 
 def _password(password_stdin: bool) -> str:
@@ -64,12 +66,12 @@ def logout(app: App) -> None:
 
 def _report_text(report: sync_client.SyncReport) -> str:
     p = report.pushed
-    text = (f"Sent {p.applied + p.duplicate + p.rejected} changes"
+    text = (f"Sent {p.applied + p.duplicate + p.rejected + p.follow_ons} changes"
             + (f" ({p.rejected} refused)" if p.rejected else "")
             + (f", {p.retry} to retry" if p.retry else "")
             + f"; received {report.pulled:,}.")
     for item in report.superseded:
-        text += f"\nwarning: a local {item['table']} row gave way to the server's: {item['local']}"
+        text += f"\nwarning: {superseded_text(item)}"
     for notice in report.notices:
         text += f"\n{notice}"
     return text
@@ -120,26 +122,33 @@ def status(app: App) -> None:
     """Online or not, what is waiting, and the changes the server refused."""
     st = sync_client.sync_status(app.store)
     rejected = sync_client.rejected_entries(app.store)
+    words = {c.id: c for c in refused_changes(app.store)}
     gave_way = superseded(app.store)
     removed_for_role = scope_notice(app.store)
+    tz = ZoneInfo(st.zone)
     data: dict[str, Any] = {
-        "server": st.server, "online": st.online, "queue_depth": st.queue_depth,
+        "server": st.server, "online": st.online, "checked_at": st.last_attempt,
+        "queue_depth": st.queue_depth,
         "oldest_unsent": st.oldest_unsent, "oldest_unsent_age_seconds": st.oldest_unsent_age(),
-        "last_success": st.last_success, "last_error": st.last_error,
+        "last_success": st.last_success, "last_error": st.last_error, "timezone": st.zone,
         "rejected": [
             {"id": e.id, "kind": e.kind, "entity_id": e.entity_id, "made_at": e.created_at,
-             "reason": e.error} for e in rejected
+             "what": words[e.id].what if e.id in words else e.kind,
+             "subject": words[e.id].subject if e.id in words else "", "reason": e.error} for e in rejected
         ],
-        "superseded": gave_way,
+        "superseded": [{**item, "text": superseded_text(item)} for item in gave_way],
         "removed_for_role": removed_for_role,
     }
     lines = [st.describe()]
     if removed_for_role:
         lines.append(removed_for_role)
     if rejected:
-        lines.append("Refused by the server:")
-        lines += [f"  {e.created_at:%Y-%m-%d %H:%M} {e.kind}: {e.error}" for e in rejected]
+        lines.append(f"Refused by the server (times in {st.zone}):")
+        for e in rejected:
+            change = words.get(e.id)
+            what = f"{change.what} {change.subject}".strip() if change else e.kind
+            lines.append(f"  {e.created_at.astimezone(tz):%Y-%m-%d %H:%M}  {what}: {e.error}")
     if gave_way:
         lines.append("Local rows replaced by the server's:")
-        lines += [f"  {i['table']}: {i['local']}" for i in gave_way]
+        lines += [f"  {superseded_text(i)}" for i in gave_way]
     app.emit(data, "\n".join(lines))

@@ -48,6 +48,9 @@ INTEGER_RANGE = (-(2**31), 2**31 - 1)
 # on it (a check-in window, a recurrence) could run off Python's calendar.
 EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+# How far ahead of the server's clock a station's clock may run: a time a
+# station says something happened (a band encoded) later than this is wrong.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 # A ticket's code, as ticketing systems print them, and its holder's details.
 MAX_TICKET_CODE = 64
 MAX_HOLDER_NAME = 200
@@ -247,6 +250,25 @@ def time_range_problem(field: str, value: datetime) -> Problem | None:
         f"The {label} must fall between the years {EARLIEST_TIME.year} and "
         f"{LATEST_TIME.year - 1}; {value.isoformat(sep=' ', timespec='minutes')[:16]} does not.",
     )
+
+
+def station_time_problem(field: str, label: str, value: datetime, now: datetime) -> Problem | None:
+    """A time a station's clock gave (when a band was encoded) that cannot be so.
+
+    Stations work offline and send what they did later, so their times are in
+    the past, by minutes or days; a time ahead of ``now`` (the server's
+    clock) by more than ``MAX_CLOCK_SKEW``, or before ``EARLIEST_TIME``, is a
+    station whose clock is wrong, and its time is not kept.
+    """
+    shown = value.astimezone(UTC).isoformat(sep=" ", timespec="seconds")[:19] + " UTC"
+    if value > now + MAX_CLOCK_SKEW:
+        minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+        return Problem(field, f"The {label} ({shown}) is in the future by more than {minutes} minutes: "
+                              "the station's clock is wrong; set it right.")
+    if value < EARLIEST_TIME:
+        return Problem(field, f"The {label} ({shown}) is before the year {EARLIEST_TIME.year}: "
+                              "the station's clock is wrong; set it right.")
+    return None
 
 
 @lru_cache(maxsize=1)

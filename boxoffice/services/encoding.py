@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
 from boxoffice.domain.permissions import Action
-from boxoffice.domain.validation import validate_payload_hex
+from boxoffice.domain.validation import station_time_problem, validate_payload_hex
 from boxoffice.errors import (
     AlreadyEncodedError,
     BandStateError,
@@ -114,6 +114,9 @@ class Manifest:
     encoded: int
     counts: dict[str, int]
     lines: list[ManifestLine] = field(default_factory=list)
+    # Whose clock the times are (in UTC): the encoding station's, which the server keeps when it
+    # replays the station's batch, not the time the sync reached the server.
+    clock: str = "station time"
 
     CSV_COLUMNS = ("batch_id", "event", "category", "operator", "station", "uid", "band_id", "label",
                    "status", "outcome", "message", "at")
@@ -183,9 +186,14 @@ def start_batch(store: Store, actor: Actor, *, event_ref: str, category_ref: str
 
 def start_batch_as(store: Store, actor: Actor, *, event_ref: str, category_ref: str,
                    series_refs: list[str], requested: int | None, station: str | None,
-                   batch_id: uuid.UUID | None = None, make_keys: bool = True) -> BatchView:
-    """``start_batch`` with the batch's id given (the server replaying a station's batch)."""
+                   batch_id: uuid.UUID | None = None, make_keys: bool = True,
+                   started_at: datetime | None = None) -> BatchView:
+    """``start_batch`` with the batch's id given (the server replaying a station's batch).
+
+    ``started_at`` is the station's clock, kept as ``activate_band`` keeps ``encoded_at``.
+    """
     actor.require(Action.ENCODE_BANDS)
+    started = _tap_time("started_at", "batch's start time", started_at)
     if requested is not None and requested < 1:
         raise ValidationError.single("requested", "A batch is for at least one band.")
     with store.write() as session:
@@ -202,7 +210,7 @@ def start_batch_as(store: Store, actor: Actor, *, event_ref: str, category_ref: 
         batch = EncodeBatch(
             id=batch_id or new_id(), event_id=ev.id, category_id=cat.id,
             series_ids=[str(s.id) for s in chosen], operator_id=actor.member_id, station=station,
-            requested=requested, status=BatchStatus.OPEN, started_at=utcnow(), encoded=0, counts={},
+            requested=requested, status=BatchStatus.OPEN, started_at=started, encoded=0, counts={},
         )
         session.add(batch)
         session.flush()
@@ -211,7 +219,7 @@ def start_batch_as(store: Store, actor: Actor, *, event_ref: str, category_ref: 
             keys.tag_secret(session, actor)
         outbox.record(session, actor, "encode_batch.start", batch.id, {
             "id": batch.id, "event_id": ev.id, "category_id": cat.id, "series_ids": batch.series_ids,
-            "requested": requested, "station": station,
+            "requested": requested, "station": station, "started_at": started,
         })
         log.info("batch %s: %s %s for %s at %s", batch.id, ev.name, cat.name,
                  ", ".join(s.name for s in chosen) or "no series", station)
@@ -316,17 +324,23 @@ def _open_row(session: Session, actor: Actor, batch_id: uuid.UUID) -> _BatchRow:
     return batch
 
 
-def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str) -> BatchView:
-    """Close a batch as ``completed`` or ``cancelled``; its pending bands stay pending (resumable)."""
+def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str,
+                 finished_at: datetime | None = None) -> BatchView:
+    """Close a batch as ``completed`` or ``cancelled``; its pending bands stay pending (resumable).
+
+    ``finished_at``: the station's clock, when the server replays a station's batch.
+    """
     actor.require(Action.ENCODE_BANDS)
+    finished = _tap_time("finished_at", "batch's end time", finished_at)
     if status not in (BatchStatus.COMPLETED.value, BatchStatus.CANCELLED.value):
         raise ValidationError.single("status", f"A batch ends completed or cancelled, not {status}.")
     with store.write() as session:
         batch = _open_batch(session, actor, batch_id)
         batch.status = BatchStatus(status)
-        batch.finished_at = utcnow()
+        batch.finished_at = finished
         session.flush()
-        outbox.record(session, actor, "encode_batch.finish", batch.id, {"status": status})
+        outbox.record(session, actor, "encode_batch.finish", batch.id,
+                      {"status": status, "finished_at": finished})
         log.info("batch %s %s: %d encoded", batch.id, status, batch.encoded)
         return _batch_view(batch)
 
@@ -335,7 +349,8 @@ def finish_batch(store: Store, actor: Actor, batch_id: uuid.UUID, *, status: str
 
 
 def _local_time(ev: Event, at: datetime | None) -> str | None:
-    return at.astimezone(ZoneInfo(ev.timezone)).strftime("%Y-%m-%d %H:%M") if at else None
+    """A time in a sentence: in the event's zone, which it names ("2026-07-03 18:40 Europe/Amsterdam")."""
+    return f"{at.astimezone(ZoneInfo(ev.timezone)):%Y-%m-%d %H:%M} {ev.timezone}" if at else None
 
 
 def already_encoded(session: Session, ev: Event, band: Wristband) -> AlreadyEncodedError:
@@ -525,11 +540,18 @@ def reserve_band(store: Store, actor: Actor, data: dict[str, Any]) -> None:
 
 
 def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: uuid.UUID,
-                  ok_message: str | None = None) -> WristbandView:
+                  ok_message: str | None = None, encoded_at: datetime | None = None) -> WristbandView:
     """pending -> active, and admitted to the batch's series, in one transaction.
 
     Called once the tag was written, read back and verified. A category
     limit that is reached refuses the activation and leaves the band pending.
+
+    ``encoded_at`` is when the tag was tapped, by the station's clock: the
+    server replaying a station's activation keeps it (the sync may come
+    hours later), and the outbox entry carries it. Without it (a tap here
+    and now, or an older station that does not send it) the time is now.
+    A time in the future beyond ``MAX_CLOCK_SKEW`` or before the year 2000
+    is refused: the station's clock is wrong.
 
     With ``ok_message`` the tap's ``ok`` outcome is recorded in the same
     transaction, exactly as ``record_outcome`` would (same log line, same
@@ -538,6 +560,7 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
     activation records nothing; the caller records its failure itself.
     """
     actor.require(Action.ENCODE_BANDS)
+    now = _tap_time("encoded_at", "encoding time", encoded_at)
     with store.write() as session:
         batch = _open_row(session, actor, batch_id)
         # Read and written with plain statements (the ORM's flush was most of this call's cost);
@@ -557,7 +580,6 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
             )
         # Every check (series still editable, category limits) before the first write.
         admit = _admissions(session, batch, band_id, found.category_id)
-        now = utcnow()
         counts = None
         if ok_message is not None:
             counts = dict(batch.counts or {})
@@ -577,11 +599,24 @@ def activate_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, band_id: u
                 row.active, row.removed_at = True, None
                 row.assigned_at, row.assigned_by = now, actor.member_id
         outbox.record(session, actor, "wristband.activate", band_id,
-                      {"batch_id": batch.id, "band_id": band_id})
+                      {"batch_id": batch.id, "band_id": band_id, "encoded_at": now})
         if ok_message is not None:
             _log_outcome(session, actor, batch.id, found.uid, band_id, EncodeOutcome.OK, ok_message, now)
         log.info("activated band %s (%s)", found.uid, band_id)
         return WristbandView.model_validate(band)
+
+
+def _tap_time(field: str, label: str, at: datetime | None) -> datetime:
+    """When a tap happened: ``at`` as a station's clock gave it (checked against ours), else now."""
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise ValidationError.single(field, f"The {label} has no time zone; it cannot be placed in time.")
+    problem = station_time_problem(field, label, at, now)
+    if problem is not None:
+        raise ValidationError([problem])
+    return at.astimezone(now.tzinfo)
 
 
 def _expire_loaded(session: Session, model: type[Any], ident: uuid.UUID) -> None:
@@ -659,13 +694,16 @@ def _log_outcome(session: Session, actor: Actor, batch_id: uuid.UUID, uid: str, 
 
 
 def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str, outcome: str,
-                   message: str) -> None:
+                   message: str, at: datetime | None = None) -> None:
     """Log what became of one tap (ok, duplicate, foreign_tag, locked, write_failed, removed).
 
     The encoder records an ``ok`` through ``activate_band(ok_message=...)``;
-    this is for the rest, and for the server replaying a station's entries.
+    this is for the rest, and for the server replaying a station's entries,
+    which keeps the tap's time ``at`` (the station's clock) as
+    ``activate_band`` keeps ``encoded_at``.
     """
     actor.require(Action.ENCODE_BANDS)
+    when = _tap_time("at", "time of the tap", at)
     try:
         kind = EncodeOutcome(outcome)
     except ValueError:
@@ -680,7 +718,7 @@ def record_outcome(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
         counts = dict(batch.counts or {})
         counts[kind.value] = int(counts.get(kind.value, 0)) + 1
         _update_batch(session, batch.id, counts=counts)
-        _log_outcome(session, actor, batch.id, uid, band_id, kind, message, utcnow())
+        _log_outcome(session, actor, batch.id, uid, band_id, kind, message, when)
 
 
 def batch_manifest(store: Store, actor: Actor, batch_id: uuid.UUID) -> Manifest:

@@ -406,6 +406,7 @@ class _BatchStart(Payload):
     series_ids: Annotated[list[uuid.UUID], Ref("event_series")] = []
     requested: int | None = None
     station: str | None = None
+    started_at: AwareDatetime | None = None  # the station's clock; older stations do not send it
 
 
 @applier("encode_batch.start", _BatchStart, _NEW)
@@ -413,7 +414,7 @@ def _encode_batch_start(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BatchStart, entry)
     encoding.start_batch_as(store, actor, event_ref=str(d.event_id), category_ref=str(d.category_id),
                             series_refs=[str(s) for s in d.series_ids], requested=d.requested,
-                            station=d.station, batch_id=d.id, make_keys=False)
+                            station=d.station, batch_id=d.id, make_keys=False, started_at=d.started_at)
 
 
 class _BandPlan(Payload):
@@ -437,35 +438,39 @@ def _wristband_plan(store: Store, actor: Actor, entry: PushEntry) -> None:
 class _BandActivate(Payload):
     batch_id: BatchId
     band_id: BandId
+    # When the tag was tapped, by the station's clock; older stations do not send it.
+    encoded_at: AwareDatetime | None = None
 
 
 @applier("wristband.activate", _BandActivate, Ref("wristbands"))
 def _wristband_activate(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BandActivate, entry)
-    encoding.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id)
+    encoding.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id, encoded_at=d.encoded_at)
 
 
 class _Outcome(Payload):
     uid: str
     outcome: str
     message: str = ""
+    at: AwareDatetime | None = None  # the station's clock, as for an activation
 
 
 @applier("encode_batch.outcome", _Outcome, Ref("encode_batches"))
 def _encode_batch_outcome(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_Outcome, entry)
     encoding.record_outcome(store, actor, batch_id=entry.entity_id, uid=d.uid, outcome=d.outcome,
-                            message=d.message)
+                            message=d.message, at=d.at)
 
 
 class _BatchFinish(Payload):
     status: str
+    finished_at: AwareDatetime | None = None  # the station's clock
 
 
 @applier("encode_batch.finish", _BatchFinish, Ref("encode_batches"))
 def _encode_batch_finish(store: Store, actor: Actor, entry: PushEntry) -> None:
     d = parse(_BatchFinish, entry)
-    encoding.finish_batch(store, actor, entry.entity_id, status=d.status)
+    encoding.finish_batch(store, actor, entry.entity_id, status=d.status, finished_at=d.finished_at)
 
 
 class _BandStatusChange(Payload):

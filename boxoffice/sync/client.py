@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError, MemberRemovedError
@@ -42,6 +43,7 @@ from boxoffice.sync.state import (
     SERVER_KEY,
     ServerLogin,
     SyncStatus,
+    add_follow_ons,
     queue_status,
     rejected_entries,
     sync_status,
@@ -65,6 +67,29 @@ _ADDING = frozenset({"create", "register", "record", "assign_bands", "assign_gat
                      "generate_recurring", "start", "plan", "outcome", "import"})
 
 
+# Kinds that make a band (its id in the payload's ``id``), and those that act on one made before.
+_MAKES_BAND = frozenset({"wristband.plan", "wristband.register"})
+_USES_BAND = {"wristband.activate": "band_id"}
+
+
+def _band_named(entry: OutboxEntry) -> str | None:
+    """The band an entry makes or acts on, by id, if it is one of the kinds above."""
+    key = "id" if entry.kind in _MAKES_BAND else _USES_BAND.get(entry.kind)
+    value = entry.payload.get(key) if key else None
+    return uuid.UUID(str(value)).hex if value else None
+
+
+def _refused_bands(session: Session) -> dict[str, tuple[uuid.UUID, str]]:
+    """Bands whose plan or registration the server refused before: band id -> (that entry, its UID)."""
+    out: dict[str, tuple[uuid.UUID, str]] = {}
+    for entry in session.scalars(select(OutboxEntry).where(
+            OutboxEntry.status == OutboxStatus.REJECTED, OutboxEntry.kind.in_(_MAKES_BAND))):
+        band = _band_named(entry)
+        if band is not None:
+            out[band] = (entry.id, str(entry.payload.get("uid", "")))
+    return out
+
+
 class ServerUnreachableError(BoxOfficeError):
     code = "offline"
 
@@ -79,6 +104,8 @@ class PushSummary:
     duplicate: int = 0
     rejected: int = 0
     retry: int = 0
+    # Refused only because an earlier entry was (counted in ``rejected`` once, as that one).
+    follow_ons: int = 0
 
 
 @dataclass
@@ -204,9 +231,10 @@ class SyncClient:
                                      content=request.model_dump_json(), headers={
                                          "Content-Type": "application/json"})
             results = {r.id: r for r in PushResponse.model_validate_json(response.content).results}
-            progressed = self._record_results(entries, results, summary)
+            progressed, follow_ons = self._record_results(entries, results, summary)
             refused = [e.kind for e in entries if (r := results.get(e.id)) is not None
-                       and r.status is EntryStatus.REJECTED and e.kind.rsplit(".", 1)[-1] not in _ADDING]
+                       and r.status is EntryStatus.REJECTED and e.id not in follow_ons
+                       and e.kind.rsplit(".", 1)[-1] not in _ADDING]
             if refused:
                 log.warning("the server refused %s; pulling everything again to get back its rows",
                             ", ".join(sorted(set(refused))))
@@ -215,10 +243,18 @@ class SyncClient:
                 return summary
 
     def _record_results(self, entries: list[OutboxEntry], results: dict[uuid.UUID, Any],
-                        summary: PushSummary) -> bool:
+                        summary: PushSummary) -> tuple[bool, set[uuid.UUID]]:
+        """Keep the server's answers; returns whether any entry moved on, and the follow-ons.
+
+        A refused entry that only follows from an earlier refusal (a band's
+        activation after the server refused its plan) is a follow-on: kept
+        with its own reason but counted and shown once, under its cause.
+        """
         progressed = False
         now = utcnow()
+        found: dict[str, str] = {}
         with self.store.write() as session:
+            refused_bands = _refused_bands(session)
             for entry in entries:
                 result = results.get(entry.id)
                 if result is None:
@@ -236,12 +272,23 @@ class SyncClient:
                     row.status, row.sent_at = OutboxStatus.REJECTED, now
                     row.error = result.reason or result.error or "refused"
                     progressed = True
+                    band = _band_named(entry)
+                    cause = refused_bands.get(band) if band is not None else None
+                    if cause is not None and cause[0] != entry.id:
+                        found[str(entry.id)] = str(cause[0])
+                        summary.follow_ons += 1
+                        row.error = f"Not applied: band {cause[1]} was refused, so it could not be activated."
+                        log.info("%s of band %s not applied: its band was refused", entry.kind, cause[1])
+                        continue
+                    if band is not None and entry.kind in _MAKES_BAND:
+                        refused_bands[band] = (entry.id, str(entry.payload.get("uid", "")))
                     summary.rejected += 1
                     log.warning("the server refused %s: %s", entry.kind, row.error)
                 else:
                     row.error = result.reason
                     summary.retry += 1
-        return progressed
+            add_follow_ons(session, found)
+        return progressed, {uuid.UUID(i) for i in found}
 
     # -- pull ---------------------------------------------------------------
 

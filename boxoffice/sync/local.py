@@ -353,11 +353,49 @@ def _make_way(conn: Connection, table: Table, stmts: _Statements, row: Sequence[
                 "table": table.name,
                 "local": {c: loser[c] for c in pk + cols},
                 "server": {c: values[c] for c in pk},
+                "text": _gave_way_text(conn, table.name, dict(loser), values, cols),
             })
             conn.exec_driver_sql(
                 f'DELETE FROM "{table.name}" WHERE ' + " AND ".join(f'"{c}" = ?' for c in pk),
                 tuple(loser[c] for c in pk),
             )
+
+
+def _category_name(conn: Connection, category_id: Any) -> str | None:
+    found = conn.exec_driver_sql('SELECT "name" FROM "categories" WHERE "id" = ?', (category_id,)).scalar()
+    return str(found) if found is not None else None
+
+
+def _band_label(conn: Connection, row: dict[str, Any]) -> str:
+    category = _category_name(conn, row.get("category_id")) or "another category"
+    return f"{category} #{int(row['number']):04d}" if row.get("number") else category
+
+
+def _gave_way_text(conn: Connection, table: str, loser: dict[str, Any], winner: dict[str, Any],
+                   cols: list[str]) -> str:
+    """A local row that gave way to the server's, for a person: what it was and who had it first."""
+    if table == "wristbands":
+        station = winner.get("station")
+        first = f"at {station}" if station else "at another station"
+        same = _band_label(conn, winner)
+        mine = _band_label(conn, loser)
+        kept = "" if same == mine else f" as {same}"
+        return (f"Wristband {loser.get('uid')} ({mine}) was replaced by the server's: "
+                f"it was registered first {first}{kept}.")
+    named = [c for c in cols if not c.endswith("_id")]
+    shown = ", ".join(f"{c.replace('_', ' ')} {loser[c]}" for c in named)
+    thing = table.rstrip("s").replace("_", " ")
+    same = " and ".join(c.replace("_", " ") for c in named) or "key"
+    return (f"A {thing} made here{f' ({shown})' if shown else ''} was replaced by the server's, "
+            f"which another station made first with the same {same}.")
+
+
+def superseded_text(item: dict[str, Any]) -> str:
+    """The sentence of one ``superseded`` item (items kept by older versions have none: say what is known)."""
+    if item.get("text"):
+        return str(item["text"])
+    thing = str(item.get("table", "row")).rstrip("s").replace("_", " ")
+    return f"A {thing} made here was replaced by the server's."
 
 
 def _remember_superseded(session: Session, items: list[dict[str, Any]]) -> None:

@@ -14,11 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
+from boxoffice.services.encoding import label_of
 from boxoffice.store.database import Store
-from boxoffice.store.models import LocalSetting, OutboxEntry
+from boxoffice.store.models import Category, LocalSetting, OutboxEntry
 from boxoffice.store.types import utcnow
+from boxoffice.sync.state import display_zone, follow_ons
 
 SEEN_KEY = "sync_refused_seen"
 
@@ -37,6 +40,8 @@ _KIND_WORDS = {
     "series.generate_recurring": "Recurring series",
     "checkin.record": "Check-in",
     "wristband.register": "Band registration",
+    "wristband.plan": "Band encoding",
+    "wristband.activate": "Band activation",
     "member.create": "New member",
 }
 
@@ -50,6 +55,7 @@ class RefusedChange:
     subject: str
     reason: str
     seen_at: datetime | None
+    zone: str = "UTC"  # the zone to show its times in (``state.display_zone``)
 
 
 def kind_words(kind: str) -> str:
@@ -57,7 +63,13 @@ def kind_words(kind: str) -> str:
     return _KIND_WORDS.get(kind, kind.replace(".", " ").replace("_", " ").capitalize())
 
 
-def _subject(payload: dict[str, Any]) -> str:
+def _subject(session: Session, payload: dict[str, Any]) -> str:
+    """What the change was about, in words: a band as its UID and label ("04C0FFEE001122 (GA #0001)")."""
+    if payload.get("uid") and payload.get("category_id"):
+        category = session.get(Category, uuid.UUID(str(payload["category_id"])))
+        if category is not None:
+            number = payload.get("number")
+            return f"{payload['uid']} ({label_of(category.name, int(number) if number else None)})"
     for key in ("name", "uid", "to", "email"):
         value = payload.get(key)
         if value:
@@ -72,9 +84,15 @@ def _seen(store: Store) -> dict[str, str]:
 
 
 def refused_changes(store: Store) -> list[RefusedChange]:
-    """Every refused change, oldest first, with the server's reason and whether it was marked seen."""
+    """Every refused change, oldest first, with the server's reason and whether it was marked seen.
+
+    One per cause: an entry refused only because an earlier one was (a
+    band's activation after its plan) is not listed on its own.
+    """
     seen = _seen(store)
     with store.read() as session:
+        skip = follow_ons(session)
+        zone = display_zone(session)
         rows = session.scalars(
             select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED).order_by(OutboxEntry.seq)
         ).all()
@@ -82,10 +100,10 @@ def refused_changes(store: Store) -> list[RefusedChange]:
             RefusedChange(
                 id=e.id, made_at=e.created_at, kind=e.kind,
                 what=kind_words(e.kind),
-                subject=_subject(e.payload), reason=e.error or "The server gave no reason.",
-                seen_at=datetime.fromisoformat(seen[str(e.id)]) if str(e.id) in seen else None,
+                subject=_subject(session, e.payload), reason=e.error or "The server gave no reason.",
+                seen_at=datetime.fromisoformat(seen[str(e.id)]) if str(e.id) in seen else None, zone=zone,
             )
-            for e in rows
+            for e in rows if str(e.id) not in skip
         ]
 
 

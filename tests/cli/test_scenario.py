@@ -83,6 +83,13 @@ def test_build_a_series_and_walk_it_through_its_life(festival_cli: Cli) -> None:
     assert figures["denials_by_reason"] == {"already_inside": 1}
     text = cli.ok("metrics", "Friday").out
     assert "bands assigned          27" in text
+    # One zone for every time shown, and said: the header's and the peak hour's (the 15:00 tap).
+    assert re.match(r"Friday: metrics of \d{4}-\d\d-\d\d \d\d:\d\d \(times in Europe/Amsterdam\)\n", text), text
+    assert "  peak hour        2027-08-06 15:00 (1 entries)" in text
+    assert "UTC" not in text
+    card = cli.ok("lookup", uids[0]).out
+    assert "(times in Europe/Amsterdam)" in card.splitlines()[0]
+    assert "2027-08-06 15:00  Quay" in card  # the tap, in the event's time
 
     cli.ok("series", "transition", "Friday", "completed", "--reason", "Last ferry left")
     assert cli.ok("--json", "series", "list", "--status", "completed").json[0]["name"] == "Friday"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,8 @@ def test_login_sync_and_status_from_the_command_line(server: Live, tmp_path: Pat
 
     status = _run(tmp_path, "sync", "status")
     assert status.returncode == 0
-    assert status.stdout.startswith(f"online ({server.url}) · nothing waiting")
+    assert re.match(rf"online at \d\d:\d\d Europe/Amsterdam, \d+ s ago \({re.escape(server.url)}\) · "
+                    "nothing waiting", status.stdout), status.stdout
 
     # Edit a series here while the office edits it on the server: this desk's edit is refused.
     sid = server.ids["series"]
@@ -71,8 +73,8 @@ def test_login_sync_and_status_from_the_command_line(server: Live, tmp_path: Pat
 
     shown = _run(tmp_path, "sync", "status")
     assert "1 refused by the server" in shown.stdout
-    assert "Refused by the server:" in shown.stdout
-    assert "series.update: This series was changed by someone else" in shown.stdout
+    assert "Refused by the server (times in Europe/Amsterdam):" in shown.stdout
+    assert "Series edit" in shown.stdout and ": This series was changed by someone else" in shown.stdout
     data = json.loads(_run(tmp_path, "--json", "sync", "status").stdout)
     assert data["queue_depth"] == 0 and data["online"] is True
     assert [r["kind"] for r in data["rejected"]] == ["series.update"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -351,3 +353,44 @@ def test_a_restored_or_replaced_server_log_makes_the_station_pull_everything_aga
         from boxoffice.store.models import Category
 
         assert session.scalar(select(Category.id).where(Category.name == "Crew")) is not None
+
+
+def test_sync_status_says_when_it_last_knew_the_server_was_up(server: Live, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from boxoffice.cli import cli
+    from boxoffice.server.embedded import EmbeddedServer
+    from tests.server.conftest import PASSWORD
+
+    central = EmbeddedServer(server.store)  # a server of our own, to stop
+    url = central.start()
+    desk = open_store(tmp_path / "desk.sqlite3")
+    try:
+        sync_client.login(desk, url, "owner@example.org", PASSWORD, station="Desk")
+        sync(desk)
+        central.stop()
+
+        def shown() -> str:
+            result = CliRunner().invoke(cli, ["--db", str(desk.path), "sync", "status"])
+            assert result.exit_code == 0, result.output
+            return result.output.splitlines()[0]
+
+        # The server is down, and nobody has asked it since: the line says what was known, and when.
+        line = shown()
+        assert re.match(rf"online at \d\d:\d\d Europe/Amsterdam, \d+ s ago \({re.escape(url)}\) · "
+                        "nothing waiting$", line), line
+        status = sync_client.sync_status(desk)
+        assert status.last_attempt is not None and status.last_success is not None
+        later = status.last_attempt + timedelta(minutes=3)
+        tried = f"{status.last_attempt.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M} Europe/Amsterdam"
+        assert status.describe(now=later).startswith(f"online at {tried}, 3 min ago; not checked since ({url})")
+        at = f"{status.last_success.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M} Europe/Amsterdam"
+        # The next try finds it down, and says so with when it was last reached.
+        with pytest.raises(sync_client.ServerUnreachableError):
+            sync(desk)
+        line = shown()
+        assert re.match(rf"offline at \d\d:\d\d Europe/Amsterdam, \d+ s ago; last reached at {at} "
+                        rf"\({re.escape(url)}\)", line), line
+    finally:
+        central.stop()
+        desk.dispose()

@@ -87,8 +87,9 @@ def test_a_change_the_server_refused_appears_and_can_be_marked_seen(
     dialog = window.rejected_dialog
     assert dialog is not None
     table = dialog.table
+    assert table.horizontalHeaderItem(0).text() == "Made (Europe/Amsterdam)"  # the event's time, said
     assert table.item(0, 1).text() == "Band registration"
-    assert table.item(0, 2).text() == "04C0FFEE001122"
+    assert table.item(0, 2).text() == "04C0FFEE001122 (GA #0001)"  # the band as this station knew it
     assert table.item(0, 3).text() == (
         "UID 04C0FFEE001122 is already registered in Gate Fest as VIP #0001 at Box office A.")
     assert table.item(0, 4).text() == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -60,9 +62,12 @@ class RejectedDialog(QDialog):
     def _show(self, changes: list[refused.RefusedChange]) -> None:
         self.changes = changes
         self.table.setRowCount(len(changes))
+        if changes:  # the event's time zone, said in the header
+            self.table.setHorizontalHeaderLabels([f"Made ({changes[0].zone})", *self.COLUMNS[1:]])
         for r, c in enumerate(changes):
-            seen = c.seen_at.astimezone().strftime("%d %b %H:%M") if c.seen_at else ""
-            for col, text in enumerate((c.made_at.astimezone().strftime("%d %b %H:%M"), c.what, c.subject,
+            tz = ZoneInfo(c.zone)
+            seen = c.seen_at.astimezone(tz).strftime("%d %b %H:%M") if c.seen_at else ""
+            for col, text in enumerate((c.made_at.astimezone(tz).strftime("%d %b %H:%M"), c.what, c.subject,
                                         c.reason, seen)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, c.id)
