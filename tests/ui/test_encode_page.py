@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -16,7 +18,7 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Ticket, Wristband
 from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
 from hardware.sim.device import simulated_reader
-from tests.ui.conftest import Festival
+from tests.ui.conftest import TZ, Festival
 from ui.app import build_window
 from ui.main_window import MainWindow
 from ui.pages.encode_page import EncodePage
@@ -59,6 +61,14 @@ def test_encode_20_bands_through_the_window(qtbot: QtBot, store: Store, owner: A
     assert page.progress.value() == 20 and page.log.rowCount() == 20
     assert page.prompt.text() == "Batch done"
     assert page.log.item(0, 2).text() == "Encoded"
+    # The log's times are the event's wall clock, and its header says so.
+    zone = ZoneInfo(TZ)
+    header = page.log.horizontalHeaderItem(0)
+    assert header.text() == f"Time ({datetime.now(zone).tzname()})" and header.toolTip().endswith(TZ)
+    logged = datetime.strptime(page.log.item(0, 0).text(), "%H:%M:%S").time()
+    now = datetime.now(zone)
+    apart = (datetime.combine(now.date(), logged, zone) - now).total_seconds()
+    assert abs((apart + 43_200) % 86_400 - 43_200) < 120  # minutes apart, across midnight too
     assert page.tones.played == ["ok"] * 20
     # The database holds 20 active VIP bands, each assigned to Friday.
     with store.read() as session:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QFont
@@ -545,9 +546,24 @@ class EncodePage(QWidget):
         else:
             self.progress.setRange(0, 0)  # busy indicator for an open-ended batch
 
+    def _event_zone(self) -> ZoneInfo | None:
+        """The chosen event's time zone: times people read about an event are its wall clock."""
+        event_id = self.event.currentData()
+        found = next((ev for ev in self._events if ev.id == event_id), None)
+        try:
+            return ZoneInfo(found.timezone) if found is not None else None
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
     def _log(self, uid: str, label: str | None, outcome: EncodeOutcome, message: str) -> None:
         self.log.insertRow(0)
-        for col, text in enumerate((datetime.now().strftime("%H:%M:%S"), label or uid,
+        zone = self._event_zone()
+        now = datetime.now(zone) if zone is not None else datetime.now()
+        header = self.log.horizontalHeaderItem(0)
+        if header is not None and zone is not None:
+            header.setText(f"Time ({now.tzname()})")
+            header.setToolTip(f"The event's time, {zone.key}")
+        for col, text in enumerate((now.strftime("%H:%M:%S"), label or uid,
                                     OUTCOME_WORDS.get(outcome, outcome.value), message)):
             item = QTableWidgetItem(text)
             if col == 2:
