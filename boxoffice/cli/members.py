@@ -55,7 +55,10 @@ def member_add(app: App, email: str, role: str, display_name: str | None) -> Non
 @click.option("--role", type=click.Choice(_ROLES), required=True)
 @pass_app
 def member_role(app: App, email: str, role: str) -> None:
-    """Give a member another role (their stations keep only what it may see, from their next sync)."""
+    """Give a member another role (their stations keep only what it may see, from their next sync).
+
+    A removed member given a role is a member again.
+    """
     view = organization.set_role(app.store, app.actor, email, Role(role))
     app.emit(view, f"{view.email} is now {view.role.value}.")
 
@@ -74,7 +77,8 @@ def member_remove(app: App, email: str) -> None:
 def member_list(app: App) -> None:
     """List the members of your organization."""
     rows = organization.list_members(app.store, app.actor)
-    app.emit(rows, "\n".join(f"{m.email:<32} {m.role.value:<8} {m.display_name}" for m in rows))
+    app.emit(rows, "\n".join(f"{m.email:<32} {m.role.value:<8} {m.display_name}"
+                              + ("" if m.active else "  (removed)") for m in rows))
 
 
 @member.command("use")

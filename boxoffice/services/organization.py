@@ -63,6 +63,10 @@ def add_member(
                 Member.organization_id == actor.organization_id, Member.email == email
             )
         )
+        if exists is not None and not exists.active:
+            raise ValidationError.single(
+                "email", f"{email} was removed from this organization; give them a role to bring them back "
+                         f"(member role {email} --role ...).")
         if exists is not None:
             raise DuplicateError("member", "e-mail", email)
         member = Member(
@@ -94,16 +98,18 @@ def _member_to_change(session: Session, actor: Actor, email: str) -> Member:
 
 
 def set_role(store: Store, actor: Actor, email: str, role: Role) -> MemberView:
-    """Give a member another role; their stations hold what the new role may see from their next pull."""
+    """Give a member another role (or a removed member one again, which brings them back).
+
+    Their stations hold what the new role may see from their next pull.
+    """
     actor.require(Action.MANAGE_MEMBERS)
     if role is Role.OWNER:
         raise ValidationError.single("role", "An organization has one owner; make them an admin instead.")
     with store.write() as session:
         member = _member_to_change(session, actor, email)
-        if not member.active:
-            raise ValidationError.single("email", f"{member.email} was removed; add them again instead.")
-        if member.role is not role:
-            member.role = role
+        if member.role is not role or not member.active:
+            # A removed member given a role is back: the way to undo ``remove_member``.
+            member.role, member.active = role, True
             outbox.record(session, actor, "member.role", member.id, {"id": member.id, "role": role})
         return MemberView.model_validate(member)
 

@@ -226,5 +226,8 @@ def test_role_changes_are_refused_in_words(server: Live) -> None:
     with pytest.raises(PermissionDeniedError):
         organization.set_role(server.store, admin, "member@example.org", Role.VIEWER)
     organization.remove_member(server.store, owner, "viewer@example.org")
-    with pytest.raises(ValidationError, match="was removed"):
-        organization.set_role(server.store, owner, "viewer@example.org", Role.MEMBER)
+    assert [m.active for m in organization.list_members(server.store, owner) if m.role is Role.VIEWER] == [False]
+    with pytest.raises(ValidationError, match="give them a role to bring them back"):
+        organization.add_member(server.store, owner, "viewer@example.org", Role.VIEWER)
+    back = organization.set_role(server.store, owner, "viewer@example.org", Role.MEMBER)  # the way back
+    assert back.active and back.role is Role.MEMBER
