@@ -130,6 +130,17 @@ def text_problem(field: str, label: str, value: str, max_len: int) -> Problem | 
     return None
 
 
+def uid_form(text: str) -> str:
+    """A UID as a reader printed it or a person typed it (``04:A2:…``), in the stored form, unchecked."""
+    return "".join(ch for ch in text if ch not in ": -").upper()
+
+
+def shown_uid(uid: str) -> str:
+    """A UID for a sentence: at most 40 characters of it, and control characters as U+XXXX."""
+    shown = uid if len(uid) <= 40 else f"{uid[:40]}… ({len(uid)} characters)"
+    return "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in shown)
+
+
 def validate_uid(value: str, field: str = "uid") -> str:
     """A UID as readers print it (``04:A2:…``, ``04a2…``, with spaces) in the one form stored, or refused.
 
@@ -137,11 +148,9 @@ def validate_uid(value: str, field: str = "uid") -> str:
     10,000-character UID in its 32-character column) and PostgreSQL (which
     refuses it) answer alike, and a station never makes what the server refuses.
     """
-    uid = "".join(ch for ch in value if ch not in ": -").upper()
+    uid = uid_form(value)
     if not uid or len(uid) > MAX_UID or not set(uid) <= _HEX:
-        shown = uid if len(uid) <= 40 else f"{uid[:40]}… ({len(uid)} characters)"
-        shown = "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in shown)
-        said = shown or "an empty one"
+        said = shown_uid(uid) or "an empty one"
         raise ValidationError.single(
             field, f"A band's UID is up to {MAX_UID} hex digits, like 04A2B3C4D5E6F7; {said} is not.")
     return uid

@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
 from boxoffice.domain.permissions import Action
-from boxoffice.domain.validation import station_time_problem, validate_payload_hex
+from boxoffice.domain.validation import shown_uid, station_time_problem, uid_form, validate_payload_hex
 from boxoffice.errors import (
     AlreadyEncodedError,
     BandStateError,
@@ -143,10 +143,10 @@ def label_of(category: str, number: int | None) -> str:
 
 def check_uid(uid: str) -> str:
     """The one spelling of a UID (upper-case hex), or a ValidationError saying what is wrong."""
-    uid = refs.uid_form(uid)
+    uid = uid_form(uid)
     if not _UID.match(uid):
-        shown = uid if len(uid) <= 40 else f"{uid[:40]}… ({len(uid)} characters)"
-        raise ValidationError.single("uid", f"{shown or '(empty)'} is not a tag UID (8 or 14 hex digits).")
+        said = shown_uid(uid) or "(empty)"
+        raise ValidationError.single("uid", f"{said} is not a tag UID (8 or 14 hex digits).")
     return uid
 
 

@@ -19,6 +19,7 @@ from boxoffice.domain import payload as pl
 from boxoffice.domain.access import MESSAGES, Decision
 from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, Reason, SeriesStatus
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.validation import uid_form
 from boxoffice.errors import NotFoundError, PayloadError, ValidationError
 from boxoffice.schemas.base import View
 from boxoffice.services import keys, refs
@@ -115,7 +116,7 @@ def band_card(store: Store, actor: Actor, ref: str, *, event_ref: str | None = N
 
 
 def _by_uid(session: Session, actor: Actor, ref: str, event_ref: str | None) -> Wristband | None:
-    if not _UID.match(refs.uid_form(ref)):
+    if not _UID.match(uid_form(ref)):
         return None
     try:
         return find_band(session, actor, ref, event_ref)[1]

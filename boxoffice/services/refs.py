@@ -131,11 +131,6 @@ def wristband(session: Session, ev: Event, uid: str) -> Wristband:
     return found
 
 
-def uid_form(text: str) -> str:
-    """What a person typed, in the form UIDs are stored, unchecked: to tell whether it could be one."""
-    return "".join(ch for ch in text if ch not in ": -").upper()
-
-
 def normalize_uid(uid: str) -> str:
     """Readers print UIDs as ``04:A2:…``, ``04a2…`` or with spaces; store one form (or refuse it)."""
     return validate_uid(uid)

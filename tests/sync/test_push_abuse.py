@@ -296,3 +296,39 @@ def test_a_bad_entry_in_the_middle_of_a_batch_holds_nothing_back(server: Live, r
     with server.client(role) as http:
         results = http.post("/api/sync/push", json={"entries": entries}).json()["results"]
     assert [r["status"] for r in results] == ["applied", "rejected", "applied", "applied"]
+
+
+def test_concurrent_pushes_that_clash_are_each_answered_once_and_never_left_busy(server: Live) -> None:
+    """20 pushes at once: the same refused entry, and 20 stations adding one e-mail under different ids.
+
+    Every answer is final (never ``retry``), the refused entry is kept once,
+    and exactly one member with that e-mail exists afterwards.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from boxoffice.store.models import AppliedEntry, Member
+
+    ours = _ours(server)
+    taken = _entry("member.create", {"id": ours["member:viewer"], "email": "twin@example.org", "role": "member"})
+    racers = [_entry("member.create", {"id": str(uuid.uuid4()), "email": "race@example.org", "role": "member"})
+              for _ in range(20)]
+
+    def push(entry: dict[str, Any]) -> dict[str, Any]:
+        with server.client(Role.OWNER) as http:
+            answer = http.post("/api/sync/push", json={"entries": [entry]})
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()["results"][0]
+        return result
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        same = list(pool.map(push, [taken] * 20))
+        raced = list(pool.map(push, racers))
+    assert {r["status"] for r in same} == {"rejected"} and all(r["reason"] for r in same)
+    assert sorted(r["status"] for r in raced) == ["applied"] + ["rejected"] * 19, raced
+    assert all(r["reason"] for r in raced if r["status"] == "rejected")
+    with server.store.read() as session:
+        kept = session.scalar(select(func.count()).select_from(AppliedEntry).where(AppliedEntry.id == uuid.UUID(taken["id"])))
+        members = session.scalar(select(func.count()).select_from(Member).where(Member.email == "race@example.org"))
+    assert (kept, members) == (1, 1)
