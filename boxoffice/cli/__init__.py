@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "lookup": "boxoffice.cli.bands:lookup_cmd",
     "band": "boxoffice.cli.bands:band",
     "keys": "boxoffice.cli.bands:keys",
+    "numbers": "boxoffice.cli.numbers:numbers",
     "tickets": "boxoffice.cli.ticket_import:tickets",
     "report": "boxoffice.cli.report:report",
 }

@@ -70,6 +70,9 @@ def _report_text(report: sync_client.SyncReport) -> str:
             + (f" ({p.rejected} refused)" if p.rejected else "")
             + (f", {p.retry} to retry" if p.retry else "")
             + f"; received {report.pulled:,}.")
+    if report.number_blocks:
+        text += (f"\nReserved {report.number_blocks} block{'s' if report.number_blocks > 1 else ''} "
+                 "of band numbers for encoding offline (boxoffice numbers list).")
     for item in report.superseded:
         text += f"\nwarning: {superseded_text(item)}"
     for notice in report.notices:
@@ -91,7 +94,8 @@ def sync(ctx: click.Context, app: App, mode: str) -> None:
             report = client.sync_once()
             app.emit(
                 {"pushed": report.pushed.__dict__, "pulled": report.pulled,
-                 "superseded": report.superseded, "notices": report.notices},
+                 "superseded": report.superseded, "notices": report.notices,
+                 "number_blocks": report.number_blocks},
                 _report_text(report),
             )
             rejected = sync_client.rejected_entries(app.store)

@@ -62,6 +62,12 @@ MAX_SCAN_ID = 64
 MAX_DEVICE_ID = 120
 # A signed band payload in hex: NTAG216's 888 user bytes are the most any band holds.
 MAX_PAYLOAD_HEX = 2 * 888
+# Band numbers a station reserves at once: enough for a night offline at one encoder
+# (about 600 bands an hour), and at most so many that a forgotten block leaves no wide gap.
+NUMBER_BLOCK = 200
+MAX_NUMBER_BLOCK = 5_000
+# A band number is printed with four digits and kept in a 32-bit column.
+BAND_NUMBER_RANGE = (1, 2**31 - 1)
 _HEX = frozenset("0123456789ABCDEFabcdef")
 # Deliberately loose: an address is an identifier here, not a mailbox we write to.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

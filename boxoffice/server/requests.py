@@ -10,7 +10,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule
-from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, MAX_UID
+from boxoffice.domain.validation import (
+    MAX_DEVICE_ID,
+    MAX_NAME_LENGTH,
+    MAX_NUMBER_BLOCK,
+    MAX_SCAN_ID,
+    MAX_UID,
+    NUMBER_BLOCK,
+)
 from boxoffice.schemas.member import MemberView
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
@@ -53,6 +60,13 @@ class GateCreate(Body):
 class CategoryCreate(Body):
     name: Name
     color: Annotated[str | None, Field(max_length=7)] = None
+
+
+class NumberBlockRequest(Body):
+    """A station reserving band numbers of a category before it may go offline."""
+
+    size: Annotated[int, Field(ge=1, le=MAX_NUMBER_BLOCK)] = NUMBER_BLOCK
+    station: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
 
 
 class SeriesCreate(Body):

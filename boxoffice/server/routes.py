@@ -23,7 +23,7 @@ from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.schemas.series import AssignResult, SeriesChange, SeriesDetail, SeriesView
 from boxoffice.server import requests as rq
 from boxoffice.server.deps import ActorDep, StoreDep
-from boxoffice.services import assignments, auth, checkins, events, metrics, recurring
+from boxoffice.services import assignments, auth, band_numbers, checkins, events, metrics, recurring
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -100,6 +100,14 @@ def list_categories(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> li
 def add_category(event_id: uuid.UUID, body: rq.CategoryCreate, store: StoreDep,
                  actor: ActorDep) -> CategoryView:
     return events.add_category(store, actor, str(event_id), body.name, body.color)
+
+
+@router.post("/events/{event_id}/categories/{category_id}/number-blocks", tags=["events"], status_code=201)
+def reserve_numbers(event_id: uuid.UUID, category_id: uuid.UUID, body: rq.NumberBlockRequest,
+                    store: StoreDep, actor: ActorDep) -> band_numbers.NumberBlockView:
+    """Band numbers of the category that only the calling station prints (see DESIGN, band numbers)."""
+    return band_numbers.lease(store, actor, event_ref=str(event_id), category_ref=str(category_id),
+                              size=body.size, station=body.station)
 
 
 @router.get("/series", tags=["series"])

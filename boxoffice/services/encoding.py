@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -43,7 +43,7 @@ from boxoffice.errors import (
     ValidationError,
 )
 from boxoffice.schemas.wristband import BatchView, WristbandView
-from boxoffice.services import keys, outbox, refs
+from boxoffice.services import band_numbers, keys, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.assignments import _check_limits
 from boxoffice.services.series import check_editable, ensure_editable
@@ -270,8 +270,6 @@ _BATCH_ROW = (
 )
 _BAND_ID_BY_UID = select(Wristband.id).where(Wristband.event_id == bindparam("event_id"),
                                              Wristband.uid == bindparam("uid"))
-_TOP_NUMBER = select(func.max(Wristband.number)).where(Wristband.event_id == bindparam("event_id"),
-                                                       Wristband.category_id == bindparam("category_id"))
 _LIMITED_SERIES = select(SeriesCategoryLimit.series_id).where(
     SeriesCategoryLimit.series_id.in_(bindparam("series_ids", expanding=True)),
     SeriesCategoryLimit.category_id == bindparam("category_id"),
@@ -392,11 +390,6 @@ def _ticket(session: Session, ev: Event, cat: Category, ref: str, band_id: uuid.
     return ticket
 
 
-def _next_number(session: Session, event_id: uuid.UUID, category_id: uuid.UUID) -> int:
-    top = session.connection().scalar(_TOP_NUMBER, {"event_id": event_id, "category_id": category_id})
-    return (top or 0) + 1
-
-
 def _check_series_limits(session: Session, series_ids: list[uuid.UUID], category_id: uuid.UUID) -> None:
     """``_check_limits`` for one more band of ``category_id`` in each series (one query: none limited)."""
     if not series_ids:
@@ -442,14 +435,16 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
             # Not added to the session: inserted once complete, one INSERT, no UPDATEs after it.
             band = Wristband(id=new_id(), event_id=batch.event_id, category_id=batch.category_id, uid=uid,
                              status=BandStatus.PENDING,
-                             number=_next_number(session, batch.event_id, batch.category_id),
+                             number=band_numbers.next_number(session, store.mode, batch.event_id,
+                                                             batch.category_id),
                              station=batch.station, encoded_by=actor.member_id)
             changed = True
         elif band.category_id != batch.category_id:
             # A pending band of another category: nothing trusts it yet, so it
             # is re-planned in place for this batch (same id, new number and bytes).
             band.category_id, band.number, band.payload = (
-                batch.category_id, _next_number(session, batch.event_id, batch.category_id), None)
+                batch.category_id, band_numbers.next_number(session, store.mode, batch.event_id,
+                                                             batch.category_id), None)
             changed = True
         if band.batch_id != batch.id:
             # Resumed in another batch (after a restart, or at another station): finished there.
@@ -483,7 +478,8 @@ def plan_band(store: Store, actor: Actor, *, batch_id: uuid.UUID, uid: str,
                                            "encoded_by": band.encoded_by})
         if changed:
             outbox.record(session, actor, "wristband.plan", band.id, _band_dict(band))
-        label = label_of(batch.category_name, band.number)
+        label = (label_of(batch.category_name, band.number) if band.number
+                 else f"{batch.category_name} (number at next sync)")
         log.info("planned %s for %s%s", label, uid, " (resumed)" if resumed else "")
         assert band.payload is not None
         return TagPlan(band_id=band.id, uid=uid, label=label, record_type=RECORD_TYPE,
@@ -528,8 +524,12 @@ def reserve_band(store: Store, actor: Actor, data: dict[str, Any]) -> None:
                              category_id=cat.id)
             session.add(band)
         ticket_id = data.get("ticket_id")
+        pushed = data.get("number")
+        band.number = band_numbers.settle(
+            session, actor, event_id=ev.id, category_id=cat.id, band_id=band_id,
+            current=band.number if band.category_id == cat.id else None,
+            pushed=int(pushed) if pushed is not None else None)
         band.category_id = cat.id
-        band.number = data.get("number")
         band.station = data.get("station")
         band.batch_id = uuid.UUID(str(data["batch_id"])) if data.get("batch_id") else None
         band.ticket_id = uuid.UUID(str(ticket_id)) if ticket_id else None

@@ -11,13 +11,13 @@ import logging
 import re
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.domain.permissions import Action
 from boxoffice.errors import UidTakenError, ValidationError
 from boxoffice.schemas.wristband import WristbandView
-from boxoffice.services import outbox, refs
+from boxoffice.services import band_numbers, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.base import new_id
 from boxoffice.store.database import Store
@@ -57,16 +57,15 @@ def register_band(
             holder_cat = session.get_one(Category, holder.category_id)
             label = f"{holder_cat.name} #{holder.number:04d}" if holder.number else holder_cat.name
             raise UidTakenError(uid, ev.name, label, holder.station)
-        if number is None:
-            top = session.scalar(
-                select(func.max(Wristband.number)).where(
-                    Wristband.event_id == ev.id, Wristband.category_id == cat.id
-                )
-            )
-            number = (top or 0) + 1
+        band_id = band_id or new_id()
+        if store.mode == "server":
+            number = band_numbers.settle(session, actor, event_id=ev.id, category_id=cat.id, band_id=band_id,
+                                         current=None, pushed=number)
+        elif number is None:
+            number = band_numbers.next_number(session, store.mode, ev.id, cat.id)
         now = utcnow()
         band = Wristband(
-            id=band_id or new_id(), event_id=ev.id, category_id=cat.id, uid=uid,
+            id=band_id, event_id=ev.id, category_id=cat.id, uid=uid,
             status=BandStatus.ACTIVE, number=number, station=station,
             encoded_by=actor.member_id, encoded_at=now,
         )
@@ -74,5 +73,5 @@ def register_band(
         session.flush()
         view = WristbandView.model_validate(band)
         outbox.record(session, actor, "wristband.register", band.id, view.model_dump())
-        log.info("band %s registered as %s #%d at %s", uid, cat.name, number, station)
+        log.info("band %s registered as %s #%s at %s", uid, cat.name, number, station)
         return view

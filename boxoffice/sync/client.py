@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError, MemberRemovedError
+from boxoffice.services import band_numbers
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
 from boxoffice.store.types import utcnow
@@ -115,6 +116,8 @@ class SyncReport:
     superseded: list[dict[str, Any]] = field(default_factory=list)
     # Sentences for the person: rows removed because the role may no longer hold them.
     notices: list[str] = field(default_factory=list)
+    # Blocks of band numbers reserved for printing offline (``services.band_numbers``).
+    number_blocks: int = 0
 
 
 class Backoff:
@@ -346,6 +349,36 @@ class SyncClient:
                         return total
                     page = ahead.result()
 
+    # -- band numbers -------------------------------------------------------
+
+    def reserve_numbers(self) -> int:
+        """Top up the band numbers this station may print offline; how many blocks it reserved.
+
+        After the pull, so the categories and this login's role are the
+        server's. A category the server refuses (removed there, or a role
+        that may not encode) is skipped: the next pull says why.
+        """
+        got = 0
+        for event_id, category_id, size in band_numbers.wanted(self.store, self.login.member_id):
+            try:
+                self.reserve_block(event_id, category_id, size)
+            except SyncRefusedError as exc:
+                log.info("no band numbers for category %s: %s", category_id, exc.message)
+                continue
+            got += 1
+        return got
+
+    def reserve_block(self, event_id: uuid.UUID, category_id: uuid.UUID,
+                      size: int) -> band_numbers.NumberBlockView:
+        """``size`` numbers of a category from the server, kept here for this station to print."""
+        response = self._request(
+            "POST", f"/api/events/{event_id}/categories/{category_id}/number-blocks",
+            json={"size": size, "station": self.login.station})
+        block = band_numbers.NumberBlockView.model_validate(response.json())
+        band_numbers.keep(self.store, block, self.login.member_id)
+        log.info("band numbers %d-%d reserved for category %s", block.first, block.last, category_id)
+        return block
+
     # -- together -----------------------------------------------------------
 
     def sync_once(self, wait: float = 0.0) -> SyncReport:
@@ -353,6 +386,7 @@ class SyncClient:
         try:
             report.pushed = self.push()
             report.pulled = self.pull(wait, report)
+            report.number_blocks = self.reserve_numbers()
         except ServerUnreachableError as exc:
             self._record_health(online=False, error=exc.message)
             raise

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "series_state_transitions", "series_metrics_cache", "outbox", "local_settings",
     "api_tokens", "login_throttle", "sync_state", "sync_changes", "sync_applied_entries",
     "event_keys", "tag_secrets", "encode_batches", "encode_log", "checkin_minutes", "alembic_version",
+    "band_number_counters", "band_number_blocks",
     "series_occupancy", "category_occupancy",
 }
 EXPECTED_INDEXES = {

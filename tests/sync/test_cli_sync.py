@@ -111,3 +111,35 @@ def test_an_email_in_two_organizations_logs_in_with_the_one_it_names(server: Liv
                 "--organization", "Rival Org", "--password-stdin", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
     assert f"Logged in to {server.url} as owner@example.org (viewer)" in done.stdout
+
+
+def test_numbers_list_and_reserve_from_the_command_line(server: Live, tmp_path: Path) -> None:
+    alone = _run(tmp_path, "numbers", "list")
+    assert alone.returncode == 0 and "not logged in to a server: it numbers its bands itself" in alone.stdout
+    done = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
+                "--station", "Desk 2", "--password-stdin", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    held = _run(tmp_path, "numbers", "list")
+    assert held.returncode == 0, held.stderr
+    assert "Gate Fest  GA: 200 left (#0001-#0200)" in held.stdout
+    assert "Gate Fest  VIP: 200 left (#0001-#0200)" in held.stdout
+
+    more = _run(tmp_path, "numbers", "reserve", "--event", "Gate Fest", "--category", "GA", "--count", "1000")
+    assert more.returncode == 0, more.stderr
+    assert more.stdout.strip() == "Reserved GA #0201-#1200 of Gate Fest for this station."
+    listed = json.loads(_run(tmp_path, "--json", "numbers", "list").stdout)
+    assert {(h["category"], h["free"]) for h in listed} == {("GA", 1200), ("VIP", 200)}
+
+    for args, says in [
+        (("--count", "0"), "A block is at least one number."),
+        (("--count", "5001"), "The block size can be at most 5,000; it is 5,001."),
+        (("--count", "99999999999999999999"), "The block size can be at most 5,000"),
+        (("--count", "many"), "'many' is not a valid integer"),
+    ]:
+        bad = _run(tmp_path, "numbers", "reserve", "--event", "Gate Fest", "--category", "GA", *args)
+        assert bad.returncode != 0 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    unknown = _run(tmp_path, "numbers", "reserve", "--event", "Gate Fest", "--category", "Backstage")
+    assert unknown.returncode == 1 and "No category Backstage in Gate Fest was found." in unknown.stderr
+    # Nothing of the refused requests was reserved.
+    after = json.loads(_run(tmp_path, "--json", "numbers", "list").stdout)
+    assert {(h["category"], h["free"]) for h in after} == {("GA", 1200), ("VIP", 200)}

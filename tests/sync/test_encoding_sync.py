@@ -208,7 +208,8 @@ def test_three_clashes_are_three_refusals_each_said_once_in_words(server: Live, 
     assert status.rejected == 3
     changes = refused_changes(b)
     assert [(c.what, c.subject) for c in changes] == [
-        ("Band encoding", f"{uid} (GA #{n:04d})") for n, uid in enumerate(uids, 1)]
+        ("Band encoding", f"{uid} ({plan.label})") for uid, plan in zip(uids, lost, strict=True)]
+    assert all(p.label.startswith("GA #") for p in lost)
     assert all(f"already encoded as VIP #{n:04d}" in c.reason and "Europe/Amsterdam at Box office A" in c.reason
                for n, c in enumerate(changes, 1)), [c.reason for c in changes]
     # The activations are kept, with their own reason, under the refusal they follow from.
@@ -217,14 +218,14 @@ def test_three_clashes_are_three_refusals_each_said_once_in_words(server: Live, 
         f"Not applied: band {uid} was refused, so it could not be activated." for uid in uids]
     # B's own bands gave way to A's, said in words.
     assert [superseded_text(i) for i in superseded(b)] == [
-        f"Wristband {uid} (GA #{n:04d}) was replaced by the server's: it was registered first at "
-        f"Box office A as VIP #{n:04d}." for n, uid in enumerate(uids, 1)]
+        f"Wristband {uid} ({plan.label}) was replaced by the server's: it was registered first at "
+        f"Box office A as VIP #{n:04d}." for n, (uid, plan) in enumerate(zip(uids, lost, strict=True), 1)]
     assert {i["local"]["id"] for i in superseded(b)} == {p.band_id.hex for p in lost}
     shown = _status_text(b)
     assert "3 refused by the server" in shown
     assert "Refused by the server (times in Europe/Amsterdam):" in shown
-    assert f"Band encoding {uids[0]} (GA #0001): This band is already encoded as VIP #0001" in shown
+    assert f"Band encoding {uids[0]} ({lost[0].label}): This band is already encoded as VIP #0001" in shown
     assert "No wristband" not in shown and "{" not in shown and "wristband.activate" not in shown
-    assert f"Wristband {uids[2]} (GA #0003) was replaced by the server's" in shown
+    assert f"Wristband {uids[2]} ({lost[2].label}) was replaced by the server's" in shown
     # A second sync neither repeats nor recounts them.
     assert sync(b).pushed.rejected == 0 and sync_client.sync_status(b).rejected == 3

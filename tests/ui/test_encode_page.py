@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -187,3 +188,48 @@ def test_every_choice_has_a_label_without_a_stray_ampersand(qtbot: QtBot, store:
     how_many = next(form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget() for r in range(form.rowCount())
                     if "many" in form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text())
     assert how_many.buddy() is page.count
+
+
+def test_a_logged_in_station_shows_the_numbers_it_holds_for_offline(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.server.embedded import EmbeddedServer
+    from boxoffice.services.actor import resolve_actor
+    from boxoffice.store.database import open_store
+    from boxoffice.sync import client as sync_client
+    from tests.server.conftest import PASSWORD, seed
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("BOXOFFICE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
+    central_store = open_store(tmp_path / "server.sqlite3")
+    seed(central_store)
+    central = EmbeddedServer(central_store)
+    url = central.start()
+    station = open_store(tmp_path / "station.sqlite3")
+    try:
+        sync_client.login(station, url, "owner@example.org", PASSWORD, station="Desk 1")
+        field = SimulatedField(blank_bands(5, seed=11))
+        window = station_window(qtbot, station, resolve_actor(station, "owner@example.org"), field)
+        page = encode_page(qtbot, window)
+        page.choose("GA", ["Today"], 3)
+        qtbot.waitUntil(lambda: page.numbers.text() == "200 left for offline (#0001–#0200)", timeout=10_000)
+        assert page._choices_form.isRowVisible(page._numbers_row)
+        with qtbot.waitSignal(page.batch_finished, timeout=120_000):
+            qtbot.mouseClick(page.start, Qt.MouseButton.LeftButton)
+        assert sorted(page.log.item(i, 1).text() for i in range(3)) == ["GA #0001", "GA #0002", "GA #0003"]
+        qtbot.waitUntil(lambda: page.numbers.text() == "197 left for offline (#0004–#0200)", timeout=10_000)
+        page.choose("VIP", ["Today"], 1)
+        qtbot.waitUntil(lambda: page.numbers.text() == "200 left for offline (#0001–#0200)", timeout=10_000)
+        window.close()
+    finally:
+        station.dispose()
+        central.stop()
+        central_store.dispose()
+
+
+def test_a_station_of_its_own_has_no_numbers_row(qtbot: QtBot, store: Store, owner: Actor,
+                                                 festival: Festival) -> None:
+    window = station_window(qtbot, store, owner, SimulatedField(blank_bands(1, seed=3)))
+    page = encode_page(qtbot, window)
+    page.choose("VIP", ["Friday"], 1)
+    assert not page._choices_form.isRowVisible(page._numbers_row)

@@ -47,7 +47,7 @@ from boxoffice.domain.enums import EncodeOutcome, SeriesStatus
 from boxoffice.domain.permissions import Action
 from boxoffice.schemas.event import CategoryView, EventView
 from boxoffice.schemas.series import SeriesView
-from boxoffice.services import events
+from boxoffice.services import band_numbers, events
 from boxoffice.services import series as series_svc
 from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
 from hardware.reader import Reader, ReaderEvent, ReaderEventKind
@@ -154,6 +154,10 @@ class EncodePage(QWidget):
         count_row.addWidget(self.open_ended)
         self.reader_path = QLabel()
         self.reader_path.setObjectName("encodeReader")
+        # What this station may still number offline (a station logged in to a server only).
+        self.numbers = QLabel()
+        self.numbers.setObjectName("encodeNumbers")
+        self.numbers.setWordWrap(True)
         choices = QFormLayout()
         choices.addRow("&Event", self.event)
         choices.addRow("&Category", self.category)
@@ -162,6 +166,9 @@ class EncodePage(QWidget):
         how_many.setBuddy(self.count)
         choices.addRow(how_many, count_row)
         choices.addRow("Reader", self.reader_path)
+        self._numbers_row = choices.rowCount()
+        choices.addRow("Numbers", self.numbers)
+        self._choices_form = choices
 
         # -- controls
         self.start = QPushButton("&Start encoding")
@@ -243,6 +250,7 @@ class EncodePage(QWidget):
 
         ctx.guard(self.start, Action.ENCODE_BANDS)
         self.event.currentIndexChanged.connect(self._event_changed)
+        self.category.currentIndexChanged.connect(self.show_numbers)
         self.open_ended.toggled.connect(lambda on: self.count.setEnabled(not on))
         self.start.clicked.connect(self.start_batch)
         self.pause.clicked.connect(self.toggle_pause)
@@ -309,6 +317,18 @@ class EncodePage(QWidget):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.series.addItem(item)
         self.loaded.emit()
+
+    def show_numbers(self, *_: object) -> None:
+        """Say how many band numbers of the chosen category this station holds for working offline."""
+        store = self.ctx.store
+        station = store.mode == "station"
+        self._choices_form.setRowVisible(self._numbers_row, station)
+        category_id = self.category.currentData()
+        if not station or category_id is None:
+            return
+        self.ctx.ops.run("encode numbers", lambda: band_numbers.held(store),
+                         lambda held: self.numbers.setText(numbers_text(held, category_id)), self._failed,
+                         owner=self)
 
     def choose(self, category: str, series_names: list[str], count: int | None) -> None:
         """Set the choices by name (the screenshot command and tests use it; people click)."""
@@ -495,6 +515,7 @@ class EncodePage(QWidget):
             self.show_prompt("Batch done", OK_COLOR)
         self.detail.setText(f"{p.done} encoded, {p.failed} failed, {p.duplicates} duplicates.")
         self.save_manifest.setEnabled(True)
+        self.show_numbers()
         self.batch_finished.emit(result)
 
     def _on_failed(self, exc: BaseException) -> None:
@@ -593,6 +614,16 @@ class EncodePage(QWidget):
         if self.job is not None:
             self.job.cancel()
         self.wait_finished(10.0)
+
+
+def numbers_text(held: list[band_numbers.HeldNumbers], category_id: uuid.UUID) -> str:
+    """The Numbers row: what is left of the category here, or that the server numbers the bands."""
+    for h in held:
+        if h.category_id == category_id:
+            ranges = ", ".join(f"#{a:04d}" if a == b else f"#{a:04d}–#{b:04d}" for a, b in h.ranges[:3])
+            more = ", …" if len(h.ranges) > 3 else ""
+            return f"{h.free:,} left for offline ({ranges}{more})"
+    return "None held: bands get their number from the server at the next sync."
 
 
 def _reader_for(path: str) -> Reader:

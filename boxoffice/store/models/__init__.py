@@ -28,11 +28,13 @@ from boxoffice.store.models.sync import (
     SyncChange,
     SyncState,
 )
-from boxoffice.store.models.wristband import Wristband
+from boxoffice.store.models.wristband import BandNumberBlock, BandNumberCounter, Wristband
 
 __all__ = [
     "ApiToken",
     "AppliedEntry",
+    "BandNumberBlock",
+    "BandNumberCounter",
     "Base",
     "Category",
     "CategoryOccupancy",

@@ -55,3 +55,44 @@ class Wristband(Base):
     void_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BandNumberCounter(Base):
+    """The server's next free band number of one category of an event.
+
+    Every number the server hands out (a block to a station, or one number
+    to a band that arrived without a valid one) comes off this row with one
+    ``UPDATE ... RETURNING``, so no number is handed out twice, whatever the
+    number of requests or server processes. See ``services.band_numbers``.
+    """
+
+    __tablename__ = "band_number_counters"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_number: Mapped[int]
+
+
+class BandNumberBlock(Base):
+    """Numbers ``first``..``last`` of a category, reserved for one station's login.
+
+    The server keeps every block it handed out (whose it is decides whether
+    a pushed number is kept); a station keeps its own, and ``next`` is the
+    next one of them it will print. Not replicated: a station's blocks are
+    its own business and the server's record of them is the server's.
+    """
+
+    __tablename__ = "band_number_blocks"
+    __table_args__ = (Index("ix_band_number_blocks_event_id_category_id", "event_id", "category_id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    first: Mapped[int]
+    last: Mapped[int]
+    next: Mapped[int]
+    member_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    station: Mapped[str | None] = mapped_column(String(120), default=None)
+    created_at: Mapped[datetime] = created_at_column()
