@@ -9,6 +9,8 @@ an old ``occurred_at`` — it is read once and lands in its past minute.
 
 The station's store is SQLite; the central server's PostgreSQL has no rowid,
 so the monitor refuses it with a sentence rather than re-reading the day.
+A station whose role holds no check-ins (a viewer's) asks the server for the
+day's aggregates instead (``monitor.summary``, served to it by the API).
 """
 
 from __future__ import annotations
@@ -87,13 +89,13 @@ def load_board(store: Store, actor: Actor, event_ref: str, now: datetime | None 
                                 [(g, n) for g, n in gates])
         board.cursor = cursor
         if gates:
-            _aggregate(session, board)
+            aggregate_minutes(session, board)
         board.series = read_fill(session, ev.id, now)
     log.info("gate board of %s: %d gates, cursor %d", ev.name, len(board.gates), cursor)
     return board
 
 
-def _aggregate(session: Session, board: GateBoard) -> None:
+def aggregate_minutes(session: Session, board: GateBoard) -> None:
     """Fold today's rows of ``checkin_minutes`` (kept by triggers) into the board.
 
     Plain SQL on the session's connection, three small GROUP BYs over the rollup's primary key

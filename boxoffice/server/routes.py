@@ -17,6 +17,8 @@ from boxoffice import __version__
 from boxoffice.domain import login_limits
 from boxoffice.domain.enums import SeriesStatus
 from boxoffice.errors import AuthenticationError, ValidationError
+from boxoffice.monitor import summary
+from boxoffice.schemas.board import GateBoardView
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.schemas.event import CategoryView, EventView, GateView
 from boxoffice.schemas.metrics import SeriesMetrics
@@ -195,6 +197,13 @@ def series_metrics(series_id: uuid.UUID, store: StoreDep, actor: ActorDep,
                    fresh: bool = Query(False)) -> SeriesMetrics:
     """The series' metrics, cached up to five minutes (``fresh=true``: computed now)."""
     return metrics.series_metrics(store, actor, str(series_id), fresh=fresh)
+
+
+@router.get("/events/{event_id}/gate-board", tags=["events"])
+def gate_board(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> GateBoardView:
+    """Today's figures per gate and minute (the event's day in its time zone), denials by reason and
+    occupancy of the active series: the Gates page of a station that holds no check-ins."""
+    return summary.gate_board(store, actor, str(event_id))
 
 
 @router.post("/verify", tags=["gates"])

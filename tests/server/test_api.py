@@ -110,6 +110,7 @@ def _calls(live: Live, tag: str) -> list[tuple[Action, str, str, dict | None]]:
         (Action.ASSIGN_BANDS, "DELETE", f"/api/series/{sid}/wristbands/{mine['band']}", None),
         (Action.VIEW_CHECKINS, "GET", f"/api/series/{sid}/checkins", None),
         (Action.VIEW_METRICS, "GET", f"/api/series/{sid}/metrics", None),
+        (Action.VIEW_METRICS, "GET", f"/api/events/{ev}/gate-board", None),
         (Action.VERIFY, "POST", "/api/verify", {"series_id": sid, "gate_id": main,
                                                 "uid": "04" + uuid.uuid4().hex[:12], "scan_id": tag}),
     ]

@@ -6,6 +6,13 @@ the board's cursor (``read_new``) and, every few seconds, the occupancy. The
 GUI thread folds those few rows into the board and, at most four times a
 second, redraws what changed (``setData`` only for changed gates). The time
 spent in these slots is kept in ``update_seconds`` for the benchmark.
+
+A station whose role may see figures but holds no check-ins (a viewer's:
+``summary.reads_from_server``) has nothing to fold in: the page asks the
+server for the day's aggregates every few seconds instead, on a thread of
+its own so a slow server never holds up the database thread, and replaces
+the board with each answer. When the server cannot be reached it keeps the
+last figures and says, in one sentence, what time they are from.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -32,9 +39,10 @@ from PySide6.QtWidgets import (
 
 from boxoffice.domain.permissions import Action
 from boxoffice.errors import BoxOfficeError
-from boxoffice.monitor import loader
+from boxoffice.monitor import loader, summary
 from boxoffice.monitor.alerts import Alert, Thresholds, evaluate
 from boxoffice.monitor.board import GateBoard, SeriesFill
+from boxoffice.schemas.board import GateBoardView
 from boxoffice.store.types import utcnow
 from ui import settings as S
 from ui.context import AppContext
@@ -44,9 +52,14 @@ from ui.widgets.gate_charts import GateCharts
 from ui.widgets.gate_table import GateTable
 from ui.widgets.occupancy_panel import OccupancyPanel
 
+if TYPE_CHECKING:  # imported for real on the worker thread: httpx stays off the GUI thread's start-up
+    from boxoffice.monitor.remote import RemoteBoard
+
 log = logging.getLogger(__name__)
 
 POLL_MS = 1_000
+#: A station reading the board from the server asks this often: each answer is the whole day.
+REMOTE_POLL_MS = 5_000
 REDRAW_MS = 250
 FILL_EVERY_S = 3.0
 
@@ -84,6 +97,11 @@ class MonitorPage(QWidget):
         self._dirty = False
         self._last_fill = 0.0
         self._last_full = 0.0
+        # Reading from the server: its client (made on a worker thread, kept here between polls),
+        # when the board shown was computed, and the sentence while the server cannot give them.
+        self._remote: RemoteBoard | None = None
+        self._figures_at: datetime | None = None
+        self._problem: str | None = None
 
         self.events = QComboBox()
         self.events.setObjectName("monitorEvent")
@@ -151,6 +169,8 @@ class MonitorPage(QWidget):
         if not self.ctx.may(Action.VIEW_METRICS):
             self.message.setText(self.ctx.why_not(Action.VIEW_METRICS))
             return
+        self.poll_timer.setInterval(REMOTE_POLL_MS if self.from_server else POLL_MS)
+        self.table.show_devices(not self.from_server)  # the server sends no device names to a viewer
         self.ctx.ops.run("monitor events", lambda: loader.event_choices(self.ctx.store, self.ctx.actor),
                          self._show_events, self._failed, owner=self)
 
@@ -175,12 +195,25 @@ class MonitorPage(QWidget):
         self._event_id = event_id
         self.load()
 
+    @property
+    def from_server(self) -> bool:
+        """Whether this station's role reads the board from the server (it holds no check-ins)."""
+        return summary.reads_from_server(self.ctx.actor.role)
+
     def load(self) -> None:
         if self._event_id is None or self._loading:
             return
         self._loading = True
         self.message.setText("Loading today's check-ins…")
         event_id, now = self._event_id, self.clock()
+        if self.from_server:
+            if self.board is not None and self.board.event_id != event_id:
+                self.board = None
+            self.ctx.ops.run("monitor gates",
+                             lambda: loader.gate_list(self.ctx.store, self.ctx.actor, str(event_id)),
+                             self._timed(self.charts.prepare), self._failed, owner=self)
+            self._fetch(event_id)
+            return
         # Two jobs on the one DB thread: the gate list returns at once and the charts are built
         # on the GUI thread while the board's aggregate is still being read.
         self.ctx.ops.run("monitor gates",
@@ -217,11 +250,81 @@ class MonitorPage(QWidget):
         self._loading = self._polling = False
         self.message.setText(describe_failure(exc))
 
+    # ------------------------------------------------------------------ from the server
+
+    def _fetch(self, event_id: uuid.UUID) -> None:
+        """Ask the server for the whole board, on a thread of its own (HTTP never waits on the DB thread)."""
+        self._polling = True
+        store, remote = self.ctx.store, self._remote
+
+        def work() -> tuple[RemoteBoard, GateBoardView]:
+            # httpx and its client are loaded here, off the GUI thread (as the sync worker does).
+            from boxoffice.monitor.remote import RemoteBoard
+
+            source = remote or RemoteBoard.from_store(store)
+            try:
+                return source, source.fetch(event_id)
+            except BaseException:
+                if remote is None:
+                    source.close()  # made for this call and not handed back: close it here
+                raise
+
+        self.ctx.ops.spawn("monitor server board", work, self._fetched, self._fetch_failed, owner=self)
+
+    def _fetched(self, result: tuple[RemoteBoard, GateBoardView]) -> None:
+        source, view = result
+        self._remote = source
+        self._loading = self._polling = False
+        if not self.isVisible():
+            self._let_go_of_server()
+        self._problem = None
+        if view.event_id != self._event_id:
+            return  # another event was chosen meanwhile; its own fetch is on the way
+        self._figures_at = view.computed_at
+        board = summary.board_of(view)
+        if summary.succeeds(self.board, board):
+            self.board = board
+            self._dirty = True
+            return
+        self._board_loaded(board)
+
+    def _fetch_failed(self, exc: BaseException) -> None:
+        """Say what went wrong in one sentence, with the time of the figures still shown; keep asking."""
+        from boxoffice.monitor.remote import BoardUnreachableError
+
+        self._loading = self._polling = False
+        if not self.isVisible():
+            self._let_go_of_server()
+        board, at = self.board, self._figures_at
+        shown = ""
+        if board is not None and at is not None:
+            shown = f"{at.astimezone(board.tz):%H:%M:%S} ({board.tz.key} time)"
+        if isinstance(exc, BoardUnreachableError):
+            gone = f"The server at {exc.url} cannot be reached"
+            self._problem = (f"{gone}; the figures shown are from {shown}." if shown
+                             else f"{gone}; there are no figures yet.")
+        else:
+            self._problem = describe_failure(exc) + (f" The figures shown are from {shown}." if shown else "")
+        self.message.setText(self._problem)
+        if self.isVisible():
+            self.poll_timer.start()  # keep asking: the figures come back with the server
+
+    def _let_go_of_server(self) -> None:
+        """Close the connection to the server while the page is hidden (the next look opens another)."""
+        remote, self._remote = self._remote, None
+        if remote is not None:
+            remote.close()
+
     # ------------------------------------------------------------------ live updates
 
     def poll(self) -> None:
-        """Ask the DB thread for check-ins after the cursor (and the occupancy every few seconds)."""
+        """Ask the DB thread for check-ins after the cursor (and the occupancy every few seconds);
+        a station reading from the server asks it for the whole board again."""
         board = self.board
+        if self.from_server:
+            if not (self._polling or self._loading) and self._event_id is not None:
+                self._fetch(self._event_id)
+            return
         if board is None or self._polling or self._loading:
             return
         if self.clock().astimezone(board.tz).date() != board.day:
@@ -274,8 +377,15 @@ class MonitorPage(QWidget):
         self.alert_list.show_alerts(self.alerts)
         self.occupancy.show_fill(board.series, limits.occupancy_pct)
         local = now.astimezone(board.tz)
-        self.message.setText(f"{board.event_name}: today {board.day:%a %d %b} (event time {local:%H:%M}), "
-                             f"{len(board.gates)} gates, {len(self.alerts)} alert(s)")
+        if self._problem is not None:
+            self.message.setText(self._problem)
+        else:
+            source = ""
+            if self.from_server and self._figures_at is not None:
+                source = f"; figures from the server at {self._figures_at.astimezone(board.tz):%H:%M:%S}"
+            self.message.setText(
+                f"{board.event_name}: today {board.day:%a %d %b} (event time {local:%H:%M}), "
+                f"{len(board.gates)} gates, {len(self.alerts)} alert(s){source}")
         self._dirty = False
         self._last_full = time.monotonic()
         self.redraws += 1
@@ -293,6 +403,8 @@ class MonitorPage(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         self.poll_timer.stop()
         self.redraw_timer.stop()
+        if not self._polling:
+            self._let_go_of_server()  # else when its answer arrives
         super().hideEvent(event)
 
     def state(self) -> dict[str, Any]:

@@ -65,6 +65,10 @@ class GateTable(QTableWidget):
         self._rows_fitted_at = 0.0
         self._rows_stale = False
 
+    def show_devices(self, shown: bool) -> None:
+        """The devices column, hidden where the board has none (a viewer's, read from the server)."""
+        self.setColumnHidden(COLUMNS.index("Devices (last contact)"), not shown)
+
     def rebuild(self, board: GateBoard) -> None:
         self.setRowCount(len(board.gates))
         self.rows = {gate_id: row for row, gate_id in enumerate(board.gates)}
