@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    Ref,
+)
 from boxoffice.errors import LimitExceededError, ValidationError
 from boxoffice.schemas.series import AssignResult
 from boxoffice.services import outbox, refs
@@ -198,3 +201,13 @@ def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -
             outbox.record(session, actor, "series.remove_bands", series.id,
                           {"wristband_ids": ids, "uids": [b.uid for b in bands]})
         return AssignResult(series_id=series.id, assigned=0, already_assigned=0, removed=removed)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class SeriesBandsChange(outbox.Payload):
+    uids: list[str]
+
+
+outbox.declare("series.assign_bands", SeriesBandsChange, Ref("event_series"))
+outbox.declare("series.remove_bands", SeriesBandsChange, Ref("event_series"))

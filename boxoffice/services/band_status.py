@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    EventId,
+    NotARef,
+)
 from boxoffice.errors import (
     AmbiguousError,
     BandStateError,
@@ -195,3 +199,25 @@ def _move_assignments(session: Session, actor: Actor, old: Wristband, new: Wrist
     for row in rows:
         admit_band(session, actor, session.get_one(EventSeries, row.series_id), new)
     return len(rows)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class BandStatusChange(outbox.Payload):
+    event_id: EventId
+    uid: str
+    reason: str
+
+
+class BandReplaceChange(outbox.Payload):
+    event_id: EventId
+    old_uid: str
+    new_uid: str
+    reason: str | None = None
+
+
+_BY_UID = NotARef("the band is named by its UID in the event")
+outbox.declare("wristband.void", BandStatusChange, _BY_UID)
+outbox.declare("wristband.lost", BandStatusChange, _BY_UID)
+outbox.declare("wristband.replace", BandReplaceChange,
+               NotARef("the bands are named by their UIDs in the event"))

@@ -10,7 +10,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,13 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    GateId,
+    New,
+    NotARef,
+    SeriesId,
+)
 from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, validate_token
 from boxoffice.errors import ScanIdTakenError
 from boxoffice.schemas.checkin import CheckinView
@@ -543,3 +550,17 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
 def _describe(checkin: Checkin, gate_name: str) -> str:
     who = f"band {checkin.uid}" if checkin.uid else "an unknown band"
     return f"{who}, {checkin.direction.value}, {checkin.result.value} at {gate_name}"
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class CheckinRecordChange(outbox.Payload):
+    """What ``import_checkin`` reads of a station's tap (its ``CheckinView``)."""
+
+    id: New
+    series_id: SeriesId
+    gate_id: GateId
+    wristband_id: Annotated[uuid.UUID | None, NotARef("the server finds the band by the tapped UID")] = None
+
+
+outbox.declare("checkin.record", CheckinRecordChange, NEW)

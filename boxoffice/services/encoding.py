@@ -23,16 +23,30 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
+from pydantic import AwareDatetime
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from boxoffice.domain import payload as pl
-from boxoffice.domain.enums import BandStatus, BatchStatus, EncodeOutcome
+from boxoffice.domain.enums import (
+    BandStatus,
+    BatchStatus,
+    EncodeOutcome,
+)
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    BandId,
+    BatchId,
+    CategoryId,
+    EventId,
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import shown_uid, station_time_problem, uid_form, validate_payload_hex
 from boxoffice.errors import (
     AlreadyEncodedError,
@@ -799,3 +813,54 @@ def passwords_for(store: Store, actor: Actor, uid: str) -> list[tuple[bytes, byt
 def public_keys(store: Store, actor: Actor, event_ref: str) -> dict[bytes, bytes]:
     """Key id -> raw public key of the event: what gates get to verify bands offline."""
     return keys.public_keys(store, actor, event_ref)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class BatchStartChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    category_id: CategoryId
+    series_ids: Annotated[list[uuid.UUID], Ref("event_series")] = []
+    requested: int | None = None
+    station: str | None = None
+    started_at: AwareDatetime | None = None  # the station's clock; older stations do not send it
+
+
+class BandPlanChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    category_id: CategoryId
+    uid: str
+    number: int | None = None
+    station: str | None = None
+    batch_id: Annotated[uuid.UUID | None, Ref("encode_batches")] = None
+    ticket_id: Annotated[uuid.UUID | None, Ref("tickets")] = None
+    payload: str | None = None
+    tag_secret_id: Annotated[uuid.UUID | None, Ref("tag_secrets")] = None
+
+
+class BandActivateChange(outbox.Payload):
+    batch_id: BatchId
+    band_id: BandId
+    # When the tag was tapped, by the station's clock; older stations do not send it.
+    encoded_at: AwareDatetime | None = None
+
+
+class BatchOutcomeChange(outbox.Payload):
+    uid: str
+    outcome: str
+    message: str = ""
+    at: AwareDatetime | None = None  # the station's clock, as for an activation
+
+
+class BatchFinishChange(outbox.Payload):
+    status: str
+    finished_at: AwareDatetime | None = None  # the station's clock
+
+
+outbox.declare("encode_batch.start", BatchStartChange, NEW)
+outbox.declare("wristband.plan", BandPlanChange, NEW)
+outbox.declare("wristband.activate", BandActivateChange, Ref("wristbands"))
+outbox.declare("encode_batch.outcome", BatchOutcomeChange, Ref("encode_batches"))
+outbox.declare("encode_batch.finish", BatchFinishChange, Ref("encode_batches"))

@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import ConfigDict
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import GateKind
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    Ref,
+)
 from boxoffice.domain.validation import validate_name, validate_timezone
 from boxoffice.errors import DuplicateError, InUseError, ValidationError
 from boxoffice.schemas.event import CategoryView, EventView, GateView
@@ -259,3 +263,50 @@ def delete_category(store: Store, actor: Actor, category_id: uuid.UUID) -> None:
         session.flush()
         outbox.record(session, actor, "category.delete", cat.id, {"name": cat.name, "event_id": ev.id})
         log.info("category %s of %s deleted by %s", cat.name, ev.name, actor.email)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class EventChangedFields(outbox.Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    timezone: str | None = None
+    venue: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class EventUpdateChange(outbox.Payload):
+    changes: EventChangedFields
+
+
+class GateChangedFields(outbox.Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    kind: GateKind | None = None
+    category_ids: Annotated[list[uuid.UUID] | None, Ref("categories")] = None
+
+
+class GateUpdateChange(outbox.Payload):
+    changes: GateChangedFields
+
+
+class CategoryChangedFields(outbox.Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    color: str | None = None
+
+
+class CategoryUpdateChange(outbox.Payload):
+    changes: CategoryChangedFields
+
+
+outbox.declare("event.update", EventUpdateChange, Ref("events"))
+outbox.declare("event.delete", None, Ref("events"))
+outbox.declare("gate.update", GateUpdateChange, Ref("gates"))
+outbox.declare("gate.delete", None, Ref("gates"))
+outbox.declare("category.update", CategoryUpdateChange, Ref("categories"))
+outbox.declare("category.delete", None, Ref("categories"))

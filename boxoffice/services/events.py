@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import GateKind
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    EventId,
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import validate_name, validate_timezone
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.event import CategoryView, EventView, GateView
@@ -168,3 +175,34 @@ def list_categories(store: Store, actor: Actor, event_ref: str) -> list[Category
             select(Category).where(Category.event_id == ev.id).order_by(Category.name)
         )
         return [CategoryView.model_validate(c) for c in rows]
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class EventCreateChange(outbox.Payload):
+    id: New
+    name: str
+    timezone: str
+    venue: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class GateCreateChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    name: str
+    kind: GateKind
+    category_ids: Annotated[list[uuid.UUID], Ref("categories")] = []
+
+
+class CategoryCreateChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    name: str
+    color: str | None = None
+
+
+outbox.declare("event.create", EventCreateChange, NEW)
+outbox.declare("gate.create", GateCreateChange, NEW)
+outbox.declare("category.create", CategoryCreateChange, NEW)

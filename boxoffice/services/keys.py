@@ -30,6 +30,11 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.permissions import Action, may
+from boxoffice.domain.references import (
+    NEW,
+    EventId,
+    New,
+)
 from boxoffice.errors import DuplicateError, NotFoundError, ValidationError
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
@@ -187,3 +192,22 @@ def public_keys(store: Store, actor: Actor, event_ref: str) -> dict[bytes, bytes
     with store.read() as session:
         ev = refs.event(session, actor, event_ref)
         return event_public_keys(session, ev.id)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class EventKeyChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    key_id: str
+    public_key: str
+    station: str | None = None
+
+
+class TagSecretChange(outbox.Payload):
+    id: New
+    secret: str
+
+
+outbox.declare("event_key.create", EventKeyChange, NEW)
+outbox.declare("tag_secret.create", TagSecretChange, NEW)

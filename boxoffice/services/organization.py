@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    MemberId,
+    New,
+    NotARef,
+)
 from boxoffice.domain.validation import validate_email, validate_name
 from boxoffice.errors import DuplicateError, NotFoundError, ValidationError
 from boxoffice.schemas.member import MemberView, OrganizationView
@@ -158,3 +165,30 @@ def use_member(store: Store, email: str) -> MemberView:
         else:
             setting.value = value
         return MemberView.model_validate(member)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class OrganizationCreateChange(outbox.Payload):
+    id: Annotated[uuid.UUID, NotARef("only the pusher's own organization is accepted")]
+
+
+class MemberCreateChange(outbox.Payload):
+    id: New
+    email: str
+    role: Role
+    display_name: str | None = None
+
+
+class MemberRefChange(outbox.Payload):
+    id: MemberId
+
+
+class MemberRoleChange(MemberRefChange):
+    role: Role
+
+
+outbox.declare("organization.create", OrganizationCreateChange, NEW)
+outbox.declare("member.create", MemberCreateChange, NEW)
+outbox.declare("member.role", MemberRoleChange, NotARef("the member is named in the payload"))
+outbox.declare("member.remove", MemberRefChange, NotARef("the member is named in the payload"))

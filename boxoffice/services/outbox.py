@@ -3,38 +3,64 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, cast
 
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from boxoffice.domain.references import NewId, NotARef, Ref
 from boxoffice.services.actor import Actor
 from boxoffice.store.models import OutboxEntry
 
-#: Every change a use case can record, by kind. The server replays each
-#: through an applier of the same name (``boxoffice.sync.appliers``), and a
-#: test holds the two lists equal, so no station can record a change that
+
+class Payload(BaseModel):
+    """What one kind of change carries to the server: declared next to the use case that records it.
+
+    Extra fields are ignored: a use case may record a whole view of which
+    the server reads these fields.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One kind of change a use case records: its payload model and what its ``entity_id`` names."""
+
+    kind: str
+    payload: type[Payload] | None
+    entity: Ref | NewId | NotARef
+
+
+#: Every change a use case can record, by kind, filled by ``declare`` as the
+#: service modules load. The server replays each through an applier of the
+#: same name (``boxoffice.sync.appliers``), built from these declarations,
+#: and a test holds the two equal, so no station can record a change that
 #: the server would answer "unknown" for ever.
-KINDS = frozenset({
-    "organization.create", "member.create", "member.role", "member.remove",
-    "event.create", "event.update", "event.delete",
-    "gate.create", "gate.update", "gate.delete",
-    "category.create", "category.update", "category.delete",
-    "series.create", "series.update", "series.delete", "series.transition",
-    "series.assign_gates", "series.remove_gates", "series.set_limit",
-    "series.assign_bands", "series.remove_bands", "series.generate_recurring",
-    "ticket.create", "ticket.update", "ticket.delete", "tickets.import",
-    "checkin.record",
-    "wristband.register", "wristband.plan", "wristband.activate",
-    "wristband.void", "wristband.lost", "wristband.replace",
-    "event_key.create", "tag_secret.create",
-    "encode_batch.start", "encode_batch.outcome", "encode_batch.finish",
-})
+CHANGES: dict[str, Change] = {}
+
+
+def declare(kind: str, payload: type[Payload] | None, entity: Ref | NewId | NotARef) -> None:
+    """Declare a kind of change: the one place its shape and its references are stated."""
+    if kind in CHANGES and CHANGES[kind] != Change(kind, payload, entity):
+        raise ValueError(f"the change {kind!r} is declared twice")
+    CHANGES[kind] = Change(kind, payload, entity)
 
 
 class UndeclaredKindError(ValueError):
-    """A use case recorded a kind that ``KINDS`` does not list: a programming error, caught in tests."""
+    """A use case recorded a kind no ``declare`` states: a programming error, caught in tests."""
+
+
+class ChangeShapeError(ValueError):
+    """A use case recorded a payload its own declaration refuses: a programming error, caught in tests.
+
+    Checked when the entry is recorded rather than when the server replays
+    it, so a station can never queue what the server cannot read.
+    """
 
 
 # A plain INSERT on the table: an entry is never read back or changed in the
@@ -51,11 +77,17 @@ def record(
     commit together or not at all. Entries are numbered (``seq``) in the
     order they are recorded.
     """
-    if kind not in KINDS:
-        raise UndeclaredKindError(f"the change {kind!r} is not declared in boxoffice.services.outbox.KINDS")
+    change = CHANGES.get(kind)
+    if change is None:
+        raise UndeclaredKindError(f"the change {kind!r} is not declared (boxoffice.services.outbox.declare)")
     store = session.info.get("store")
     if store is not None and not store.keeps_outbox:
         return
+    if change.payload is not None:
+        try:
+            change.payload.model_validate(to_jsonable_python(payload))
+        except PydanticValidationError as exc:
+            raise ChangeShapeError(f"{kind} recorded a payload its declaration refuses: {exc}") from exc
     session.execute(_INSERT, {
         "kind": kind,
         "entity_id": entity_id,

@@ -23,8 +23,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from boxoffice.domain.enums import RecurrenceKind
 from boxoffice.domain.permissions import Action
 from boxoffice.domain.recurrence import MAX_COUNT, Instance, RecurrenceRule, instances
+from boxoffice.domain.references import (
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import SeriesTimes, validate_name, validate_series
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.series import SeriesView
@@ -201,3 +206,25 @@ def generate_recurring(
         )
         log.info("generated %d series from %s", len(views), parent.name)
         return views
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class RecurrenceRuleFields(outbox.Payload):
+    kind: RecurrenceKind
+    count: int
+    interval: int = 1
+    weekdays: list[int] = []
+
+
+class RecurringChildFields(outbox.Payload):
+    id: New
+
+
+class RecurringChange(outbox.Payload):
+    rule: RecurrenceRuleFields
+    name_pattern: str
+    children: list[RecurringChildFields]
+
+
+outbox.declare("series.generate_recurring", RecurringChange, Ref("event_series"))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AwareDatetime, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +19,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from boxoffice.domain.enums import ReentryPolicy, SeriesStatus
 from boxoffice.domain.lifecycle import check_transition, is_terminal
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    CategoryId,
+    EventId,
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import (
     SeriesTimes,
     check_category_limits,
@@ -452,3 +460,60 @@ def set_category_limit(
             {"category_id": cat.id, "limit": limit},
         )
         return SeriesChange(series=SeriesView.model_validate(series), warnings=warnings)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class SeriesCreateChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    name: str
+    description: str | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    checkin_opens_at: AwareDatetime
+    checkin_closes_at: AwareDatetime
+    capacity: int
+    reentry_policy: ReentryPolicy
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates")] = []
+
+
+class SeriesChangedFields(outbox.Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    checkin_opens_at: AwareDatetime | None = None
+    checkin_closes_at: AwareDatetime | None = None
+    capacity: int | None = None
+    reentry_policy: ReentryPolicy | None = None
+
+
+class SeriesUpdateChange(outbox.Payload):
+    expected_version: int
+    changes: SeriesChangedFields
+
+
+class SeriesTransitionChange(outbox.Payload):
+    to: SeriesStatus
+    reason: str
+    transition_id: Annotated[uuid.UUID | None, NEW] = None
+
+
+class SeriesGatesChange(outbox.Payload):
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates")]
+
+
+class SeriesLimitChange(outbox.Payload):
+    category_id: CategoryId
+    limit: int | None
+
+
+outbox.declare("series.create", SeriesCreateChange, NEW)
+outbox.declare("series.update", SeriesUpdateChange, Ref("event_series"))
+outbox.declare("series.transition", SeriesTransitionChange, Ref("event_series"))
+outbox.declare("series.assign_gates", SeriesGatesChange, Ref("event_series"))
+outbox.declare("series.remove_gates", SeriesGatesChange, Ref("event_series"))
+outbox.declare("series.set_limit", SeriesLimitChange, Ref("event_series"))

@@ -12,6 +12,9 @@ from sqlalchemy import delete, func, select
 
 from boxoffice.domain.enums import SeriesStatus
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    Ref,
+)
 from boxoffice.errors import DeleteRefusedError, InUseError, StaleVersionError
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
@@ -79,3 +82,12 @@ def delete_series(store: Store, actor: Actor, series_ref: str, expected_version:
         outbox.record(session, actor, "series.delete", series.id,
                       {"expected_version": expected_version, "name": series.name})
         log.info("series %s deleted by %s", series.name, actor.email)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class SeriesDeleteChange(outbox.Payload):
+    expected_version: int
+
+
+outbox.declare("series.delete", SeriesDeleteChange, Ref("event_series"))

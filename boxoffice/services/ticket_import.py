@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    CategoryId,
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import (
     MAX_EMAIL,
     MAX_HOLDER_NAME,
@@ -356,3 +361,19 @@ def _checked(ticket: ImportedTicket) -> ImportedTicket:
         problem = exc.problems[0]
         raise ValidationError.single(
             problem.field, f"Ticket {ticket.code.strip()[:64]!r}: {problem.message}") from None
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class ImportedTicketIds(outbox.Payload):
+    """The ids of one imported ticket (``ticket_import.ImportedTicket``), as the contract declares them."""
+
+    id: New
+    category_id: CategoryId
+
+
+class TicketImportChange(outbox.Payload):
+    tickets: list[ImportedTicketIds]
+
+
+outbox.declare("tickets.import", TicketImportChange, Ref("events"))

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import ConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    CategoryId,
+    EventId,
+    New,
+    Ref,
+)
 from boxoffice.domain.validation import (
     validate_holder_email,
     validate_holder_name,
@@ -182,3 +190,33 @@ def delete_ticket(store: Store, actor: Actor, ticket_id: uuid.UUID) -> None:
         session.flush()
         outbox.record(session, actor, "ticket.delete", ticket.id, {"code": ticket.code, "event_id": ev.id})
         log.info("ticket %s of %s deleted by %s", ticket.code, ev.name, actor.email)
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class TicketCreateChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    category_id: CategoryId
+    code: str
+    holder_name: str | None = None
+    holder_email: str | None = None
+
+
+class TicketChangedFields(outbox.Payload):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = None
+    category_id: Annotated[uuid.UUID | None, Ref("categories")] = None
+    holder_name: str | None = None
+    holder_email: str | None = None
+    voided: bool | None = None
+
+
+class TicketUpdateChange(outbox.Payload):
+    changes: TicketChangedFields
+
+
+outbox.declare("ticket.create", TicketCreateChange, NEW)
+outbox.declare("ticket.update", TicketUpdateChange, Ref("tickets"))
+outbox.declare("ticket.delete", None, Ref("tickets"))

@@ -15,6 +15,12 @@ from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.domain.permissions import Action
+from boxoffice.domain.references import (
+    NEW,
+    CategoryId,
+    EventId,
+    New,
+)
 from boxoffice.errors import UidTakenError, ValidationError
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_numbers, outbox, refs
@@ -75,3 +81,17 @@ def register_band(
         outbox.record(session, actor, "wristband.register", band.id, view.model_dump())
         log.info("band %s registered as %s #%s at %s", uid, cat.name, number, station)
         return view
+
+
+# -- what this module's changes carry to the server (its outbox contracts) --------
+
+class BandRegisterChange(outbox.Payload):
+    id: New
+    event_id: EventId
+    category_id: CategoryId
+    uid: str
+    number: int | None = None
+    station: str | None = None
+
+
+outbox.declare("wristband.register", BandRegisterChange, NEW)

@@ -1,10 +1,11 @@
 """What a pushed change may name, and the one check that every id it names is the pusher's.
 
-Each outbox kind has a payload model (``boxoffice.sync.appliers``) whose id
-fields are declared as references (``Ref``: the table they name) or as the
-id a create gives its new row (``NewId``); the entry's ``entity_id`` is
-declared by the applier the same way. Before a use case runs, ``resolve``
-looks up every reference in the pusher's organization: an id of another
+Each outbox kind has a payload model, declared next to its use case
+(``boxoffice.services.outbox.declare``), whose id fields are declared as
+references (``Ref``: the table they name) or as the id a create gives its
+new row (``NewId``); the entry's ``entity_id`` is declared with the model
+the same way (``boxoffice.domain.references``). Before a use case runs,
+``resolve`` looks up every reference in the pusher's organization: an id of another
 organization answers exactly as an unknown one does ("No event … was
 found."), so a push can neither reach across organizations nor learn what
 exists there. Use cases check what they load as well; this is the one
@@ -16,39 +17,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from boxoffice.domain.references import NewId, NotARef, Ref
 from boxoffice.errors import NotFoundError
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import EncodeBatch
 from boxoffice.sync.owners import Owners
 from boxoffice.sync.replicas import REPLICAS
-
-
-@dataclass(frozen=True)
-class Ref:
-    """Field metadata: this id names a row of ``table``, which must be the pusher's organization's."""
-
-    table: str
-
-
-@dataclass(frozen=True)
-class NewId:
-    """Field metadata: the id the station gave the row this change creates (nothing to look up)."""
-
-
-@dataclass(frozen=True)
-class NotARef:
-    """Field metadata: an id the server does not look up, and why (kept as the station sent it)."""
-
-    why: str
-
 
 _batches = EncodeBatch.__table__
 assert isinstance(_batches, Table)
@@ -128,3 +109,6 @@ def _types(annotation: Any) -> Iterator[Any]:
             yield from _types(arg)
     else:
         yield annotation
+
+
+__all__ = ["NewId", "NotARef", "Ref", "id_fields", "organization_of", "references", "resolve"]

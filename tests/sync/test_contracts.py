@@ -12,7 +12,40 @@ from boxoffice.sync.contracts import Ref, id_fields, references
 
 
 def test_every_kind_a_use_case_can_record_has_an_applier_and_no_applier_is_orphaned() -> None:
-    assert set(outbox.KINDS) == set(APPLIERS) == set(CONTRACTS)
+    assert set(outbox.CHANGES) == set(APPLIERS) == set(CONTRACTS)
+    assert len(outbox.CHANGES) == 39
+
+
+def test_every_change_is_declared_next_to_the_use_case_that_records_it() -> None:
+    """The model of each kind lives in the service module whose ``outbox.record`` calls record that kind."""
+    import importlib
+    import inspect
+    import re
+
+    for kind, change in outbox.CHANGES.items():
+        if change.payload is None:
+            continue
+        home = importlib.import_module(change.payload.__module__)
+        assert home.__name__.startswith("boxoffice.services."), (kind, home.__name__)
+        source = inspect.getsource(home)
+        # The kind is among the first arguments of each call (a literal, an f-string or a choice of two).
+        calls = [source[m.end():m.end() + 160] for m in re.finditer(r"outbox\.record\(", source)]
+        kinds = [k for call in calls for k in re.findall(r'f?"[a-z_]+\.[^"]+"', call)]
+        literal = {k.strip('"') for k in kinds if not k.startswith("f")}
+        patterns = [re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(k[2:-1])) for k in kinds if k.startswith("f")]
+        assert kind in literal or any(re.fullmatch(p, kind) for p in patterns), (
+            f"{kind} is declared in {home.__name__}, which records only {sorted(literal)} {patterns}")
+
+
+def test_a_use_case_cannot_record_a_payload_its_declaration_refuses(store) -> None:  # type: ignore[no-untyped-def]
+    with store.write() as session, pytest.raises(outbox.ChangeShapeError, match=r"wristband\.activate"):
+        outbox.record(session, None, "wristband.activate", uuid.uuid4(), {"batch_id": "not an id"})
+    with store.read() as session:
+        from sqlalchemy import func, select
+
+        from boxoffice.store.models import OutboxEntry
+
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
 
 
 def test_a_use_case_cannot_record_an_undeclared_kind(store) -> None:  # type: ignore[no-untyped-def]
