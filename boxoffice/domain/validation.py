@@ -41,6 +41,8 @@ MAX_EARLY_CHECKIN = timedelta(hours=12)
 MAX_SERIES_DURATION = timedelta(days=31)
 # Fits on a wristband print, a gate display and the database column.
 MAX_NAME_LENGTH = 120
+# A series' description: a paragraph for staff, not a document.
+MAX_DESCRIPTION = 2000
 # What a ``Mapped[int]`` column holds: PostgreSQL's INTEGER. SQLite would take
 # 64 bits, so without this check the two databases would disagree.
 INTEGER_RANGE = (-(2**31), 2**31 - 1)

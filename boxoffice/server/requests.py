@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.domain.validation import (
+    MAX_DESCRIPTION,
     MAX_DEVICE_ID,
     MAX_NAME_LENGTH,
     MAX_NUMBER_BLOCK,
@@ -19,9 +20,10 @@ from boxoffice.domain.validation import (
     NUMBER_BLOCK,
 )
 from boxoffice.schemas.member import MemberView
+from boxoffice.services.series import SeriesChangedFields, SeriesLimitChange
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
-Description = Annotated[str | None, Field(max_length=2000)]
+Description = Annotated[str | None, Field(max_length=MAX_DESCRIPTION)]
 Capacity = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -82,16 +84,10 @@ class SeriesCreate(Body):
     gate_ids: Annotated[list[uuid.UUID], Field(max_length=500)] = []
 
 
-class SeriesUpdate(Body):
+class SeriesUpdate(SeriesChangedFields, Body):
+    """The fields a station's pushed edit may change (``series.SeriesChangedFields``), at a version."""
+
     expected_version: int
-    name: Name | None = None
-    description: Description = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    checkin_opens_at: AwareDatetime | None = None
-    checkin_closes_at: AwareDatetime | None = None
-    capacity: Capacity | None = None
-    reentry_policy: ReentryPolicy | None = None
 
 
 class TransitionRequest(Body):
@@ -104,9 +100,8 @@ class GatesRequest(Body):
     gate_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=500)]
 
 
-class LimitRequest(Body):
-    category_id: uuid.UUID
-    limit: Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1)]
+class LimitRequest(SeriesLimitChange, Body):
+    """A category's band limit, as a station pushes it (``series.SeriesLimitChange``)."""
 
 
 class BandsRequest(Body):

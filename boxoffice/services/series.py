@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +27,9 @@ from boxoffice.domain.references import (
     Ref,
 )
 from boxoffice.domain.validation import (
+    INTEGER_RANGE,
+    MAX_DESCRIPTION,
+    MAX_NAME_LENGTH,
     SeriesTimes,
     check_category_limits,
     check_gates_belong,
@@ -479,15 +482,17 @@ class SeriesCreateChange(outbox.Payload):
 
 
 class SeriesChangedFields(outbox.Payload):
+    """What an edit of a series may change: the pushed ``series.update`` and the API's PATCH body alike."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    description: str | None = None
+    name: Annotated[str | None, Field(min_length=1, max_length=MAX_NAME_LENGTH)] = None
+    description: Annotated[str | None, Field(max_length=MAX_DESCRIPTION)] = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     checkin_opens_at: AwareDatetime | None = None
     checkin_closes_at: AwareDatetime | None = None
-    capacity: int | None = None
+    capacity: Annotated[int | None, Field(ge=INTEGER_RANGE[0], le=INTEGER_RANGE[1])] = None
     reentry_policy: ReentryPolicy | None = None
 
 
@@ -507,8 +512,10 @@ class SeriesGatesChange(outbox.Payload):
 
 
 class SeriesLimitChange(outbox.Payload):
+    """A category's band limit in a series (``None``: no limit): pushed, and the API's PUT body."""
+
     category_id: CategoryId
-    limit: int | None
+    limit: Annotated[int | None, Field(ge=INTEGER_RANGE[0], le=INTEGER_RANGE[1])]
 
 
 outbox.declare("series.create", SeriesCreateChange, NEW)

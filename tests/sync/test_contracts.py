@@ -75,3 +75,21 @@ def test_references_are_found_in_lists_and_nested_changes() -> None:
     found = set(references(batch_start.model_validate({"id": str(uuid.uuid4()), "event_id": str(ev),
                                                        "category_id": str(cat), "series_ids": [str(series)]})))
     assert found == {("events", ev), ("categories", cat), ("event_series", series)}
+
+
+def test_rest_bodies_that_describe_a_pushed_change_reuse_its_declaration() -> None:
+    """An edit of a series or a category limit has one shape, whether it comes by the API or by a push."""
+    from boxoffice.server import requests as rq
+
+    update = CONTRACTS["series.update"].payload
+    limit = CONTRACTS["series.set_limit"].payload
+    assert update is not None and limit is not None
+    changed = update.model_fields["changes"].annotation
+    assert isinstance(changed, type) and issubclass(rq.SeriesUpdate, changed)
+    assert set(rq.SeriesUpdate.model_fields) == set(changed.model_fields) | {"expected_version"}
+    assert issubclass(rq.LimitRequest, limit)
+    # The same limits hold on both channels: a name too long for the column is refused by either.
+    too_long = {"name": "x" * 121}
+    for model in (changed, rq.SeriesUpdate):
+        with pytest.raises(ValueError, match="at most 120 characters"):
+            model.model_validate({**too_long, "expected_version": 1} if model is rq.SeriesUpdate else too_long)
