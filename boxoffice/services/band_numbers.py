@@ -135,8 +135,10 @@ def block_size_problem(size: int) -> Problem | None:
 def take(session: Session, event_id: uuid.UUID, category_id: uuid.UUID, count: int = 1) -> int:
     """``count`` numbers off the counter: the first of them (the rest follow it)."""
     keys = {"n_event": event_id, "n_category": category_id}
-    session.execute(_MAKE_COUNTER[session.get_bind().dialect.name], keys)
-    after = session.execute(_ADVANCE, {**keys, "n_count": count}).scalar_one()
+    after = session.execute(_ADVANCE, {**keys, "n_count": count}).scalar_one_or_none()
+    if after is None:  # the category's first number: its counter starts past the highest given so far
+        session.execute(_MAKE_COUNTER[session.get_bind().dialect.name], keys)
+        after = session.execute(_ADVANCE, {**keys, "n_count": count}).scalar_one()
     return int(after) - count
 
 
