@@ -57,7 +57,7 @@ from boxoffice.errors import (
     ValidationError,
 )
 from boxoffice.schemas.wristband import BatchView, WristbandView
-from boxoffice.services import band_numbers, keys, outbox, refs
+from boxoffice.services import band_numbers, keys, outbox, refs, wristbands
 from boxoffice.services.actor import Actor
 from boxoffice.services.assignments import _check_limits
 from boxoffice.services.series import check_editable, ensure_editable
@@ -827,13 +827,9 @@ class BatchStartChange(outbox.Payload):
     started_at: AwareDatetime | None = None  # the station's clock; older stations do not send it
 
 
-class BandPlanChange(outbox.Payload):
-    id: New
-    event_id: EventId
-    category_id: CategoryId
-    uid: str
-    number: int | None = None
-    station: str | None = None
+class BandPlanChange(wristbands.BandRegisterChange):
+    """A pending band as a station planned it: a registration, with its batch, ticket and tag."""
+
     batch_id: Annotated[uuid.UUID | None, Ref("encode_batches")] = None
     ticket_id: Annotated[uuid.UUID | None, Ref("tickets")] = None
     payload: str | None = None

@@ -220,3 +220,31 @@ def wait_until(condition: Callable[[], object], timeout: float, interval: float 
         if time.monotonic() - started > timeout:
             raise AssertionError(f"not true within {timeout:g} s: {getattr(condition, '__name__', condition)}")
         time.sleep(interval)
+
+
+@contextmanager
+def seeded_and_served(target: str | Path, processes: int, log_dir: Path) -> Iterator[tuple[Live, list[str]]]:
+    """``seed`` on ``target``, served by one in-process server or by ``processes`` separate ones.
+
+    For the concurrency tests that run one scenario against one process and
+    against several on the same database; yields the seeded ``Live`` (its
+    ``url`` the first server's) and every server's URL.
+    """
+    from boxoffice.server.embedded import EmbeddedServer
+
+    store = open_store(target)
+    live = seed(store)
+    try:
+        if processes == 1:
+            embedded = EmbeddedServer(store)
+            live.url = embedded.start()
+            try:
+                yield live, [live.url]
+            finally:
+                embedded.stop()
+        else:
+            with running_servers(target, count=processes, log_dir=log_dir) as urls:
+                live.url = urls[0]
+                yield live, urls
+    finally:
+        store.dispose()

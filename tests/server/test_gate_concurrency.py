@@ -23,13 +23,12 @@ import httpx
 import pytest
 
 from boxoffice.domain.enums import ReentryPolicy, Role
-from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import assignments, occupancy
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
-from tests.helpers.servers import running_servers
-from tests.server.conftest import Live, seed
+from boxoffice.store.database import Store
+from tests.helpers.servers import seeded_and_served
+from tests.server.conftest import Live
 from tests.services.conftest import add_bands
 
 
@@ -58,22 +57,8 @@ class Gates:
 def gates(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gates]:
     backend, processes = request.param
     target = str(tmp_path / "server.sqlite3") if backend == "sqlite" else request.getfixturevalue("pg_database")
-    store = open_store(target)
-    live = seed(store)
-    try:
-        if processes == 1:
-            server = EmbeddedServer(store)
-            live.url = server.start()
-            try:
-                yield Gates(live, [live.url])
-            finally:
-                server.stop()
-        else:
-            with running_servers(target, count=processes, log_dir=tmp_path) as urls:
-                live.url = urls[0]
-                yield Gates(live, urls)
-    finally:
-        store.dispose()
+    with seeded_and_served(target, processes, tmp_path) as (live, urls):
+        yield Gates(live, urls)
 
 
 def _warm_up(gates: Gates) -> None:

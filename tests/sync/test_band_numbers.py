@@ -21,13 +21,12 @@ from sqlalchemy import func, select, update
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.validation import MAX_NUMBER_BLOCK, NUMBER_BLOCK
-from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import band_numbers, encoding
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import BandNumberBlock, BandNumberCounter, Category, OutboxEntry, Wristband
-from tests.helpers.servers import running_servers
-from tests.server.conftest import Live, seed
+from tests.helpers.servers import seeded_and_served
+from tests.server.conftest import Live
 from tests.sync.conftest import Station, sync
 
 
@@ -186,22 +185,8 @@ def test_another_organizations_category_is_unknown(server: Live) -> None:
 def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Live, list[str]]]:
     backend, processes = request.param
     target = str(tmp_path / "server.sqlite3") if backend == "sqlite" else request.getfixturevalue("pg_database")
-    store = open_store(target)
-    live = seed(store)
-    try:
-        if processes == 1:
-            embedded = EmbeddedServer(store)
-            live.url = embedded.start()
-            try:
-                yield live, [live.url]
-            finally:
-                embedded.stop()
-        else:
-            with running_servers(target, count=processes, log_dir=tmp_path) as urls:
-                live.url = urls[0]
-                yield live, urls
-    finally:
-        store.dispose()
+    with seeded_and_served(target, processes, tmp_path) as served:
+        yield served
 
 
 def test_concurrent_block_requests_get_ranges_nobody_else_gets(servers: tuple[Live, list[str]]) -> None:
