@@ -2,7 +2,7 @@
 
 The central server is stateless apart from its database, so several server
 processes (``--workers N``, or instances behind a load balancer) can share
-one PostgreSQL database. Two things are kept in each process's memory
+one PostgreSQL database. Three things are kept in each process's memory
 because a gate taps several times a second and reading them every time was
 a measurable part of a verify. Each is declared here once, with its bound:
 the code reads the value from here, the README states it, and
@@ -18,6 +18,11 @@ processes.
   for checking band signatures. A key dropped or replaced elsewhere is
   trusted here for at most this long; a key *added* elsewhere is used at
   its first tap (a key that is not found is never remembered).
+- **Gate boards** (``monitor/summary.py``): the day's figures of an event
+  that viewers' stations read every few seconds. Each viewer's poll would
+  otherwise group the day's check-ins again on the database the gates
+  verify against; within the bound they share one reading. Who may read
+  it is checked on every request.
 
 Kept per process but never stale, so not bounded here: a station's parsed
 private signing keys (``services/keys.py``, looked up by the stored key
@@ -89,7 +94,13 @@ EVENT_KEYS = CacheBound(
     default=60.0,
     stale="an event signing key dropped or replaced through another process",
 )
-BOUNDS = (TOKENS, EVENT_KEYS)
+GATE_BOARDS = CacheBound(
+    name="gate boards",
+    variable="BOXOFFICE_BOARD_CACHE_SECONDS",
+    default=3.0,
+    stale="an event's gate figures as served to viewers' stations, while taps go on",
+)
+BOUNDS = (TOKENS, EVENT_KEYS, GATE_BOARDS)
 
 
 def describe(environ: Mapping[str, str] | None = None) -> str:

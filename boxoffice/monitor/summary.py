@@ -17,12 +17,16 @@ alert).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
+from boxoffice import cache_bounds
 from boxoffice.domain.enums import CheckinResult, Role
 from boxoffice.domain.permissions import Action, may, may_hold
 from boxoffice.monitor import loader
@@ -46,13 +50,50 @@ def reads_from_server(role: Role) -> bool:
     return may(role, Action.VIEW_METRICS) and "checkins" not in may_hold(role)
 
 
+class _Boards:
+    """Boards read in the last ``cache_bounds.GATE_BOARDS`` seconds, per database, event and day."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, uuid.UUID, date], tuple[float, GateBoardView]] = {}
+
+    def get(self, key: tuple[str, uuid.UUID, date], bound: float) -> GateBoardView | None:
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None or time.monotonic() - kept[0] >= bound:
+            return None
+        return kept[1]
+
+    def put(self, key: tuple[str, uuid.UUID, date], view: GateBoardView) -> None:
+        now = time.monotonic()
+        with self._lock:
+            # Expired entries go as new ones come: the dict holds the events read lately, no more.
+            bound = cache_bounds.GATE_BOARDS.seconds()
+            for old in [k for k, (at, _) in self._kept.items() if now - at >= bound]:
+                del self._kept[old]
+            self._kept[key] = (now, view)
+
+
+_BOARDS = _Boards()
+
+
 def gate_board(store: Store, actor: Actor, event_ref: str, now: datetime | None = None) -> GateBoardView:
-    """The event's board for today (its day in its own time zone), read now."""
+    """The event's board for today (its day in its own time zone), read now.
+
+    Who asks is checked on every call; the figures of one event and day are
+    shared by every caller for ``cache_bounds.GATE_BOARDS`` (unless ``now``
+    is given: a test reading a day of its own).
+    """
     actor.require(Action.VIEW_METRICS)
+    bound = cache_bounds.GATE_BOARDS.seconds() if now is None else 0.0
     now = now or utcnow()
     with store.read() as session:
         ev = refs.event(session, actor, event_ref)
         tz = ZoneInfo(ev.timezone)
+        key = (str(store.url), ev.id, now.astimezone(tz).date())
+        kept = _BOARDS.get(key, bound) if bound > 0 else None
+        if kept is not None:
+            return kept
         gates = session.execute(
             select(Gate.id, Gate.name).where(Gate.event_id == ev.id).order_by(Gate.name)
         ).all()
@@ -63,7 +104,10 @@ def gate_board(store: Store, actor: Actor, event_ref: str, now: datetime | None 
             else:
                 _aggregate_checkins(session, board)
         board.series = loader.read_fill(session, ev.id, now)
-    return view_of(board, now)
+    view = view_of(board, now)
+    if bound > 0:
+        _BOARDS.put(key, view)
+    return view
 
 
 def _aggregate_checkins(session: Session, board: GateBoard) -> None:

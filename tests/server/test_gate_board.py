@@ -10,11 +10,13 @@ both.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from boxoffice.domain.enums import CheckinResult, Role
@@ -121,3 +123,45 @@ def test_another_organizations_event_is_not_found(live: Live) -> None:
     with live.client(token=token) as other:
         assert other.get(f"/api/events/{live.ids['event']}/gate-board").status_code == 404
         assert other.get(f"/api/events/{uuid.uuid4()}/gate-board").status_code == 404
+
+
+def _board(live: Live, role: Role = Role.VIEWER) -> GateBoardView:
+    with live.client(role) as client:
+        answer = client.get(f"/api/events/{live.ids['event']}/gate-board")
+    assert answer.status_code == 200, answer.text
+    return GateBoardView.model_validate(answer.json())
+
+
+def _main_total(view: GateBoardView, live: Live) -> int:
+    (main,) = [g for g in view.gates if str(g.gate_id) == live.ids["gate:Main"]]
+    return sum(a + d for _, a, d in main.minutes)
+
+
+def test_viewers_polling_within_the_bound_share_one_reading(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    from boxoffice import cache_bounds
+
+    monkeypatch.setenv(cache_bounds.GATE_BOARDS.variable, "600")
+    assert _tap(live, "Main", live.bands[0]) == "allowed"
+    first = _board(live)
+    assert _tap(live, "Main", live.bands[1]) == "allowed"
+    again = _board(live, Role.OWNER)  # another caller, the same reading
+    assert again.computed_at == first.computed_at and _main_total(again, live) == _main_total(first, live) == 1
+    # Who asks is still checked on every request.
+    with live.client(Role.GATE) as gate:
+        assert gate.get(f"/api/events/{live.ids['event']}/gate-board").status_code == 403
+
+
+def test_a_tap_reaches_the_board_once_the_bound_has_passed(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    from boxoffice import cache_bounds
+
+    monkeypatch.setenv(cache_bounds.GATE_BOARDS.variable, "0.5")
+    assert _tap(live, "Main", live.bands[0]) == "allowed"
+    assert _main_total(_board(live), live) == 1
+    assert _tap(live, "Main", live.bands[1]) == "allowed"
+    deadline = time.monotonic() + 60
+    while _main_total(view := _board(live), live) != 2:
+        assert time.monotonic() < deadline, f"the board still shows {_main_total(view, live)} taps"
+        time.sleep(0.1)
+    monkeypatch.setenv(cache_bounds.GATE_BOARDS.variable, "0")  # off: every request reads the day
+    assert _tap(live, "Main", live.bands[2]) == "allowed"
+    assert _main_total(_board(live), live) == 3
