@@ -173,17 +173,20 @@ def test_ctrl_c_stops_the_command_with_its_summary(festival: Festival) -> None:
                "--rate", "10/s", "--profile", "steady"]
     before = _sim_taps(festival)
     started = time.monotonic()
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
         # Interrupt once it is sending (its first taps are on the server), never before: its Ctrl+C
         # handler is in place by then, however long a busy machine took to start it.
         while _sim_taps(festival) == before:
             if proc.poll() is not None or time.monotonic() - started > UNDER_LOAD_S:
-                proc.kill()
-                out, err = proc.communicate()
-                pytest.fail(f"gate-sim sent no tap (exit {proc.returncode}): {err[-2000:]}")
+                pytest.fail(f"gate-sim sent no tap within {UNDER_LOAD_S} s (exit {proc.poll()})")
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=UNDER_LOAD_S)
+    finally:
+        if proc.poll() is None:  # never left running, whatever failed above
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err
     assert "Stopping…" in err and "stopped early" in out and "Gate traffic (steady" in out, (out, err)
 
