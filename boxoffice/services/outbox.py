@@ -83,14 +83,15 @@ def record(
     store = session.info.get("store")
     if store is not None and not store.keeps_outbox:
         return
+    data = to_jsonable_python(payload)  # once: checked as stored
     if change.payload is not None:
         try:
-            change.payload.model_validate(to_jsonable_python(payload))
+            change.payload.model_validate(data)
         except PydanticValidationError as exc:
             raise ChangeShapeError(f"{kind} recorded a payload its declaration refuses: {exc}") from exc
     session.execute(_INSERT, {
         "kind": kind,
         "entity_id": entity_id,
-        "payload": to_jsonable_python(payload),
+        "payload": data,
         "actor_id": actor.member_id if actor else None,
     })
