@@ -113,6 +113,7 @@ def batch_stall(db: Path, bands: int) -> dict[str, float]:
     from hardware.sim import SimulatedField, blank_bands
     from hardware.sim.device import simulated_reader
     from ui.app import application, build_window
+    from ui.heap import settle_heap
     from ui.pages.encode_page import EncodePage
     from ui.stall_meter import StallMeter
 
@@ -122,6 +123,7 @@ def batch_stall(db: Path, bands: int) -> dict[str, float]:
     window, ctx = build_window(store, resolve_actor(store, OWNER), station="bench",
                                reader_factory=lambda: simulated_reader(field))
     window.show()
+    settle_heap()  # as run_gui does once the window is up
     page = window.page_named("Encode")
     assert isinstance(page, EncodePage)
     window.show_page("Encode")
@@ -150,6 +152,7 @@ def sync_stall(workdir: Path, rows: int) -> dict[str, float]:
     from boxoffice.services.actor import resolve_actor
     from boxoffice.store.database import open_store
     from ui.app import application, build_window
+    from ui.heap import settle_heap
     from ui.stall_meter import StallMeter
     from ui.sync_worker import SyncWorker
 
@@ -169,6 +172,7 @@ def sync_stall(workdir: Path, rows: int) -> dict[str, float]:
         server_store.dispose()
         window, ctx = build_window(store, actor, station="bench")
         window.show()
+        settle_heap()  # as run_gui does once the window is up
         sync = SyncWorker(store, wait=0.5)
         reports: list[object] = []
         sync.status.connect(reports.append)

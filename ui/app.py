@@ -32,6 +32,7 @@ from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
 from ui.fonts import install_fonts
+from ui.heap import settle_heap
 from ui.log_file import install_log_file
 from ui.main_window import MainWindow
 from ui.ops import Ops
@@ -152,6 +153,7 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
     if first_page is not None:
         window.show_page(first_page)
     window.show()
+    settle_heap()
     sync.start()
     restore_signals = close_on_signals(window)
     if stop_after is not None:

@@ -7,6 +7,7 @@ so the threading the app uses is the threading under test.
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,6 +27,7 @@ from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from ui.app import build_window
+from ui.heap import settle_heap
 from ui.main_window import MainWindow
 from ui.ops import Ops
 
@@ -39,6 +41,19 @@ def _own_qsettings(tmp_path: Path) -> Iterator[None]:
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
     yield
+
+
+@pytest.fixture
+def settled_heap() -> Iterator[None]:
+    """The heap as run_gui leaves it once the window is up (``ui.heap.settle_heap``).
+
+    A stall test measures the window, not the suite: without this, a full
+    garbage collection triggered by the work under test walks every object
+    the earlier tests left in this process (seconds, in a full loaded run).
+    """
+    settle_heap()
+    yield
+    gc.unfreeze()
 
 
 @dataclass

@@ -43,6 +43,7 @@ def encode_page(qtbot: QtBot, window: MainWindow) -> EncodePage:
     return page
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_encode_20_bands_through_the_window(qtbot: QtBot, store: Store, owner: Actor, festival: Festival,
                                             tmp_path: Path) -> None:
     field = SimulatedField(blank_bands(25, seed=7))
@@ -86,7 +87,7 @@ def test_encode_20_bands_through_the_window(qtbot: QtBot, store: Store, owner: A
     print(f"\nGUI thread during a 20-band batch: worst stall {meter.worst_ms:.1f} ms, "
           f"p99 {meter.percentile_ms(0.99):.1f} ms over {len(meter.gaps)} ticks")
     # Not a timing test: a batch run on the GUI thread would freeze it for seconds.
-    assert meter.worst_ms < 1_000
+    assert meter.worst_ms < 1_000, meter.report()
 
 
 def test_a_duplicate_a_foreign_tag_and_a_ticket_link(qtbot: QtBot, store: Store, owner: Actor,
@@ -126,6 +127,7 @@ def test_a_member_who_may_not_encode_cannot_start(qtbot: QtBot, store: Store, ac
     assert page.start.toolTip().startswith("Your role (viewer) may not encode wristbands")
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Store, owner: Actor,
                                                        festival: Festival) -> None:
     """Reports the worst GUI stall; fails only when the batch clearly ran on the GUI thread."""
@@ -141,7 +143,7 @@ def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Stor
     assert page.log.rowCount() == 200
     print(f"\nGUI thread during a 200-band batch: worst stall {meter.worst_ms:.1f} ms, "
           f"p99 {meter.percentile_ms(0.99):.1f} ms, {meter.over(50)} over 50 ms in {len(meter.gaps):,} ticks")
-    assert meter.worst_ms < 1_000
+    assert meter.worst_ms < 1_000, meter.report()
 
 
 def test_a_udp_reader_that_stops_answering_is_said_on_the_page(qtbot: QtBot, store: Store, owner: Actor,

@@ -4,7 +4,9 @@ The real server runs in its own process over a real SQLite file seeded in
 bulk (the sync pull benchmark's seeding); the window's own sync worker pulls
 into the station's file. The test reports the worst event-loop stall; it only
 fails when the GUI thread was clearly blocked by the sync (a second or more),
-since timings on a shared machine are the benchmark's business.
+since timings on a shared machine are the benchmark's business. When it
+fails, the message names the longest garbage collection and where the GUI
+thread was during the stall.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def pull_bench() -> Iterator[ModuleType]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("settled_heap")
 def test_a_100000_row_sync_does_not_block_the_window(qtbot: QtBot, tmp_path: Path, pull_bench: ModuleType,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
@@ -56,7 +59,7 @@ def test_a_100000_row_sync_does_not_block_the_window(qtbot: QtBot, tmp_path: Pat
         window.show()
         sync = SyncWorker(store, wait=0.5)
         sync.status.connect(window.status.show_sync)
-        meter = StallMeter()
+        meter = StallMeter(catch_ms=100)
         meter.start()
         with qtbot.waitSignal(sync.status, timeout=600_000):
             assert sync.start()
@@ -65,10 +68,9 @@ def test_a_100000_row_sync_does_not_block_the_window(qtbot: QtBot, tmp_path: Pat
         with store.read() as session:
             assert session.scalar(select(func.count()).select_from(Checkin)) == ROWS
         assert "online" in window.status.sync_label.text()
-        print(f"\nGUI thread during a {ROWS:,}-row sync: worst stall {meter.worst_ms:.1f} ms, "
-              f"p99 {meter.percentile_ms(0.99):.1f} ms, {meter.over(50)} stalls over 50 ms "
-              f"in {len(meter.gaps):,} ticks")
-        assert meter.worst_ms < 1_000
+        print(f"\nGUI thread during a {ROWS:,}-row sync: p99 {meter.percentile_ms(0.99):.1f} ms, "
+              f"{meter.over(50)} stalls over 50 ms in {len(meter.gaps):,} ticks; {meter.report()}")
+        assert meter.worst_ms < 1_000, meter.report()
         window.close()
         ctx.ops.shutdown()
         store.dispose()

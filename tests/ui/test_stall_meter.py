@@ -1,0 +1,40 @@
+"""The stall meter names what blocked the GUI thread: its stack, and the longest garbage collection."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+from PySide6.QtCore import QTimer
+from pytestqt.qtbot import QtBot
+
+from ui.stall_meter import StallMeter
+
+
+def block_the_loop_for_a_while() -> None:
+    time.sleep(0.6)
+
+
+def test_a_blocked_loop_is_measured_with_the_stack_that_blocked_it(qtbot: QtBot) -> None:
+    meter = StallMeter(interval_ms=5, catch_ms=100)
+    meter.start()
+    ran: list[bool] = []
+    QTimer.singleShot(50, lambda: (block_the_loop_for_a_while(), ran.append(True)))
+    qtbot.waitUntil(lambda: bool(ran), timeout=10_000)
+    qtbot.wait(50)
+    meter.stop()
+    assert meter.worst_ms >= 500
+    assert "block_the_loop_for_a_while" in meter.worst_stack
+    assert "block_the_loop_for_a_while" in meter.report()
+
+
+def test_a_turning_loop_keeps_no_stack_and_the_collector_is_timed(qtbot: QtBot) -> None:
+    meter = StallMeter(interval_ms=5, catch_ms=2_000)
+    meter.start()
+    gc.collect()
+    qtbot.wait(100)
+    meter.stop()
+    assert meter.worst_stack == ""
+    assert meter.longest_gc_generation == 2 and meter.longest_gc > 0
+    assert "longest garbage collection" in meter.report()
+    assert gc.callbacks.count(meter._collected) == 0  # stop() leaves the collector as it found it
