@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,28 @@ import pytest
 from boxoffice.domain.enums import Role
 from boxoffice.services import organization
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from tests.helpers.stores import migrated_store
 
 PG_URL_VAR = "BOXOFFICE_TEST_PG_URL"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters for every password a test sets.
+
+    The real parameters cost ~60 ms a hash by design, and a seeded server
+    sets and checks a dozen; what the tests check (a hash verifies, a wrong
+    password does not) does not depend on the cost.
+    """
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from boxoffice.services import auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "password_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +53,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[Store]:
-    s = open_store(db_path)
+    s = migrated_store(db_path)
     yield s
     s.dispose()
 
@@ -74,33 +94,65 @@ def table_counts(store: Store) -> dict[str, int]:
         }
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards.
-
-    CI sets the server URL and must run these tests; a developer without
-    PostgreSQL gets a skip that says what to set.
-    """
-    import uuid as _uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
+def _pg_server_url() -> str:
     url = pg_url()
     if not url:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_URL_VAR} must be set in CI: the PostgreSQL tests are required there")
         pytest.skip(f"set {PG_URL_VAR} to a PostgreSQL server URL to run this test")
+    return url
+
+
+@contextmanager
+def _pg_scratch_database(url: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the server at ``url`` (a copy of ``template`` if given), dropped afterwards."""
+    import uuid as _uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
     name = f"boxoffice_test_{_uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """One PostgreSQL database migrated to head per test session, copied for each test.
+
+    ``CREATE DATABASE … TEMPLATE`` copies it in a fraction of the time the
+    migrations take; nothing connects to the template after it is made (a
+    template must have no other sessions while it is copied).
+    """
+    with _pg_scratch_database(_pg_server_url()) as url:
+        migrated_store(url).dispose()
+        yield url
+
+
+@pytest.fixture
+def pg_database(_pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema for one test, dropped afterwards.
+
+    CI sets the server URL and must run these tests; a developer without
+    PostgreSQL gets a skip that says what to set.
+    """
+    with _pg_scratch_database(_pg_server_url(), template=_pg_template) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no schema): for the tests of migrating one."""
+    with _pg_scratch_database(_pg_server_url()) as url:
+        yield url
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from boxoffice.store.database import open_store
+from tests.helpers.stores import migrated_store
 from tests.server.conftest import PASSWORD, Live, seed
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def seeded_organization(db: str | Path, *, bands: int = 20, capacity: int = 10_0
     CLI's way); the store is closed at the end. ``Live.url`` stays empty: a
     test names the server it talks to.
     """
-    store = open_store(db)
+    store = migrated_store(db)
     try:
         yield seed(store, bands=bands, capacity=capacity)
     finally:
@@ -232,7 +232,7 @@ def seeded_and_served(target: str | Path, processes: int, log_dir: Path) -> Iter
     """
     from boxoffice.server.embedded import EmbeddedServer
 
-    store = open_store(target)
+    store = migrated_store(target)
     live = seed(store)
     try:
         if processes == 1:

@@ -15,7 +15,8 @@ from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, events, organization
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from tests.helpers.stores import migrated_store
 from tests.services.conftest import add_bands
 
 PASSWORD = "correct horse battery"
@@ -95,7 +96,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
         "pg_database"
     )
-    store = open_store(target)
+    store = migrated_store(target)
     state = seed(store)
     server = EmbeddedServer(store, clock=state.clock)
     state.url = server.start()

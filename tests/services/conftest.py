@@ -18,8 +18,9 @@ from boxoffice.schemas.series import SeriesView
 from boxoffice.services import events
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Wristband
+from tests.helpers.stores import migrated_store
 
 
 @dataclass
@@ -48,7 +49,7 @@ def add_bands(store: Store, event_id: uuid.UUID, category: str, n: int,
 def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Store]:
     """Every service test runs on a SQLite file and on PostgreSQL (the central server's database)."""
     target = str(db_path) if request.param == "sqlite" else request.getfixturevalue("pg_database")
-    s = open_store(target)
+    s = migrated_store(target)
     yield s
     s.dispose()
 

@@ -13,8 +13,9 @@ from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, band_status, series
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, seed_festival
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Wristband
+from tests.helpers.stores import migrated_store
 
 PASSWORD = "gate traffic password"
 GATE_DEVICE = "gate-1@example.org"
@@ -30,7 +31,7 @@ class Festival:
 
 @pytest.fixture(scope="module")
 def festival(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Festival]:
-    store = open_store(tmp_path_factory.mktemp("gate-sim") / "server.sqlite3")
+    store = migrated_store(tmp_path_factory.mktemp("gate-sim") / "server.sqlite3")
     summary = seed_festival(store, bands=400, seed=5)
     owner = resolve_actor(store, OWNER)
     for email in (GATE_DEVICE, MANAGER):

@@ -26,7 +26,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(tmp_path / "server.sqlite3")
     else:
-        yield request.getfixturevalue("pg_database")
+        yield request.getfixturevalue("empty_pg_database")
 
 
 def _migrate(store: Store, revision: str, *, down: bool = False) -> None:

@@ -63,8 +63,8 @@ def test_migrates_an_empty_sqlite_file_to_the_models(db_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_migrates_an_empty_postgresql_database_to_the_models(pg_database: str) -> None:
-    store = open_store(pg_database)
+def test_migrates_an_empty_postgresql_database_to_the_models(empty_pg_database: str) -> None:
+    store = open_store(empty_pg_database)
     try:
         _check_schema(store)
         assert upgrade(store) == head_revision()  # a second run changes nothing

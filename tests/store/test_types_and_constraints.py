@@ -12,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, Reason
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Checkin, Event, EventSeries, Gate, Organization, Wristband
+from tests.helpers.stores import migrated_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_store(request: pytest.FixtureRequest, db_path: Path):  # type: ignore[no-untyped-def]
     target = str(db_path) if request.param == "sqlite" else request.getfixturevalue("pg_database")
-    s = open_store(target)
+    s = migrated_store(target)
     yield s
     s.dispose()
 

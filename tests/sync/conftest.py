@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.server.embedded import EmbeddedServer
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.replicas import REPLICAS
+from tests.helpers.stores import migrated_store
 from tests.server.conftest import PASSWORD, Live, seed
 
 
@@ -28,7 +29,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
         "pg_database"
     )
-    store = open_store(target)
+    store = migrated_store(target)
     state = seed(store)
     central = EmbeddedServer(store)
     state.url = central.start()
@@ -48,7 +49,7 @@ def station(tmp_path: Path, server: Live) -> Iterator[Station]:
     opened: list[Store] = []
 
     def make(name: str = "Box office 1", email: str = "owner@example.org") -> Store:
-        store = open_store(tmp_path / f"{name.replace(' ', '_')}.sqlite3")
+        store = migrated_store(tmp_path / f"{name.replace(' ', '_')}.sqlite3")
         opened.append(store)
         sync_client.login(store, server.url, email, PASSWORD, station=name)
         return store
