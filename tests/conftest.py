@@ -155,6 +155,14 @@ def empty_pg_database() -> Iterator[str]:
         yield url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives widgets is a ``gui`` test: ``-m "not gui"`` runs without a display."""
+    gui = pytest.mark.gui
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(gui)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI every test must run: a skip there is a failure, not a pass."""
     if not os.environ.get("CI"):
