@@ -110,7 +110,7 @@ class PyscardSystem:
                     connection.connect()
                 except (self._exceptions.NoCardException, self._exceptions.CardConnectionException):
                     return None
-                return connection  # type: ignore[no-any-return]
+                return connection
         raise OSError(errno.ENODEV, f"PC/SC reader {reader!r} is gone")
 
 
@@ -303,7 +303,7 @@ class PcscReader(Reader):
         if sak in (0x08, 0x09, 0x18):
             return TagSession(self, self.name, uid, TagKind.MIFARE_CLASSIC, None, MIFARE_CLASSIC_DESCRIPTION)
         target = frontend.sense(nfc.clf.RemoteTarget("106A"))
-        tag = nfc.tag.activate(frontend, target) if target is not None else None  # type: ignore[arg-type]
+        tag = nfc.tag.activate(frontend, target) if target is not None else None
         if tag is None:
             description = f"{a_or_an(card_name)} card" if card_name else "a card this station cannot read"
             return TagSession(self, self.name, uid, TagKind.OTHER, None, description)

@@ -152,7 +152,7 @@ class TagSession:
         """The NTAG21x to encode, or ``ForeignTagError`` saying what the thing on the reader is."""
         if not self.is_wristband or self.tag is None:
             raise ForeignTagError(self.description, self.uid)
-        return self.tag  # type: ignore[return-value]
+        return self.tag
 
     def run(self, work: Callable[[nfc.tag.Tag], T]) -> T:
         """Run ``work(tag)`` and turn nfcpy's failures into errors a person can act on.

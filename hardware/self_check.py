@@ -95,6 +95,9 @@ def _read_back(band: SimulatedNtag) -> tuple[bytes, bytes]:
         if session is None:
             raise SelfCheckError("The encoded band could not be read back on the simulated reader.")
         with session:
+            if session.tag is None:
+                raise SelfCheckError(
+                    f"The simulated reader found {session.description}, not the encoded band.")
             area = session.tag.ndef
             records = [] if area is None else [(r.type, bytes(r.data)) for r in area.records]
             uid = bytes(session.uid)

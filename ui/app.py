@@ -225,7 +225,7 @@ def ask_who(store: Store) -> str | None:
     return dialog.email if accepted else None
 
 
-def take_screenshots(window: MainWindow, out: Path, done: Callable[[], None],
+def take_screenshots(window: MainWindow, out: Path, done: Callable[[], object],
                      settle_ms: int = 1500, sizes: Sequence[tuple[int, int]] = (SCREENSHOT_SIZE,)) -> None:
     """Show each page, let it load, save ``NN-title.png`` of the whole window, then call ``done``.
 

@@ -36,7 +36,7 @@ def install_fonts(app: QGuiApplication | None = None) -> list[str]:
     Returns the fallback families, in order. A missing file is logged, not raised: the window still
     works, only names in that script would show as boxes.
     """
-    app = app or QGuiApplication.instance()  # type: ignore[assignment]
+    running = app or QGuiApplication.instance()
     with _lock:
         if not _fallbacks:
             for name in FONT_FILES:
@@ -54,7 +54,7 @@ def install_fonts(app: QGuiApplication | None = None) -> list[str]:
                         _fallbacks.append(family)
             log.debug("fonts registered: %s", ", ".join(_fallbacks))
         fallbacks = list(_fallbacks)
-    if app is not None and fallbacks:
+    if running is not None and fallbacks:
         base = QGuiApplication.font()
         primary = base.family()
         families = [primary, *[f for f in fallbacks if f != primary]]

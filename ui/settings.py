@@ -31,10 +31,10 @@ class Setting(Generic[T]):
         kind = type(self.default)
         if kind is bool:
             if isinstance(raw, str):
-                return raw.strip().lower() in ("1", "true", "yes", "on")  # type: ignore[return-value]
-            return bool(raw)  # type: ignore[return-value]
+                return raw.strip().lower() in ("1", "true", "yes", "on")
+            return bool(raw)
         try:
-            return kind(raw)  # type: ignore[return-value]
+            return kind(raw)
         except (TypeError, ValueError):
             return self.default
 

@@ -75,7 +75,7 @@ def blank_bands(count: int, model: NtagModel = NTAG213, seed: int | None = None)
     """``count`` factory-fresh bands with distinct NXP UIDs (reproducible with a seed)."""
     rng = random.Random(seed)
     seen: set[bytes] = set()
-    bands = []
+    bands: list[SimulatedNtag] = []
     while len(bands) < count:
         uid = b"\x04" + rng.randbytes(6)
         if uid not in seen:

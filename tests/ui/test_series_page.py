@@ -59,9 +59,9 @@ def test_build_a_series_and_walk_it_through_its_lifecycle_by_clicking(
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page.ctx.ops)
-    assert page.screen is not None and page.screen.detail.series.name == "Saturday"
+    assert page.series_screen is not None and page.series_screen.detail.series.name == "Saturday"
     assert "created as a draft" in page.banner.text()
-    sid = str(page.screen.detail.series.id)
+    sid = str(page.series_screen.detail.series.id)
     created = svc.series_detail(store, owner, sid).series
     assert (created.capacity, created.status) == (1200, SeriesStatus.DRAFT)
 
@@ -79,7 +79,7 @@ def test_build_a_series_and_walk_it_through_its_lifecycle_by_clicking(
         with qtbot.waitSignal(page.loaded, timeout=10_000):
             answer_reason(qtbot, page, reason)
         wait_idle(qtbot, page.ctx.ops)
-        assert page.screen is not None and page.screen.detail.series.status is target
+        assert page.series_screen is not None and page.series_screen.detail.series.status is target
     assert set(page.lifecycle.buttons) == {SeriesStatus.COMPLETED, SeriesStatus.CANCELLED}
     history = page.lifecycle.history
     assert history.rowCount() == 2

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
@@ -57,6 +58,9 @@ from ui.ops import describe_failure
 from ui.resources import sound
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 
+if TYPE_CHECKING:  # imported for real in Tones: a Qt build may lack multimedia
+    from PySide6.QtMultimedia import QSoundEffect
+
 log = logging.getLogger(__name__)
 
 ReaderFactory = Callable[[], Reader]
@@ -92,7 +96,7 @@ class Tones:
     def __init__(self, parent: QObject) -> None:
         self.enabled = True
         self.played: list[str] = []  # what was asked for, newest last (tests and the log read it)
-        self._effects: dict[str, object] = {}
+        self._effects: dict[str, QSoundEffect] = {}
         try:
             from PySide6.QtMultimedia import QSoundEffect
         except ImportError:  # a Qt build without multimedia: the colours still tell
@@ -110,7 +114,7 @@ class Tones:
         self.played.append(name)
         effect = self._effects.get(name)
         if effect is not None:
-            effect.play()  # type: ignore[attr-defined]
+            effect.play()
 
 
 class EncodePage(QWidget):
@@ -136,8 +140,8 @@ class EncodePage(QWidget):
         self._stop_requested = threading.Event()  # Stop before the job exists (the reader still opening)
 
         # -- choices
-        self.event = QComboBox()
-        self.event.setObjectName("encodeEvent")
+        self.event_choice = QComboBox()
+        self.event_choice.setObjectName("encodeEvent")
         self.category = QComboBox()
         self.category.setObjectName("encodeCategory")
         self.series = QListWidget()
@@ -159,7 +163,7 @@ class EncodePage(QWidget):
         self.numbers.setObjectName("encodeNumbers")
         self.numbers.setWordWrap(True)
         choices = QFormLayout()
-        choices.addRow("&Event", self.event)
+        choices.addRow("&Event", self.event_choice)
         choices.addRow("&Category", self.category)
         choices.addRow("&Series", self.series)
         how_many = QLabel("How &many")  # a row given a layout gets no buddy: the & would show
@@ -249,7 +253,7 @@ class EncodePage(QWidget):
         layout.addLayout(right, 1)
 
         ctx.guard(self.start, Action.ENCODE_BANDS)
-        self.event.currentIndexChanged.connect(self._event_changed)
+        self.event_choice.currentIndexChanged.connect(self._event_changed)
         self.category.currentIndexChanged.connect(self.show_numbers)
         self.open_ended.toggled.connect(lambda on: self.count.setEnabled(not on))
         self.start.clicked.connect(self.start_batch)
@@ -278,19 +282,19 @@ class EncodePage(QWidget):
         return S.READER.read(S.qsettings()) if self._reader_factory is None else "as configured"
 
     def _events_loaded(self, found: list[EventView]) -> None:
-        current = self.event.currentData()
+        current = self.event_choice.currentData()
         self._events = found
-        self.event.blockSignals(True)
-        self.event.clear()
+        self.event_choice.blockSignals(True)
+        self.event_choice.clear()
         for ev in found:
-            self.event.addItem(ev.name, ev.id)
-        index = self.event.findData(current) if current is not None else 0
-        self.event.setCurrentIndex(max(index, 0))
-        self.event.blockSignals(False)
+            self.event_choice.addItem(ev.name, ev.id)
+        index = self.event_choice.findData(current) if current is not None else 0
+        self.event_choice.setCurrentIndex(max(index, 0))
+        self.event_choice.blockSignals(False)
         self._event_changed()
 
     def _event_changed(self, *_: object) -> None:
-        event_id = self.event.currentData()
+        event_id = self.event_choice.currentData()
         if event_id is None:
             self.loaded.emit()
             return
@@ -360,7 +364,7 @@ class EncodePage(QWidget):
     def start_batch(self) -> None:
         if self.job is not None:
             return
-        event_id, category_id = self.event.currentData(), self.category.currentData()
+        event_id, category_id = self.event_choice.currentData(), self.category.currentData()
         if event_id is None or category_id is None:
             self.show_prompt("Choose an event and a category first.", ERROR_COLOR)
             return
@@ -569,7 +573,7 @@ class EncodePage(QWidget):
 
     def _event_zone(self) -> ZoneInfo | None:
         """The chosen event's time zone: times people read about an event are its wall clock."""
-        event_id = self.event.currentData()
+        event_id = self.event_choice.currentData()
         found = next((ev for ev in self._events if ev.id == event_id), None)
         try:
             return ZoneInfo(found.timezone) if found is not None else None
@@ -599,7 +603,7 @@ class EncodePage(QWidget):
         self.pause.setText("&Pause")
         self.cancel.setEnabled(running)
         self.save_manifest.setEnabled(not running and self.result is not None)
-        for widget in (self.event, self.category, self.series, self.count, self.open_ended):
+        for widget in (self.event_choice, self.category, self.series, self.count, self.open_ended):
             widget.setEnabled(not running)
         if not running:
             self.count.setEnabled(not self.open_ended.isChecked())

@@ -24,6 +24,11 @@ class EventNode:
     series: list[SeriesView]
 
 
+def children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    """An item's children, in order."""
+    return [c for c in (item.child(i) for i in range(item.childCount())) if c is not None]
+
+
 class EventTree(QTreeWidget):
     """Emits ``series_selected(series_id)`` or ``event_selected(event_id)`` as the selection moves."""
 
@@ -43,8 +48,7 @@ class EventTree(QTreeWidget):
     def populate(self, nodes: list[EventNode]) -> None:
         """Replace the tree, keeping the selection and which events were expanded."""
         chosen = self.selected_id()
-        expanded = {self.topLevelItem(i).data(0, ROLE_ID) for i in range(self.topLevelItemCount())
-                    if self.topLevelItem(i).isExpanded()}
+        expanded = {top.data(0, ROLE_ID) for top in self.top_level_items() if top.isExpanded()}
         first_fill = self.topLevelItemCount() == 0
         self.blockSignals(True)
         try:
@@ -84,6 +88,11 @@ class EventTree(QTreeWidget):
         if chosen is not None and chosen in self._items:
             self.select(chosen)
 
+    def top_level_items(self) -> list[QTreeWidgetItem]:
+        """The events' items, in order."""
+        tops = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [top for top in tops if top is not None]
+
     def select(self, item_id: uuid.UUID) -> None:
         item = self._items.get(item_id)
         if item is not None:
@@ -102,8 +111,8 @@ class EventTree(QTreeWidget):
         if not items:
             return None
         item = items[0]
-        while item.parent() is not None:
-            item = item.parent()
+        while (parent := item.parent()) is not None:
+            item = parent
         return item.data(0, ROLE_ID)
 
     def _selection(self) -> None:

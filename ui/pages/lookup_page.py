@@ -35,6 +35,7 @@ from boxoffice.domain.enums import BandStatus, CheckinResult
 from boxoffice.domain.permissions import Action
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_status, events, lookup
+from boxoffice.services.lookup import BandCard
 from hardware.reader import Reader
 from ui.context import AppContext
 from ui.dialogs.reason import ReasonDialog
@@ -132,7 +133,7 @@ class LookupPage(QWidget):
         super().__init__(parent)
         self.setObjectName("lookupPage")
         self.ctx = ctx
-        self.card: lookup.BandCard | None = None
+        self.card: BandCard | None = None
         self.reason_dialog: ReasonDialog | None = None
         self.replace_dialog: ReplaceDialog | None = None
         self.listener = TapListener(reader_factory, self) if reader_factory is not None else None
@@ -140,15 +141,15 @@ class LookupPage(QWidget):
         self.query = QLineEdit()
         self.query.setObjectName("lookupQuery")
         self.query.setPlaceholderText("Tap a band, or type its UID or a ticket code, then Enter")
-        self.find = QPushButton("&Find")
-        self.find.setObjectName("lookupFind")
+        self.find_button = QPushButton("&Find")
+        self.find_button.setObjectName("lookupFind")
         self.listen = QPushButton("Listen on the reader")
         self.listen.setObjectName("lookupListen")
         self.listen.setCheckable(True)
         self.listen.setVisible(self.listener is not None)
         search = QHBoxLayout()
         search.addWidget(self.query, 1)
-        search.addWidget(self.find)
+        search.addWidget(self.find_button)
         search.addWidget(self.listen)
 
         self.message = QLabel()
@@ -196,7 +197,7 @@ class LookupPage(QWidget):
         layout.addLayout(actions)
 
         self.query.returnPressed.connect(self.lookup)
-        self.find.clicked.connect(self.lookup)
+        self.find_button.clicked.connect(self.lookup)
         self.listen.toggled.connect(self._toggle_listen)
         if self.listener is not None:
             self.listener.tapped.connect(self._tapped)
@@ -249,13 +250,13 @@ class LookupPage(QWidget):
     def lookup_ref(self, ref: str) -> None:
         ctx = self.ctx
 
-        def read() -> tuple[lookup.BandCard, str]:
+        def read() -> tuple[BandCard, str]:
             card = lookup.band_card(ctx.store, ctx.actor, ref)
             return card, events.get_event(ctx.store, ctx.actor, str(card.event_id)).timezone
 
         ctx.ops.run("look up band", read, self._found, self._not_found, owner=self)
 
-    def _found(self, found: tuple[lookup.BandCard, str]) -> None:
+    def _found(self, found: tuple[BandCard, str]) -> None:
         card, tz = found
         self.message.clear()
         self._show_card(card, ZoneInfo(tz))
@@ -286,7 +287,7 @@ class LookupPage(QWidget):
 
     # ------------------------------------------------------------------ the card
 
-    def _show_card(self, card: lookup.BandCard | None, tz: ZoneInfo | None = None) -> None:
+    def _show_card(self, card: BandCard | None, tz: ZoneInfo | None = None) -> None:
         self.card = card
         shown = card is not None
         for widget in (self.heading, self.facts, self.series, self.checkins):

@@ -82,8 +82,8 @@ class ReportsPage(QWidget):
         self.kind.setObjectName("reportKind")
         for k in ReportKind:
             self.kind.addItem(TITLES[k], k.value)
-        self.event = QComboBox()
-        self.event.setObjectName("reportEvent")
+        self.event_choice = QComboBox()
+        self.event_choice.setObjectName("reportEvent")
         self.series = QComboBox()
         self.series.setObjectName("reportSeries")
         self.generate = QPushButton("&Generate")
@@ -112,7 +112,7 @@ class ReportsPage(QWidget):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
 
         pick = QHBoxLayout()
-        for label, widget in (("Report", self.kind), ("Event", self.event), ("Series", self.series)):
+        for label, widget in (("Report", self.kind), ("Event", self.event_choice), ("Series", self.series)):
             pick.addWidget(QLabel(label))
             pick.addWidget(widget, 1)
         pick.addWidget(self.generate)
@@ -128,7 +128,7 @@ class ReportsPage(QWidget):
         layout.addWidget(self.view, 1)
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.event.currentIndexChanged.connect(self._event_changed)
+        self.event_choice.currentIndexChanged.connect(self._event_changed)
         self.generate.clicked.connect(self.start)
         self.save.clicked.connect(self.ask_save)
         self.print_button.clicked.connect(self.ask_print)
@@ -150,15 +150,15 @@ class ReportsPage(QWidget):
                          self._scopes_loaded, self._failed, owner=self)
 
     def _scopes_loaded(self, scopes: list[EventScope]) -> None:
-        current = self.event.currentData()
+        current = self.event_choice.currentData()
         self.scopes = scopes
-        self.event.blockSignals(True)
-        self.event.clear()
+        self.event_choice.blockSignals(True)
+        self.event_choice.clear()
         for scope in scopes:
-            self.event.addItem(scope.name, str(scope.id))
-        index = self.event.findData(current)
-        self.event.setCurrentIndex(max(index, 0))
-        self.event.blockSignals(False)
+            self.event_choice.addItem(scope.name, str(scope.id))
+        index = self.event_choice.findData(current)
+        self.event_choice.setCurrentIndex(max(index, 0))
+        self.event_choice.blockSignals(False)
         self._event_changed()
         self.loaded.emit()
 
@@ -177,7 +177,7 @@ class ReportsPage(QWidget):
 
     def _kind_changed(self) -> None:
         kind = self._kind()
-        self.event.setEnabled(kind is not ReportKind.CONFLICTS)
+        self.event_choice.setEnabled(kind is not ReportKind.CONFLICTS)
         self._event_changed()
         self.series.setEnabled(kind in (ReportKind.SERIES, ReportKind.GATES))
 
@@ -185,14 +185,14 @@ class ReportsPage(QWidget):
         return ReportKind(self.kind.currentData())
 
     def _scope(self) -> EventScope | None:
-        wanted = self.event.currentData()
+        wanted = self.event_choice.currentData()
         return next((s for s in self.scopes if str(s.id) == wanted), None)
 
     def choose(self, kind: ReportKind, event_id: str | None = None, series_id: str | None = None) -> None:
         """Set the pickers (tests, and a later "report on this series" action elsewhere)."""
         self.kind.setCurrentIndex(self.kind.findData(kind.value))
         if event_id is not None:
-            self.event.setCurrentIndex(self.event.findData(event_id))
+            self.event_choice.setCurrentIndex(self.event_choice.findData(event_id))
         if series_id is not None:
             self.series.setCurrentIndex(self.series.findData(series_id))
 
@@ -209,7 +209,7 @@ class ReportsPage(QWidget):
 
     def start(self) -> None:
         kind = self._kind()
-        event_id = None if kind is ReportKind.CONFLICTS else self.event.currentData()
+        event_id = None if kind is ReportKind.CONFLICTS else self.event_choice.currentData()
         series_id = self.series.currentData() if kind in (ReportKind.SERIES, ReportKind.GATES) else None
         store, actor, progress = self.ctx.store, self.ctx.actor, self._progress
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -73,7 +73,8 @@ def to_utc(value: QDateTime, tz: ZoneInfo) -> datetime:
 
 def to_local(moment: datetime, tz: ZoneInfo) -> QDateTime:
     local = moment.astimezone(tz).replace(tzinfo=None)
-    return QDateTime(local.date(), local.time())
+    return QDateTime(QDate(local.year, local.month, local.day),
+                     QTime(local.hour, local.minute, local.second, local.microsecond // 1000))
 
 
 class SeriesForm(QWidget):

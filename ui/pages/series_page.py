@@ -37,7 +37,7 @@ from ui.context import AppContext
 from ui.dialogs.reason import ReasonDialog
 from ui.dialogs.recurring import RecurringDialog
 from ui.ops import describe_failure
-from ui.pages.event_tree import EventNode, EventTree
+from ui.pages.event_tree import EventNode, EventTree, children
 from ui.pages.series_form import SeriesForm
 from ui.pages.series_panels import BandsPanel, GatesPanel, LifecyclePanel, LimitsPanel
 from ui.style import ERROR_COLOR, OK_COLOR, STATUS_WORDS, WARN_COLOR, status_color
@@ -65,7 +65,7 @@ class SeriesPage(QWidget):
         super().__init__(parent)
         self.setObjectName("seriesPage")
         self.ctx = ctx
-        self.screen: SeriesScreen | None = None
+        self.series_screen: SeriesScreen | None = None
         self._new_for_event: uuid.UUID | None = None
         self._timezones: dict[uuid.UUID, str] = {}
         self.reason_dialog: ReasonDialog | None = None
@@ -166,8 +166,8 @@ class SeriesPage(QWidget):
     def _tree_loaded(self, nodes: list[EventNode]) -> None:
         self._timezones = {n.event.id: n.event.timezone for n in nodes}
         self.tree.populate(nodes)
-        if self.screen is not None:
-            self.open_series(self.screen.detail.series.id)
+        if self.series_screen is not None:
+            self.open_series(self.series_screen.detail.series.id)
         else:
             self.loaded.emit()
 
@@ -190,7 +190,7 @@ class SeriesPage(QWidget):
         ctx.ops.run("open series", read, self._show_screen, self._failed, owner=self)
 
     def _show_screen(self, screen: SeriesScreen) -> None:
-        self.screen = screen
+        self.series_screen = screen
         d = screen.detail
         s = d.series
         tz = ZoneInfo(d.timezone)
@@ -229,21 +229,20 @@ class SeriesPage(QWidget):
     def prepare_screenshot(self) -> None:
         """For the screenshot command: open the first active series (else the first one)."""
         first = None
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            stack = [top.child(j) for j in range(top.childCount())]
+        for top in self.tree.top_level_items():
+            stack = children(top)
             while stack:
                 item = stack.pop(0)
                 first = first or item
                 if item.text(1) == "Active":
                     self.tree.setCurrentItem(item)
                     return
-                stack.extend(item.child(j) for j in range(item.childCount()))
+                stack.extend(children(item))
         if first is not None:
             self.tree.setCurrentItem(first)
 
     def _update_buttons(self) -> None:
-        s = self.screen.detail.series if self.screen and self._new_for_event is None else None
+        s = self.series_screen.detail.series if self.series_screen and self._new_for_event is None else None
         editable = s is None or not is_terminal(s.status)
         self.form.set_editable(editable and self.ctx.may(
             Action.CREATE_SERIES if self._new_for_event else Action.UPDATE_SERIES))
@@ -255,7 +254,7 @@ class SeriesPage(QWidget):
         why = ""
         if s is not None and s.parent_series_id is not None:
             why = "Generated from a recurring series: repeat that one instead."
-        elif s is not None and self.screen is not None and self.screen.detail.children:
+        elif s is not None and self.series_screen is not None and self.series_screen.detail.children:
             why = f"{s.name} already has its generated series."
         may_recur = self.ctx.allowed(self.recur_button)
         self.recur_button.setEnabled(may_recur and s is not None and editable and not why)
@@ -269,7 +268,7 @@ class SeriesPage(QWidget):
     def _event_chosen(self, event_id: uuid.UUID) -> None:
         self.heading.setText(f"<b>{_esc(self.tree.selectedItems()[0].text(0))}</b> — choose a series, "
                              "or New series.")
-        self.screen = None
+        self.series_screen = None
         self._show_detail(False)
 
     def start_new(self) -> None:
@@ -278,7 +277,7 @@ class SeriesPage(QWidget):
             self.say("Choose the event the new series belongs to first.", ERROR_COLOR)
             return
         self._new_for_event = event_id
-        self.screen = None
+        self.series_screen = None
         self.form.load_blank(self._timezones.get(event_id, "UTC"))
         self.heading.setText("<span style='font-size:16pt;font-weight:600'>New series</span>")
         self._show_detail(True)
@@ -306,9 +305,9 @@ class SeriesPage(QWidget):
 
             ctx.ops.run("create series", create, self._created, self._form_failed, owner=self)
             return
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        current = self.screen.detail.series
+        current = self.series_screen.detail.series
         changes = values.changes_from(current)
         if not changes:
             self.say("Nothing changed.", WARN_COLOR)
@@ -324,7 +323,7 @@ class SeriesPage(QWidget):
         for i in range(self.tabs.count()):
             self.tabs.setTabEnabled(i, True)
         self._after_write(change, f"{change.series.name} created as a draft.")
-        self.screen = None
+        self.series_screen = None
         self.refresh_then_open(change.series.id)
 
     def _saved(self, change: SeriesChange) -> None:
@@ -354,12 +353,12 @@ class SeriesPage(QWidget):
     # ------------------------------------------------------------------ gates, limits, bands
 
     def apply_gates(self, add: list[uuid.UUID], remove: list[uuid.UUID]) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
         if not add and not remove:
             self.say("The gates are as ticked already.", WARN_COLOR)
             return
-        sid = str(self.screen.detail.series.id)
+        sid = str(self.series_screen.detail.series.id)
         ctx = self.ctx
 
         def write() -> None:
@@ -371,9 +370,9 @@ class SeriesPage(QWidget):
         ctx.ops.run("assign gates", write, lambda _r: self._reload("Gates saved."), self._failed, owner=self)
 
     def set_limit(self, category_id: uuid.UUID, limit: int | None) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        sid = str(self.screen.detail.series.id)
+        sid = str(self.series_screen.detail.series.id)
         ctx = self.ctx
 
         def write() -> SeriesChange:
@@ -386,9 +385,9 @@ class SeriesPage(QWidget):
         ctx.ops.run("set limit", write, done, self._failed, owner=self)
 
     def assign_category(self, category_id: uuid.UUID) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        sid = str(self.screen.detail.series.id)
+        sid = str(self.series_screen.detail.series.id)
         ctx = self.ctx
 
         def write() -> AssignResult:
@@ -406,9 +405,9 @@ class SeriesPage(QWidget):
     # ------------------------------------------------------------------ lifecycle and recurrence
 
     def ask_transition(self, target: SeriesStatus) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        s = self.screen.detail.series
+        s = self.series_screen.detail.series
         verb = {SeriesStatus.CANCELLED: "cancel"}.get(target, f"move to {STATUS_WORDS[target].lower()}")
         dialog = ReasonDialog(f"{STATUS_WORDS[s.status]} → {STATUS_WORDS[target]}",
                               f"Why {verb} {s.name}? The reason is kept in its history and reports.", self)
@@ -418,9 +417,9 @@ class SeriesPage(QWidget):
         dialog.open()
 
     def transition(self, target: SeriesStatus, reason: str) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        s = self.screen.detail.series
+        s = self.series_screen.detail.series
         ctx = self.ctx
 
         def write() -> SeriesChange:
@@ -433,18 +432,18 @@ class SeriesPage(QWidget):
         ctx.ops.run("transition series", write, done, self._failed, owner=self)
 
     def ask_recurrence(self) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        dialog = RecurringDialog(self.screen.detail.series, self.screen.detail.timezone, self)
+        dialog = RecurringDialog(self.series_screen.detail.series, self.series_screen.detail.timezone, self)
         self.recurring_dialog = dialog
         dialog.accepted.connect(lambda: self.recur(dialog))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
     def recur(self, dialog: RecurringDialog) -> None:
-        if self.screen is None:
+        if self.series_screen is None:
             return
-        sid = str(self.screen.detail.series.id)
+        sid = str(self.series_screen.detail.series.id)
         rule, pattern = dialog.rule(), dialog.name_pattern()
         ctx = self.ctx
 
@@ -462,8 +461,8 @@ class SeriesPage(QWidget):
 
     def _reload(self, message: str) -> None:
         self.say(message, OK_COLOR)
-        if self.screen is not None:
-            self.open_series(self.screen.detail.series.id)
+        if self.series_screen is not None:
+            self.open_series(self.series_screen.detail.series.id)
 
     def say(self, text: str, color: str) -> None:
         self.banner.setText(text)

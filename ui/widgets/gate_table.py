@@ -77,11 +77,16 @@ class GateTable(QTableWidget):
                 self.setItem(row, col, QTableWidgetItem(""))
         self._fitted = False
 
+    def _cell(self, row: int, col: int) -> QTableWidgetItem:
+        item = self.item(row, col)
+        assert item is not None, "rebuild() puts an item in every cell"
+        return item
+
     def refresh(self, board: GateBoard, alerts: list[Alert], now: datetime) -> None:
         worst: dict[uuid.UUID, Alert] = {}
-        for alert in alerts:  # sorted most severe first
-            if alert.gate_id is not None and alert.gate_id not in worst:
-                worst[alert.gate_id] = alert
+        for candidate in alerts:  # sorted most severe first
+            if candidate.gate_id is not None and candidate.gate_id not in worst:
+                worst[candidate.gate_id] = candidate
         for gate_id, line in board.gates.items():
             row = self.rows.get(gate_id)
             if row is None:
@@ -101,7 +106,7 @@ class GateTable(QTableWidget):
             tint = None if alert is None else ALERT_TINT if alert.severity is Severity.ALERT else WARNING_TINT
             brush = QBrush(tint) if tint is not None else QBrush()
             for col, text in enumerate(values):
-                item = self.item(row, col)
+                item = self._cell(row, col)
                 if item.text() != text:
                     if col in WRAPPED and _lines(item.text()) != _lines(text):
                         self._rows_stale = True
@@ -136,4 +141,4 @@ class GateTable(QTableWidget):
             self.fit_rows()
 
     def status_of(self, gate_id: uuid.UUID) -> str:
-        return self.item(self.rows[gate_id], 1).text()
+        return self._cell(self.rows[gate_id], 1).text()
