@@ -42,7 +42,8 @@ from boxoffice.domain.enums import GateKind
 from boxoffice.services import encoding, events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 from hardware.encode_job import BatchParams, EncodeJob, JobEvent
 from hardware.nfcpy_reader import NfcpyReader
 from hardware.sim import SimulatedField, blank_bands

@@ -35,8 +35,9 @@ from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.sim.demo import OWNER, seed_festival
 from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig
 from boxoffice.sim.gate_traffic import Mix, Profile, parse_rate
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Event, Wristband
+from boxoffice.store.opening import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_process import free_port, start_server

@@ -109,7 +109,7 @@ def idle_baseline(seconds: float) -> tuple[float, float]:
 def batch_stall(db: Path, bands: int) -> dict[str, float]:
     from boxoffice.services.actor import resolve_actor
     from boxoffice.sim.demo import OWNER
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
     from hardware.sim import SimulatedField, blank_bands
     from hardware.sim.device import simulated_reader
     from ui.app import application, build_window
@@ -150,7 +150,7 @@ def sync_stall(workdir: Path, rows: int) -> dict[str, float]:
     import bench_sync_pull as pull
 
     from boxoffice.services.actor import resolve_actor
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
     from ui.app import application, build_window
     from ui.heap import settle_heap
     from ui.stall_meter import StallMeter
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("every count must be at least 1")
 
     from boxoffice.sim.demo import seed_festival
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     try:

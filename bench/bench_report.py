@@ -39,8 +39,8 @@ from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, GateKin
 from boxoffice.services import events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
 from boxoffice.store.models import Checkin, SeriesPresence, SeriesWristbandAssignment, Wristband
+from boxoffice.store.opening import open_store
 
 log = logging.getLogger("bench.report")
 

@@ -50,7 +50,7 @@ from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.services.metrics import series_metrics
 from boxoffice.store.base import Base
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Checkin,
     EventSeries,
@@ -59,6 +59,7 @@ from boxoffice.store.models import (
     SeriesWristbandAssignment,
     Wristband,
 )
+from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger("bench.store")

@@ -31,8 +31,8 @@ from boxoffice.domain.enums import GateKind
 from boxoffice.services import auth, events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
 from boxoffice.store.models import LocalSetting
+from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog, credentials
 from boxoffice.sync import client as sync_client
 

@@ -70,8 +70,9 @@ from boxoffice.services import auth, checkins, events, occupancy, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.base import Base
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import EventSeries, Gate, SeriesPresence, SeriesWristbandAssignment, Wristband
+from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
 
@@ -106,7 +107,7 @@ SERVER_CODE = """
 import socket, sys
 import uvicorn
 from boxoffice.server.app import create_app
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 sock = socket.socket(fileno=int(sys.argv[1]))
 store = open_store(sys.argv[2])
 uvicorn.Server(uvicorn.Config(create_app(store), log_level="warning")).run(sockets=[sock])

@@ -21,7 +21,8 @@ from boxoffice.domain.enums import CheckinResult, GateKind, Reason, SeriesStatus
 from boxoffice.services import events, organization
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 
 TZ = "Europe/Amsterdam"
 EVENT = "Bench Fest"

@@ -20,7 +20,7 @@ from boxoffice.errors import BoxOfficeError
 from boxoffice.services import encoding, events, organization
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 from hardware.encode_job import BatchParams, EncodeJob
 from hardware.errors import HardwareError

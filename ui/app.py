@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from boxoffice.errors import BoxOfficeError, IdentityError
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 
 # Imported for its effect: a central server's database opened here keeps its change log (without
 # it, the store refuses to write a server's database at all).

@@ -196,7 +196,7 @@ def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:
     from boxoffice.services.actor import resolve_actor
     from boxoffice.services.metrics import series_metrics
     from boxoffice.sim.demo import OWNER, seed_festival
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
 
     path = demo_db or Path(tempfile.mkdtemp(prefix="boxoffice-demo-")) / "demo.sqlite3"
     if path.exists():

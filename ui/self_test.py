@@ -64,8 +64,8 @@ class Options:
 
 
 def check_database(work: Path, options: Options) -> str:
-    from boxoffice.store.database import open_store
     from boxoffice.store.migrate import current_revision, head_revision
+    from boxoffice.store.opening import open_store
 
     path = options.database or work / "self-test.sqlite3"
     try:
@@ -103,7 +103,7 @@ def check_pdf(work: Path, options: Options) -> str:
     from boxoffice.services import events, organization
     from boxoffice.services import series as series_svc
     from boxoffice.services.actor import resolve_actor
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
     from boxoffice.store.types import utcnow
 
     path = font(REPORT_FONT, options.resources)

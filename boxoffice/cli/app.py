@@ -14,7 +14,8 @@ from pydantic_core import to_jsonable_python
 
 from boxoffice import files
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 
 # Imported for its effect: a central server's database opened by a command keeps its change log
 # (without it, the store refuses to write a server's database at all).

@@ -80,7 +80,7 @@ def app_from_environment() -> FastAPI:
     """
     import os
 
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
 
     target = os.environ.get(DB_VARIABLE)
     if not target:

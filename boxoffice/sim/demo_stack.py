@@ -29,7 +29,8 @@ from boxoffice.services import auth
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, DemoSummary, seed_festival
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
 
 log = logging.getLogger(__name__)

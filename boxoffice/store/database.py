@@ -1,16 +1,19 @@
-"""Opening a store: the engine, its sessions, and the SQLite settings we rely on."""
+"""A store: the engine, its sessions, and the SQLite settings we rely on.
+
+Opening one for use (migrations, the open hooks) is ``boxoffice.store.opening``.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -181,38 +184,3 @@ class Store:
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
 
-
-#: Called by ``open_store`` with every store it opens: how the layers above the store
-#: (the server's change log, ``boxoffice.sync.changelog``) watch its sessions
-#: without the store importing them.
-_open_hooks: list[Callable[[Store], None]] = []
-
-
-def on_open(hook: Callable[[Store], None]) -> None:
-    """Have ``open_store`` call ``hook`` with each store it opens from now on (once per hook)."""
-    if hook not in _open_hooks:
-        _open_hooks.append(hook)
-
-
-def read_mode(store: Store) -> str:
-    """What the database is to sync, as ``SyncState`` records it (``local`` before it says)."""
-    with store.read() as session:
-        mode = session.execute(text("SELECT mode FROM sync_state WHERE id = 1")).scalar()
-    return str(mode or "local")
-
-
-def open_store(target: str | Path, *, migrate: bool = True) -> Store:
-    """Open (creating if need be) and bring the schema up to date.
-
-    Migrating on open is what lets a station update the program and keep its
-    database; see ``boxoffice.store.migrate`` for the safety rules.
-    """
-    store = Store(target)
-    if migrate:
-        from boxoffice.store.migrate import upgrade
-
-        upgrade(store)
-        store.set_mode(read_mode(store))
-        for hook in _open_hooks:
-            hook(store)
-    return store

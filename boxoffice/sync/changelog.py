@@ -70,9 +70,9 @@ from sqlalchemy import ColumnElement, Table, event, func, insert, select, text, 
 from sqlalchemy.orm import Session
 
 from boxoffice.errors import DatabaseError
-from boxoffice.store import database
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, EventSeries, Gate, LocalSetting, Organization, SyncChange, SyncState
+from boxoffice.store.opening import on_open
 from boxoffice.store.types import utcnow
 from boxoffice.sync.capture import Capture, Change
 from boxoffice.sync.position import START, Position
@@ -228,7 +228,7 @@ def _install_if_server(store: Store) -> None:
 # Every store opened in a process that imported this module keeps the log if
 # it is a server's; one that did not import it refuses to write a server's
 # database (``ChangeLogMissingError``) rather than write it unlogged.
-database.on_open(_install_if_server)
+on_open(_install_if_server)
 
 
 def become_server(store: Store) -> None:

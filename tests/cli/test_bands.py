@@ -8,7 +8,7 @@ import pytest
 
 from boxoffice.services import encoding
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from tests.cli.conftest import Cli
 from tests.cli.test_bad_input import counts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from boxoffice import __version__
-from boxoffice.store.database import open_store
 from boxoffice.store.migrate import head_revision
+from boxoffice.store.opening import open_store
 from tests.cli.conftest import Cli
 from tests.services.conftest import add_bands
 

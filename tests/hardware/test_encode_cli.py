@@ -23,7 +23,7 @@ import pytest
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
 from hardware.sim.udp_server import SimulatedUdpServer
 from tests.hardware.encoding_helpers import EVENT, SERIES, band_rows, make_festival, verify_band

@@ -20,7 +20,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 
 
 @functools.cache

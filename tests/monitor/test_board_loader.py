@@ -15,8 +15,9 @@ from boxoffice.monitor.board import GateBoard, day_bounds
 from boxoffice.monitor.loader import load_board, read_new
 from boxoffice.services import organization
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin
+from boxoffice.store.opening import open_store
 from tests.conftest import table_counts
 from tests.monitor.conftest import NOW, TZ, Fest, tap, taps
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.errors import DatabaseError
-from boxoffice.store.database import open_store
 from boxoffice.store.models import Wristband
+from boxoffice.store.opening import open_store
 from hardware.self_check import encode_one_band
 
 

@@ -20,7 +20,8 @@ from boxoffice.domain.enums import Direction, GateKind, Role
 from boxoffice.services import checkins, events, organization, series
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.sim.demo import EVENT, OWNER, seed_festival
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 
 MIXED_GATE = "東京 Gate"
 MIXED_CATEGORY = "Ørsted"

@@ -12,7 +12,7 @@ from boxoffice.reports.kinds import ReportKind
 from boxoffice.reports.pdf import render_pdf
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import EVENT, OWNER, seed_festival
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from tests.reports.conftest import pdf_text
 
 

@@ -17,7 +17,7 @@ from boxoffice.errors import AuthenticationError
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, organization
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from tests.conftest import table_counts
 from tests.server.conftest import PASSWORD, Live
 

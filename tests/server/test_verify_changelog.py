@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from boxoffice.domain.enums import Direction
 from boxoffice.services import checkins
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin, EventSeries, Gate, SeriesPresence, SyncChange
+from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
 from boxoffice.sync.replicas import REPLICAS

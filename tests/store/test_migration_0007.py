@@ -11,9 +11,10 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.migrate import alembic_config, current_revision
 from boxoffice.store.models import Organization
+from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
 from boxoffice.sync.position import Position
 

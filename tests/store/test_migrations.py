@@ -13,9 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from boxoffice.errors import DatabaseError, DatabaseTooNewError
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.migrate import _backup, current_revision, head_revision, upgrade
 from boxoffice.store.models import Base
+from boxoffice.store.opening import open_store
 
 EXPECTED_TABLES = {
     "organizations", "members", "events", "gates", "gate_categories", "categories", "tickets",
@@ -217,7 +218,7 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> 
     import sys
 
     open_store(db_path).dispose()
-    code = ("import sys; from boxoffice.store.database import open_store; "
+    code = ("import sys; from boxoffice.store.opening import open_store; "
             f"open_store({str(db_path)!r}).dispose(); print('alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

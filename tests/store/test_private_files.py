@@ -17,8 +17,9 @@ import pytest
 from boxoffice import files
 from boxoffice.services import events, organization
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.migrate import _backup
+from boxoffice.store.opening import open_store
 from boxoffice.sync import credentials
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX modes; Windows guards the profile with ACLs")

@@ -21,8 +21,9 @@ from boxoffice.domain.enums import Direction
 from boxoffice.errors import ChangeLogMissingError
 from boxoffice.services import checkins
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Category, EventSeries, Gate, SeriesPresence, SyncChange, Ticket
+from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
 from boxoffice.sync.capture import Capture, UnloggableWriteError

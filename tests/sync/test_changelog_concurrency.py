@@ -32,7 +32,8 @@ from boxoffice.domain.enums import Role
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import wristbands
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, Live, seed

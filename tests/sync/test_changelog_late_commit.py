@@ -20,8 +20,9 @@ from sqlalchemy import select, text
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import events
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Category, SyncChange
+from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import read_cursor
 from boxoffice.sync.wire import MAX_WAIT_SECONDS

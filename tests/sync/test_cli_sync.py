@@ -14,7 +14,7 @@ import pytest
 from boxoffice.services import series as svc
 from boxoffice.services import wristbands
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from tests.server.conftest import PASSWORD, Live
 
 

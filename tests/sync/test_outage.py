@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from boxoffice.domain.enums import Direction, OutboxStatus
 from boxoffice.services import checkins
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import AppliedEntry, Checkin, OutboxEntry, Wristband
+from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, seed
 from tests.sync.conftest import snapshot

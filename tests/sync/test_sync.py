@@ -22,8 +22,8 @@ from boxoffice.errors import AuthenticationError
 from boxoffice.services import assignments, checkins, events, wristbands
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
 from boxoffice.store.models import Checkin, EventSeries, Member, OutboxEntry, Wristband
+from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import superseded
 from tests.conftest import table_counts

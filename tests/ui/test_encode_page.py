@@ -197,7 +197,7 @@ def test_a_logged_in_station_shows_the_numbers_it_holds_for_offline(
 ) -> None:
     from boxoffice.server.embedded import EmbeddedServer
     from boxoffice.services.actor import resolve_actor
-    from boxoffice.store.database import open_store
+    from boxoffice.store.opening import open_store
     from boxoffice.sync import client as sync_client
     from tests.server.conftest import PASSWORD, seed
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
+from boxoffice.store.opening import open_store
 from boxoffice.sync.state import ServerLogin
 from tests.conftest import table_counts
 from tests.server.conftest import PASSWORD, Live

@@ -22,7 +22,8 @@ from boxoffice.domain.enums import Role
 from boxoffice.monitor.alerts import AlertKind, Thresholds
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
+from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, Live, seed
 from tests.ui.conftest import WindowFactory, wait_idle

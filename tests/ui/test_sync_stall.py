@@ -22,8 +22,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import open_store
 from boxoffice.store.models import Checkin
+from boxoffice.store.opening import open_store
 from tests.bench.conftest import bench_script
 from ui.app import build_window
 from ui.stall_meter import StallMeter

@@ -23,8 +23,9 @@ from boxoffice.domain.enums import Role
 from boxoffice.monitor.summary import reads_from_server
 from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services.actor import resolve_actor
-from boxoffice.store.database import Store, open_store
+from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin
+from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from tests.server.conftest import PASSWORD, Live, seed
 from tests.ui.conftest import WindowFactory, wait_idle
