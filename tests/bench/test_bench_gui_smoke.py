@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.bench.conftest import BENCH_DIR
 
 
+@pytest.mark.slow
 def test_gui_benchmark_prints_each_figure_with_its_baseline(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     env.update(QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))

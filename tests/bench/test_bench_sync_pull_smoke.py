@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.bench.conftest import BENCH_DIR
 
 
+@pytest.mark.slow
 def test_sync_pull_benchmark_prints_its_figure_and_ratio() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     result = subprocess.run(

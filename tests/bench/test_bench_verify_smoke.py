@@ -24,6 +24,7 @@ def bench() -> Iterator[ModuleType]:
         yield module
 
 
+@pytest.mark.slow
 def test_benchmark_prints_every_level_with_a_ratio(
     bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -109,6 +109,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), CASES)
 def test_bad_input_is_refused_clearly_and_writes_nothing(festival_cli: Cli, args: list[str],
                                                          message: str) -> None:

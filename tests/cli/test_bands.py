@@ -29,6 +29,7 @@ def _encode(cli: Cli, uids: list[str], category: str = "VIP", ticket: str | None
         store.dispose()
 
 
+@pytest.mark.slow
 def test_import_lookup_lost_replace_and_keys(festival_cli: Cli, tmp_path: Path) -> None:
     cli = festival_cli
     csv_file = tmp_path / "tickets.csv"

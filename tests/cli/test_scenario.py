@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from boxoffice import __version__
 from boxoffice.store.migrate import head_revision
 from boxoffice.store.opening import open_store
@@ -11,6 +13,7 @@ from tests.cli.conftest import Cli
 from tests.services.conftest import add_bands
 
 
+@pytest.mark.slow
 def test_version_and_help(cli: Cli) -> None:
     assert cli.ok("--version").out.strip() == f"boxoffice, version {__version__}"
     helptext = cli.ok("--help").out
@@ -29,6 +32,7 @@ def test_db_upgrade_creates_and_reports(cli: Cli) -> None:
     assert f"is at schema {head_revision()}" in cli.ok("db", "upgrade").out
 
 
+@pytest.mark.slow
 def test_build_a_series_and_walk_it_through_its_life(festival_cli: Cli) -> None:
     cli = festival_cli
     listed = cli.ok("--json", "series", "list", "--event", "Harbour Days").json
@@ -95,6 +99,7 @@ def test_build_a_series_and_walk_it_through_its_life(festival_cli: Cli) -> None:
     assert cli.ok("--json", "series", "list", "--status", "completed").json[0]["name"] == "Friday"
 
 
+@pytest.mark.slow
 def test_recur_generates_dated_children(festival_cli: Cli) -> None:
     cli = festival_cli
     children = cli.ok("--json", "series", "recur", "Friday", "--pattern", "daily", "--count", "3",
@@ -125,6 +130,7 @@ def test_act_as_another_member(festival_cli: Cli) -> None:
     assert "Friday" in listed.out
 
 
+@pytest.mark.slow
 def test_demo_runs_and_reports(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "demo.sqlite3"
     result = cli("demo", "--seed-only", "--demo-db", str(target), "--bands", "300", db=False)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.cli.conftest import _SCRIPT, Cli
 
@@ -18,6 +19,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_two_workers_serve_one_database(cli: Cli, tmp_path: Path) -> None:
     cli.ok("org", "create", "Harbour Days BV", "--owner", "anna@example.org")
     port = _free_port()

@@ -15,6 +15,7 @@ from tests.cli.conftest import Cli
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
+@pytest.mark.slow
 def test_event_list_prints_the_first_and_last_day(festival_cli: Cli) -> None:
     out = festival_cli.ok("event", "list").out
     assert "<10" not in out
@@ -42,6 +43,7 @@ def test_an_active_series_in_the_refusal(festival_cli: Cli) -> None:
                                  "completed, cancelled.")
 
 
+@pytest.mark.slow
 def test_an_end_before_the_start_is_one_sentence(festival_cli: Cli) -> None:
     cli = festival_cli
     created = cli("series", "create", "--event", "Harbour Days", "Saturday", "--start", "2027-08-07 14:00",
@@ -69,6 +71,7 @@ def readme_commands(section: str) -> list[list[str]]:
     return [shlex.split(line, comments=True)[1:] for line in block.splitlines() if line.startswith("boxoffice ")]
 
 
+@pytest.mark.slow
 def test_the_readme_command_line_example_runs_as_written(cli: Cli) -> None:
     """'Using the command line' in the README, line by line: the recurring series included."""
     commands = readme_commands("Using the command line")

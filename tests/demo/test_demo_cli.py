@@ -39,6 +39,7 @@ def _count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+@pytest.mark.slow
 def test_headless_demo_runs_traffic_into_the_station_and_stops_by_itself(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     # No display and no Qt platform chosen: the demo says so and runs without the window.
@@ -101,6 +102,7 @@ def test_demo_bad_options_say_what_is_wrong(tmp_path: Path, args: list[str], mes
     assert not folder.exists() or not any(folder.iterdir())
 
 
+@pytest.mark.slow
 def test_ctrl_c_closes_the_demo_window_and_stops_everything(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     proc = subprocess.Popen(

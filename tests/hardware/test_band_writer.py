@@ -220,6 +220,7 @@ def test_an_unformatted_ntag_is_not_a_band(field: SimulatedField, tap: Tap, band
         BandWriter().write(session, CONTENT)
 
 
+@pytest.mark.slow
 def test_two_hundred_bands_in_a_row(reader, field: SimulatedField, tap: Tap) -> None:
     from hardware.sim import blank_bands
 

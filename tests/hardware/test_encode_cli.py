@@ -245,6 +245,7 @@ def test_sigkill_mid_batch_never_leaves_an_unverified_active_band(db: Path, udp_
         store.dispose()
 
 
+@pytest.mark.slow
 def test_a_udp_reader_that_stops_answering_is_one_sentence_within_seconds(db: Path) -> None:
     """Over udp, against a strict peer of nfcpy's protocol that falls silent after the first band."""
     import queue

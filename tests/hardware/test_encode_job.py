@@ -110,6 +110,7 @@ def assert_every_active_band_verifies(store: Store, owner: Actor, tags: list[Sim
             assert pl.parse_payload(row.payload)[0] == fields
 
 
+@pytest.mark.slow
 def test_two_hundred_bands_in_a_row(run, field: SimulatedField, store: Store, owner: Actor) -> None:
     tags = blank_bands(200, seed=5)
     box(field, list(tags))

@@ -108,6 +108,7 @@ def test_several_bands_in_a_row_through_a_strict_peer(peer: StrictUdpPeer, store
     assert field.beeps == 0  # nothing stood in for a beep: the person saw the station wait for the band to go
 
 
+@pytest.mark.slow
 def test_a_peer_that_goes_silent_mid_session_is_reported_within_seconds(
         peer: StrictUdpPeer, store: Store, owner: Actor, festival: None) -> None:
     writes = 0
@@ -147,6 +148,7 @@ def test_a_peer_that_goes_silent_mid_session_is_reported_within_seconds(
     assert all(r.status is BandStatus.ACTIVE for r in band_rows(store))
 
 
+@pytest.mark.slow
 def test_a_peer_that_goes_silent_between_bands_is_reported_within_seconds(
         peer: StrictUdpPeer, store: Store, owner: Actor, festival: None) -> None:
     events = Events()
@@ -176,6 +178,7 @@ def test_a_silent_peer_is_a_sentence_for_the_person_at_the_counter() -> None:
     assert error.code == "reader_not_answering"
 
 
+@pytest.mark.slow
 def test_the_strict_peer_dies_on_what_nfcpy_never_sends() -> None:
     """The peer itself: a BEEP (what the encoder used to send) silences it for good."""
     import socket

@@ -35,6 +35,7 @@ def verdicts(out: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_check_passes_from_source(tmp_path: Path) -> None:
     result = run_self_test(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -46,6 +47,7 @@ def test_every_check_passes_from_source(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [], "the self-test left its temporary files behind"
 
 
+@pytest.mark.slow
 def test_a_broken_part_fails_its_check_with_a_sentence_and_the_others_still_run(tmp_path: Path) -> None:
     # A database path under a regular file cannot be created, even by root; an empty resources folder
     # has no app icon (the PDF check still finds the system font: this is not a frozen app).

@@ -114,6 +114,7 @@ def test_servers_started_at_once_on_a_new_database_all_serve(shared_db: str) -> 
             assert refused.status_code == 401, refused.text
 
 
+@pytest.mark.slow
 def test_stopped_servers_no_longer_answer(tmp_path: Path) -> None:
     db = tmp_path / "stop.sqlite3"
     with seeded_organization(db), running_servers(db, count=2, log_dir=tmp_path) as urls:

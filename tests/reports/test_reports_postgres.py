@@ -16,6 +16,7 @@ from boxoffice.store.opening import open_store
 from tests.reports.conftest import pdf_text
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_every_report_on_postgres_matches_sqlite(pg_database: str, tmp_path: Path) -> None:
     pg, lite = open_store(pg_database), open_store(tmp_path / "same.sqlite3")

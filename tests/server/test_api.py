@@ -116,6 +116,7 @@ def _calls(live: Live, tag: str) -> list[tuple[Action, str, str, dict | None]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_on_every_endpoint(live: Live, role: Role) -> None:
     with live.client(role) as client:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from boxoffice.domain.enums import Direction, GateKind, Role, SeriesStatus
 from boxoffice.services import auth, checkins, events, organization, tickets, wristbands
@@ -146,6 +147,7 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any] | None, int, str]] = [
 ]
 
 
+@pytest.mark.slow
 def test_bad_input_gets_a_clear_4xx_and_writes_nothing(live: Live) -> None:
     """One server for every case (a server per case would take minutes); each case checked alone."""
     owner = _owner(live)
@@ -272,6 +274,7 @@ def test_one_band_is_assigned_and_unassigned_and_listed_by_category(live: Live) 
         assert refused.status_code == 422 and "void" in refused.json()["message"]
 
 
+@pytest.mark.slow
 def test_keyset_pages_return_every_row_exactly_once(live: Live) -> None:
     owner = _owner(live)
     ev, sid = live.ids["event"], live.ids["series"]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from boxoffice.domain.enums import Role
 from boxoffice.services.series import EDITABLE_FIELDS
@@ -71,6 +72,7 @@ def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in keys}
 
 
+@pytest.mark.slow
 def test_the_design_api_end_to_end(live: Live) -> None:
     call = Walk(live)
     ev, main, exit_ = live.ids["event"], live.ids["gate:Main"], live.ids["gate:Exit"]
@@ -211,6 +213,7 @@ def test_the_design_paths_are_documented(live: Live) -> None:
     assert set(schema["required"]) == {*EDITABLE_FIELDS, "expected_version"}
 
 
+@pytest.mark.slow
 def test_refused_requests_say_why_and_write_nothing(live: Live) -> None:
     sid, main, vip = live.ids["series"], live.ids["gate:Main"], live.ids["cat:VIP"]
     with live.client() as http:

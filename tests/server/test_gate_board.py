@@ -70,6 +70,7 @@ def _recount(live: Live, view: GateBoardView) -> dict[str, dict[str, object]]:
     return out
 
 
+@pytest.mark.slow
 def test_a_viewer_gets_todays_figures_equal_to_a_recount(live: Live) -> None:
     _seed_taps(live)
     with live.client(Role.VIEWER) as viewer:

@@ -112,6 +112,7 @@ def _burst(gates: Gates, taps: list[tuple[str, str, str, str]], workers: int = 3
     return [a.json() for a in answers]
 
 
+@pytest.mark.slow
 def test_capacity_race_admits_exactly_the_capacity(gates: Gates) -> None:
     live = gates.live
     bands = add_bands(live.store, uuid.UUID(live.ids["event"]), "GA", 60, prefix="0A")
@@ -125,6 +126,7 @@ def test_capacity_race_admits_exactly_the_capacity(gates: Gates) -> None:
     _assert_counts_true(live.store)
 
 
+@pytest.mark.slow
 def test_category_limit_race_admits_exactly_the_limit(gates: Gates) -> None:
     live = gates.live
     vip = add_bands(live.store, uuid.UUID(live.ids["event"]), "VIP", 40, prefix="0B")
@@ -144,6 +146,7 @@ def test_category_limit_race_admits_exactly_the_limit(gates: Gates) -> None:
     _assert_counts_true(live.store)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("known", [True, False], ids=["known-band", "unknown-band"])
 def test_concurrent_retries_of_one_scan_id_all_get_the_first_answer(gates: Gates, known: bool) -> None:
     live = gates.live
@@ -157,6 +160,7 @@ def test_concurrent_retries_of_one_scan_id_all_get_the_first_answer(gates: Gates
     _assert_counts_true(live.store)
 
 
+@pytest.mark.slow
 def test_an_in_and_out_storm_never_goes_over_capacity_and_keeps_true_counts(gates: Gates) -> None:
     live = gates.live
     _set_series(gates, capacity=8, reentry_policy=ReentryPolicy.REENTRY)
@@ -199,6 +203,7 @@ def test_an_in_and_out_storm_never_goes_over_capacity_and_keeps_true_counts(gate
     assert sum(inside.values()) == _inside(live.store, live.ids["series"])
 
 
+@pytest.mark.slow
 def test_the_same_scan_id_through_both_processes_is_one_check_in(gates: Gates) -> None:
     live = gates.live
     answers = [gates.tap(i, live.bands[5], "twice-0001").json() for i in itertools.islice(range(4), 4)]

@@ -122,6 +122,7 @@ def test_an_unknown_email_is_answered_and_slowed_exactly_like_a_known_one(live: 
     assert [a.headers.get("retry-after") for a in known] == [a.headers.get("retry-after") for a in unknown]
 
 
+@pytest.mark.slow
 def test_several_server_processes_share_the_counters_and_never_give_extra_tries(live: Live) -> None:
     """Two servers on one database (two connection pools, as two processes would have), 24 guesses at once:
     exactly the free ones and the one that starts the wait are looked at."""

@@ -56,6 +56,7 @@ def test_a_control_character_in_a_holder_name_is_refused_through_every_door(live
     unchanged_but_the_applied_log(live, before, 2)
 
 
+@pytest.mark.slow
 def test_a_pushed_import_with_one_code_twice_in_two_cases_is_refused_whole(live: Live) -> None:
     event, vip = live.ids["event"], live.ids["cat:VIP"]
     before = table_counts(live.store)
@@ -90,6 +91,7 @@ def test_a_push_whose_created_at_is_not_a_date_time_text_is_refused(live: Live, 
     ("GET", "/api/verify", "POST"),
     ("GET", "/api/auth/login", "POST"),
 ])
+@pytest.mark.slow
 def test_a_wrong_method_is_told_every_method_the_path_takes(live: Live, method: str, path: str,
                                                             allowed: str) -> None:
     with live.client(Role.OWNER) as http:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from boxoffice.domain.enums import Role
 from tests.server.conftest import Live
 
@@ -18,6 +20,7 @@ CHECKS = ",".join([
 ])
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_or_schema_violation(live: Live, tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
     config = tmp_path / "schemathesis.toml"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from boxoffice.domain.enums import Role
 from tests.conftest import table_counts
 from tests.server.conftest import Live
@@ -33,6 +35,7 @@ def test_a_retried_scan_is_answered_the_same_and_counted_once(live: Live) -> Non
     assert out["reason"] == "exit_ok"
 
 
+@pytest.mark.slow
 def test_200_concurrent_taps_of_one_band_admit_exactly_one(live: Live) -> None:
     uid = live.bands[1]
     with ThreadPoolExecutor(max_workers=50) as pool:

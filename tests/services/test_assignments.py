@@ -83,6 +83,7 @@ def test_remove_then_reassign_keeps_one_row(store: Store, owner: Actor, festival
     assert counts["series_wristband_assignments"] == 5
 
 
+@pytest.mark.slow
 def test_bulk_assignment_of_many_bands(store: Store, owner: Actor, festival: Festival) -> None:
     # more than one SQLite parameter chunk
     add_bands(store, festival.event.id, "GA", 12_000)

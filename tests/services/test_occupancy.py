@@ -183,6 +183,7 @@ def _second_organization(store: Store) -> tuple[Actor, str, list[str]]:
     return other, str(day.id), bands
 
 
+@pytest.mark.slow
 def test_scan_ids_belong_to_their_event_not_to_the_whole_database(
         store: Store, owner: Actor, festival: Festival) -> None:
     bands = add_bands(store, festival.event.id, "GA", 2)

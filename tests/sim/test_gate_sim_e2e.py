@@ -33,6 +33,7 @@ def _checkins(festival: Festival, run_id: str) -> list[Checkin]:
         return list(session.scalars(select(Checkin).where(Checkin.client_scan_id.like(f"sim-{run_id}-%"))))
 
 
+@pytest.mark.slow
 def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Festival) -> None:
     duration = 3.0
     answers: list[tuple[PlannedTap, dict[str, Any]]] = []
@@ -138,6 +139,7 @@ def test_a_series_is_found_by_name_only_where_it_is_one_the_login_may_see(festiv
         assert session.scalar(select(func.count()).select_from(Checkin)) == before
 
 
+@pytest.mark.slow
 def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOXOFFICE_GATE_PASSWORD", PASSWORD)

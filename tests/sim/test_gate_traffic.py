@@ -122,6 +122,7 @@ def test_a_band_enters_before_it_leaves_and_leaves_before_it_comes_back() -> Non
             inside.remove(t.uid)
 
 
+@pytest.mark.slow
 def test_several_devices_per_gate_and_one_goes_offline_and_uploads_later() -> None:
     taps = _plan(Profile.STEADY, devices_per_gate=3)
     devices = Counter(t.device_id for t in taps)

@@ -93,6 +93,7 @@ def test_two_offline_stations_never_print_one_number_twice(server: Live, station
         assert top is not None and max(counter) > top
 
 
+@pytest.mark.slow
 def test_a_number_from_outside_the_stations_blocks_is_renumbered_not_doubled(
     server: Live, station: Station
 ) -> None:
@@ -189,6 +190,7 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Li
         yield served
 
 
+@pytest.mark.slow
 def test_concurrent_block_requests_get_ranges_nobody_else_gets(servers: tuple[Live, list[str]]) -> None:
     live, urls = servers
     paths = [f"/api/events/{live.ids['event']}/categories/{live.ids[c]}/number-blocks"

@@ -75,6 +75,7 @@ def _event_id(live: Live) -> uuid.UUID:
     return uuid.UUID(live.ids["event"])
 
 
+@pytest.mark.slow
 def test_an_orm_change_left_for_the_commit_to_flush_is_logged(server: Live) -> None:
     with server.store.write() as session:
         session.get_one(Category, uuid.UUID(server.ids["cat:VIP"])).color = "#AA0000"

@@ -200,6 +200,7 @@ class Puller:
         assert not self.thread.is_alive(), "the station's sync loop did not stop"
 
 
+@pytest.mark.slow
 def test_a_station_pulling_during_concurrent_writes_ends_with_the_servers_rows(
     servers: Servers, tmp_path: Path
 ) -> None:

@@ -28,6 +28,7 @@ def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow
 def test_login_sync_and_status_from_the_command_line(server: Live, tmp_path: Path) -> None:
     bad = _run(tmp_path, "login", "--server", server.url, "--email", "owner@example.org",
                "--password-stdin", stdin="nope\n")
@@ -93,6 +94,7 @@ def test_sync_commands_explain_bad_usage(tmp_path: Path, args: list[str]) -> Non
     assert "Error:" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_email_in_two_organizations_logs_in_with_the_one_it_names(server: Live, tmp_path: Path) -> None:
     from boxoffice.domain.enums import Role
     from boxoffice.services import auth, organization
@@ -113,6 +115,7 @@ def test_an_email_in_two_organizations_logs_in_with_the_one_it_names(server: Liv
     assert f"Logged in to {server.url} as owner@example.org (viewer)" in done.stdout
 
 
+@pytest.mark.slow
 def test_numbers_list_and_reserve_from_the_command_line(server: Live, tmp_path: Path) -> None:
     alone = _run(tmp_path, "numbers", "list")
     assert alone.returncode == 0 and "not logged in to a server: it numbers its bands itself" in alone.stdout

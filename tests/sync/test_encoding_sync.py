@@ -191,6 +191,7 @@ def _status_text(store) -> str:  # type: ignore[no-untyped-def]
     return result.output
 
 
+@pytest.mark.slow
 def test_three_clashes_are_three_refusals_each_said_once_in_words(server: Live, station: Station) -> None:
     from boxoffice.sync.local import superseded, superseded_text
     from boxoffice.sync.refused import refused_changes

@@ -87,6 +87,7 @@ def _applied(store: Store) -> int:
         return int(session.scalar(select(func.count()).select_from(AppliedEntry)) or 0)
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_push_loses_and_doubles_nothing(
     server_process: tuple[ServerProcess, Store], tmp_path: Path
 ) -> None:
@@ -148,6 +149,7 @@ def test_a_server_killed_mid_push_loses_and_doubles_nothing(
         station.dispose()
 
 
+@pytest.mark.slow
 def test_watch_rides_out_an_outage_and_catches_up(
     server_process: tuple[ServerProcess, Store], tmp_path: Path
 ) -> None:

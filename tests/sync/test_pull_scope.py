@@ -99,6 +99,7 @@ def _member_id(live: Live, role: Role) -> str:
         return str(http.get("/api/me").json()["member_id"])
 
 
+@pytest.mark.slow
 def test_every_role_pulls_exactly_what_the_api_serves_it(server: Live) -> None:
     _fill(server)
     with server.client(Role.OWNER) as http:
@@ -171,6 +172,7 @@ def _sync_until_role(store: Store, role: Role, seconds: float = 30) -> sync_clie
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_a_lowered_role_takes_the_data_off_the_station_and_a_raised_one_brings_it_back(
     server: Live, station: Station,
 ) -> None:

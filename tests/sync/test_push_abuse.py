@@ -244,6 +244,7 @@ def _ours(live: Live) -> dict[str, str]:
     return ids
 
 
+@pytest.mark.slow
 def test_every_bad_push_is_refused_with_a_reason_and_the_next_entry_still_applies(server: Live) -> None:
     live = server
     theirs = _rival(live)
@@ -298,6 +299,7 @@ def test_a_bad_entry_in_the_middle_of_a_batch_holds_nothing_back(server: Live, r
     assert [r["status"] for r in results] == ["applied", "rejected", "applied", "applied"]
 
 
+@pytest.mark.slow
 def test_concurrent_pushes_that_clash_are_each_answered_once_and_never_left_busy(server: Live) -> None:
     """20 pushes at once: the same refused entry, and 20 stations adding one e-mail under different ids.
 

@@ -76,6 +76,7 @@ def test_local_changes_reach_the_server_with_their_ids(server: Live, station: St
     assert snapshot(st) == snapshot(server.store)
 
 
+@pytest.mark.slow
 def test_the_same_batch_twice_is_applied_once(server: Live, station: Station) -> None:
     st = station()
     me = resolve_actor(st, None)
@@ -169,6 +170,7 @@ def test_a_stale_edit_is_refused_visibly_and_the_station_takes_the_servers_versi
         assert session.get_one(EventSeries, uuid.UUID(sid)).capacity == 9_000
 
 
+@pytest.mark.slow
 def test_check_ins_reach_a_waiting_station_within_a_second_or_two(server: Live, station: Station) -> None:
     st = station()
     sync(st)
@@ -320,6 +322,7 @@ def test_another_organizations_changes_are_never_pulled(server: Live) -> None:
     assert all("Gate Fest" not in json.dumps(r) for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["restored", "replaced"])
 def test_a_restored_or_replaced_server_log_makes_the_station_pull_everything_again(
     server: Live, station: Station, how: str

@@ -43,6 +43,7 @@ def encode_page(qtbot: QtBot, window: MainWindow) -> EncodePage:
     return page
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("settled_heap")
 def test_encode_20_bands_through_the_window(qtbot: QtBot, store: Store, owner: Actor, festival: Festival,
                                             tmp_path: Path) -> None:
@@ -127,6 +128,7 @@ def test_a_member_who_may_not_encode_cannot_start(qtbot: QtBot, store: Store, ac
     assert page.start.toolTip().startswith("Your role (viewer) may not encode wristbands")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("settled_heap")
 def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Store, owner: Actor,
                                                        festival: Festival) -> None:
@@ -146,6 +148,7 @@ def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Stor
     assert meter.worst_ms < 1_000, meter.report()
 
 
+@pytest.mark.slow
 def test_a_udp_reader_that_stops_answering_is_said_on_the_page(qtbot: QtBot, store: Store, owner: Actor,
                                                                festival: Festival) -> None:
     """A strict peer of nfcpy's udp protocol falls silent in the middle of the second band."""

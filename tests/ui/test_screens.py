@@ -40,6 +40,7 @@ def festival_store(tmp_path: Path) -> Iterator[Store]:
     store.dispose()
 
 
+@pytest.mark.slow
 def test_the_screenshot_command_saves_every_page_at_each_size(
         qtbot: QtBot, make_window: WindowFactory, festival_store: Store, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ def test_a_blocked_loop_is_measured_with_the_stack_that_blocked_it(qtbot: QtBot)
     assert "block_the_loop_for_a_while" in meter.report()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("settled_heap")
 def test_a_stack_is_kept_only_for_a_stall_and_the_collector_is_timed(qtbot: QtBot) -> None:
     meter = StallMeter(interval_ms=5, catch_ms=300)

@@ -78,6 +78,7 @@ def _open_gates(qtbot: QtBot, make_window: WindowFactory, station: Store) -> Mon
     return page
 
 
+@pytest.mark.slow
 def test_a_viewer_station_shows_the_servers_figures(
     qtbot: QtBot, make_window: WindowFactory, running: Running, viewer_station: Store
 ) -> None:
@@ -109,6 +110,7 @@ def test_a_viewer_station_shows_the_servers_figures(
     wait_idle(qtbot, page.ctx.ops)
 
 
+@pytest.mark.slow
 def test_when_the_server_is_gone_the_page_says_since_when(
     qtbot: QtBot, make_window: WindowFactory, running: Running, viewer_station: Store
 ) -> None:
