@@ -21,6 +21,13 @@ with one atomic conditional statement on its kept counters
 gates can then never both take the last place, which a count read before
 deciding cannot promise.
 
+Whether a band is genuine is answered here too, for the gate and the box
+office's lookup alike: :func:`payload_problem` checks what was read off the
+tag against what the store knows of the band and the event's keys, and
+:func:`check_band` applies the band rules of :func:`decide` (unknown,
+status, signature, event, in that order) to it. A forged, unsigned,
+wrong-event or unknown band therefore has one reason wherever it is asked.
+
 ``now`` and the window must be timezone-aware. A naive one is a programming
 error, not a gate situation, so it raises ``ValueError`` instead of
 producing a denial that would hide the bug.
@@ -28,11 +35,15 @@ producing a denial that would hide the bug.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import (
     BandStatus,
     Direction,
@@ -41,6 +52,7 @@ from boxoffice.domain.enums import (
     ReentryPolicy,
     SeriesStatus,
 )
+from boxoffice.errors import PayloadError
 
 ALLOWED_REASONS = frozenset({Reason.OK, Reason.REENTRY, Reason.EXIT_OK})
 
@@ -75,6 +87,9 @@ MESSAGES: Mapping[Reason, str] = MappingProxyType(
         Reason.NOT_INSIDE: "Not inside: this band has not been scanned in.",
     }
 )
+
+# What the lookup screen shows for a band that passes every band rule; the gate's OK is "Welcome".
+GENUINE_MESSAGE = "Genuine band: the data on the wristband is signed by its event, for this wristband."
 
 _STATUS_REASONS: Mapping[BandStatus, Reason] = MappingProxyType(
     {
@@ -157,15 +172,108 @@ def decide(facts: AccessFacts) -> Decision:
 
 
 def _check_band(facts: AccessFacts) -> Decision | None:
-    if facts.band_status is None:
-        return _deny(Reason.UNKNOWN_BAND)
-    if facts.band_status in _STATUS_REASONS:
-        return _deny(_STATUS_REASONS[facts.band_status])
-    if facts.signature_valid is False:
-        return _deny(Reason.BAD_SIGNATURE)
-    if facts.band_event_id != facts.series_event_id:
-        return _deny(Reason.WRONG_EVENT)
+    refusal = band_refusal(facts.band_status, facts.signature_valid, facts.band_event_id,
+                           facts.series_event_id)
+    return None if refusal is None else _deny(refusal)
+
+
+def band_refusal(status: BandStatus | None, signature_valid: bool | None, band_event_id: object,
+                 event_id: object) -> Reason | None:
+    """The band rules, in order: why this band is refused wherever it is checked, or ``None``.
+
+    ``status`` is ``None`` for a UID the store does not know; ``signature_valid``
+    is ``None`` when no payload was checked (a UID-only tap); ``event_id`` is the
+    event the band is checked for.
+    """
+    if status is None:
+        return Reason.UNKNOWN_BAND
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
+    if signature_valid is False:
+        return Reason.BAD_SIGNATURE
+    if band_event_id != event_id:
+        return Reason.WRONG_EVENT
     return None
+
+
+@dataclass(frozen=True)
+class BandRecord:
+    """What the store holds of the band a tag's UID belongs to."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    category_id: uuid.UUID
+    status: BandStatus
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """Whether a band is genuine; if not, why (a :class:`Reason`) and what was wrong with its data."""
+
+    reason: Reason  # Reason.OK, or the first band rule that failed
+    # Why the data read off the tag did not verify, for logs and a second line on screen;
+    # only with Reason.BAD_SIGNATURE.
+    detail: str | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.reason is Reason.OK
+
+    @property
+    def message(self) -> str:
+        """The sentence a person reads: the reason's own, or that the band is genuine."""
+        return GENUINE_MESSAGE if self.genuine else MESSAGES[self.reason]
+
+
+def payload_problem(data: bytes, uid: bytes, *, band_id: uuid.UUID, event_id: uuid.UUID,
+                    category_id: uuid.UUID, public_keys: Mapping[bytes, Ed25519PublicKey]) -> str | None:
+    """Why ``data`` read off the tag ``uid`` is not this band's genuine payload, or ``None`` if it is.
+
+    Genuine: of our shape, naming the band, event and category the store holds
+    for this UID, and signed by one of ``public_keys`` (the event's) for this
+    very UID. A payload copied from another band of ours is as forged as a
+    made-up one.
+    """
+    try:
+        fields, _ = pl.parse_payload(data)
+    except PayloadError as exc:
+        return exc.message
+    if fields.event_id != event_id:
+        return "The band's data is for another event than the wristband's."
+    if fields.band_id != band_id:
+        return "The band's data belongs to another band: it was copied from another wristband."
+    if fields.category_id != category_id:
+        return "The band's data names another category than the database's."
+    try:
+        pl.verify_payload(data, uid, public_keys)
+    except PayloadError as exc:
+        return exc.message
+    return None
+
+
+def check_band(band: BandRecord | None, event_id: uuid.UUID, uid: bytes, data: bytes | None,
+               public_keys: Mapping[bytes, Ed25519PublicKey]) -> BandCheck:
+    """Is the band with UID ``uid`` genuine for ``event_id``, with ``data`` read off it? The gate's rules.
+
+    ``band`` is what the store holds for the UID (``None``: not registered),
+    ``data`` the payload read off the tag (``None``: only the UID was read),
+    ``public_keys`` the event's keys by key id. As at the gate, a payload is
+    checked only for a band the store knows and the band's status comes
+    before its signature: a void band is "void", forged or not.
+    """
+    detail = None
+    if band is not None and data is not None:
+        detail = payload_problem(data, uid, band_id=band.id, event_id=band.event_id,
+                                 category_id=band.category_id, public_keys=public_keys)
+    refusal = band_refusal(
+        None if band is None else band.status,
+        None if data is None or band is None else detail is None,
+        None if band is None else band.event_id,
+        event_id,
+    )
+    if refusal is None:
+        return BandCheck(Reason.OK)
+    return BandCheck(refusal, detail if refusal is Reason.BAD_SIGNATURE else None)
 
 
 def _check_gate(facts: AccessFacts) -> Decision | None:

@@ -1,9 +1,9 @@
 """The box office's lookup: everything about one band on one card, found by UID or ticket code.
 
-Also the check of a payload read off a band: the same verification a gate
-does (Ed25519 against the event's public keys, for this UID), plus what only
-the database knows: that the band id on the tag is the band the UID belongs
-to, in the category the tag says.
+Also the check of a payload read off a band: the gate's own band rules
+(``domain.access.check_band``: unknown, status, signature against the event's
+keys for this UID and this band's record), so the box office and a gate give
+the same reason and sentence for the same band and payload.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import payload as pl
-from boxoffice.domain.access import MESSAGES, Decision
+from boxoffice.domain.access import MESSAGES, BandRecord, check_band
 from boxoffice.domain.enums import BandStatus, CheckinResult, Direction, Reason, SeriesStatus
 from boxoffice.domain.permissions import Action
 from boxoffice.domain.validation import uid_form
-from boxoffice.errors import NotFoundError, PayloadError, ValidationError
+from boxoffice.errors import NotFoundError, ValidationError
 from boxoffice.schemas.base import View
-from boxoffice.services import keys, refs
+from boxoffice.services import band_signature, keys, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.band_status import find_band
 from boxoffice.services.encoding import _UID, label_of
@@ -89,11 +89,17 @@ class BandCard(View):
 
 
 class BandVerification(View):
-    """Whether the data read off a band is genuine, and what the database says about that band."""
+    """Whether the data read off a band is genuine, and what the database says about that band.
+
+    ``reason`` and ``message`` are the gate's for this band and payload (``ok`` and a sentence
+    saying it is genuine when it is); the ids are what the tag says.
+    """
 
     valid: bool
-    reason: str  # "ok", or why not: bad_signature, unknown_key, truncated, not_registered, ...
+    reason: Reason
     message: str
+    detail: str | None = None  # what exactly is wrong with the data, for a bad_signature
+    event: str | None = None  # the name of the band's event, when the UID is ours
     band_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
@@ -193,42 +199,40 @@ def _card(session: Session, actor: Actor, band: Wristband, limit: int) -> BandCa
 
 
 def verify_band(store: Store, actor: Actor, uid: str, payload_bytes: bytes) -> BandVerification:
-    """Is ``payload_bytes`` (read off the tag with UID ``uid``) a genuine band of ours? Never raises for
-    a bad band: the answer says why, as a gate would."""
+    """Is ``payload_bytes`` (read off the tag with UID ``uid``) a genuine band of ours? The gate's band
+    rules (:func:`boxoffice.domain.access.check_band`), for the band of the organization with this UID.
+
+    A payload of the wrong shape is refused with a ValidationError, as the gate refuses it (422);
+    any other bad band is answered, never raised, with the reason a gate gives.
+    """
     actor.require(Action.VIEW_BANDS)
     uid_hex = refs.normalize_uid(uid)
     if not _UID.match(uid_hex):
         raise ValidationError.single("uid", f"{uid_hex or '(empty)'} is not a tag UID (8 or 14 hex digits).")
-    try:
-        fields, _ = pl.parse_payload(payload_bytes)
-    except PayloadError as exc:
-        return BandVerification(valid=False, reason=exc.code, message=exc.message)
+    fields = band_signature.check_shape(payload_bytes)
     with store.read() as session:
-        ev = session.get(Event, fields.event_id)
-        if ev is None or ev.organization_id != actor.organization_id:
-            return BandVerification(valid=False, reason=Reason.WRONG_EVENT.value,
-                                    message="The band is for an event this organization does not have.",
-                                    event_id=fields.event_id)
-        public = {k: pl.public_key_from_raw(v) for k, v in keys.event_public_keys(session, ev.id).items()}
-        base = {"band_id": fields.band_id, "event_id": ev.id, "category_id": fields.category_id,
-                "key_id": fields.key_id.hex()}
-        try:
-            pl.verify_payload(payload_bytes, bytes.fromhex(uid_hex), public)
-        except PayloadError as exc:
-            return BandVerification(valid=False, reason=exc.code, message=exc.message, **base)
-        band = session.scalar(select(Wristband).where(Wristband.event_id == ev.id, Wristband.uid == uid_hex))
-        if band is None or band.id != fields.band_id:
-            return BandVerification(valid=False, reason="not_registered",
-                                    message=f"The band is signed, but {ev.name} has no such band for UID "
-                                    f"{uid_hex}.", **base)
-        if band.category_id != fields.category_id:
-            return BandVerification(valid=False, reason="category_mismatch",
-                                    message="The band's category differs from the database's.",
-                                    status=band.status, **base)
-        if band.status is not BandStatus.ACTIVE:
-            reason = {BandStatus.PENDING: Reason.BAND_PENDING, BandStatus.VOID: Reason.BAND_VOID,
-                      BandStatus.LOST: Reason.BAND_LOST}[band.status]
-            return BandVerification(valid=False, reason=reason.value, message=Decision(False, reason).message,
-                                    status=band.status, **base)
-        return BandVerification(valid=True, reason="ok", message="Genuine band of " + ev.name + ".",
-                                status=band.status, **base)
+        band = _band_of_tag(session, actor, uid_hex, fields.event_id)
+        public = {} if band is None else {
+            k: pl.public_key_from_raw(v) for k, v in keys.event_public_keys(session, band.event_id).items()
+        }
+        record = None if band is None else BandRecord(band.id, band.event_id, band.category_id, band.status)
+        # The lookup serves every event of the organization: the band is checked for its own.
+        check = check_band(record, fields.event_id if band is None else band.event_id, bytes.fromhex(uid_hex),
+                           payload_bytes, public)
+        return BandVerification(
+            valid=check.genuine, reason=check.reason, message=check.message, detail=check.detail,
+            event=None if band is None else session.get_one(Event, band.event_id).name,
+            band_id=fields.band_id, event_id=fields.event_id, category_id=fields.category_id,
+            key_id=fields.key_id.hex(), status=None if band is None else band.status,
+        )
+
+
+def _band_of_tag(session: Session, actor: Actor, uid: str, event_id: uuid.UUID) -> Wristband | None:
+    """The organization's band with this UID: the one in the event the tag names, else the newest."""
+    bands = session.scalars(
+        select(Wristband).join(Event, Event.id == Wristband.event_id)
+        .where(Event.organization_id == actor.organization_id, Wristband.uid == uid)
+        .order_by(Wristband.created_at.desc())
+    ).all()
+    named = [b for b in bands if b.event_id == event_id]
+    return next(iter(named or bands), None)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
-from boxoffice.domain.enums import BandStatus, Direction, GateKind, SeriesStatus
+from boxoffice.domain import payload as pl
+from boxoffice.domain.access import GENUINE_MESSAGE, MESSAGES
+from boxoffice.domain.enums import BandStatus, Direction, GateKind, Reason, SeriesStatus
 from boxoffice.errors import (
     AmbiguousError,
     BandStateError,
@@ -15,7 +18,7 @@ from boxoffice.errors import (
     ReplacementError,
     ValidationError,
 )
-from boxoffice.services import band_status, checkins, encoding, events, lookup
+from boxoffice.services import band_status, checkins, encoding, events, keys, lookup
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -152,16 +155,73 @@ def test_verify_band_accepts_the_written_bytes_and_refuses_tampering(store: Stor
     (plan,) = _encode(store, owner, [OLD])
     ok = lookup.verify_band(store, owner, OLD, plan.record_payload)
     assert ok.valid and ok.band_id == plan.band_id and ok.status is BandStatus.ACTIVE
-    assert lookup.verify_band(store, owner, NEW, plan.record_payload).reason == "bad_signature"
+    assert (ok.reason, ok.event, ok.message) == (Reason.OK, "Summer Fest", GENUINE_MESSAGE)
+    # Not registered: the gate's unknown band, whatever the payload says.
+    unknown = lookup.verify_band(store, owner, NEW, plan.record_payload)
+    assert (unknown.valid, unknown.reason, unknown.message) == (False, Reason.UNKNOWN_BAND,
+                                                                MESSAGES[Reason.UNKNOWN_BAND])
     tampered = bytearray(plan.record_payload)
     tampered[40] ^= 1
-    assert lookup.verify_band(store, owner, OLD, bytes(tampered)).reason == "bad_signature"
-    assert lookup.verify_band(store, owner, OLD, plan.record_payload[:60]).reason == "truncated"
+    forged = lookup.verify_band(store, owner, OLD, bytes(tampered))
+    assert (forged.reason, forged.message) == (Reason.BAD_SIGNATURE, MESSAGES[Reason.BAD_SIGNATURE])
+    assert forged.detail == "The band's data names another category than the database's."
+    # A payload of the wrong shape is refused as the gate refuses it (422), with the same sentence.
+    with pytest.raises(ValidationError, match="cut short"):
+        lookup.verify_band(store, owner, OLD, plan.record_payload[:60])
     foreign = bytearray(plan.record_payload)
     foreign[17:33] = uuid.uuid4().bytes
-    assert lookup.verify_band(store, owner, OLD, bytes(foreign)).reason == "wrong_event"
+    other_event = lookup.verify_band(store, owner, OLD, bytes(foreign))
+    assert other_event.reason is Reason.BAD_SIGNATURE
+    assert other_event.detail == "The band's data is for another event than the wristband's."
     band_status.void_band(store, owner, OLD, reason="x")
-    assert lookup.verify_band(store, owner, OLD, plan.record_payload).reason == "band_void"
+    void = lookup.verify_band(store, owner, OLD, plan.record_payload)
+    assert (void.reason, void.message, void.status) == (Reason.BAND_VOID, MESSAGES[Reason.BAND_VOID],
+                                                        BandStatus.VOID)
+    # The status comes first, as at the gate: a void band is "void", forged or not.
+    assert lookup.verify_band(store, owner, OLD, bytes(tampered)).reason is Reason.BAND_VOID
+
+
+def test_lookup_and_the_gate_give_the_same_reason_for_the_same_band_and_payload(
+        store: Store, owner: Actor, festival: Festival) -> None:
+    first, _ = _encode(store, owner, [OLD, NEW])
+    _open_day(store, owner)
+    genuine = first.record_payload
+    flipped_signature = bytearray(genuine)
+    flipped_signature[-10] ^= 0x01
+    flipped_event = bytearray(genuine)
+    flipped_event[20] ^= 0x80
+    with store.read() as session:
+        key_id = next(iter(keys.event_public_keys(session, festival.event.id)))
+    fields = pl.parse_payload(genuine)[0]
+    stranger = pl.new_private_key()
+    cases: dict[str, tuple[str, bytes, Reason]] = {
+        "genuine": (OLD, genuine, Reason.OK),
+        "unsigned: a key the event does not know": (
+            OLD, pl.sign_payload(replace(fields, key_id=b"\x01\x02\x03\x04"), bytes.fromhex(OLD), stranger),
+            Reason.BAD_SIGNATURE),
+        "the event's key id, another private key": (
+            OLD, pl.sign_payload(replace(fields, key_id=key_id), bytes.fromhex(OLD), stranger),
+            Reason.BAD_SIGNATURE),
+        "flipped signature byte": (OLD, bytes(flipped_signature), Reason.BAD_SIGNATURE),
+        "wrong event in the data": (OLD, bytes(flipped_event), Reason.BAD_SIGNATURE),
+        "copied to another band": (NEW, genuine, Reason.BAD_SIGNATURE),
+        "unknown band": ("04000000000099", genuine, Reason.UNKNOWN_BAND),
+    }
+    for i, (name, (uid, data, expected)) in enumerate(cases.items()):
+        seen = lookup.verify_band(store, owner, uid, data)
+        tap = checkins.record_tap(store, owner, "Day 1", "Main", uid, Direction.IN, now=festival.start,
+                                  client_scan_id=f"same-{i}", payload=data)
+        assert (seen.reason, tap.reason) == (expected, expected), name
+        if expected is not Reason.OK:
+            assert seen.message == tap.message == MESSAGES[expected], name
+        if tap.reason is Reason.OK:  # let the band out again for the next case
+            checkins.record_tap(store, owner, "Day 1", "Exit", uid, Direction.OUT, now=festival.start,
+                                client_scan_id=f"out-{i}")
+    band_status.void_band(store, owner, OLD, reason="x")
+    seen = lookup.verify_band(store, owner, OLD, bytes(flipped_signature))
+    tap = checkins.record_tap(store, owner, "Day 1", "Main", OLD, Direction.IN, now=festival.start,
+                              payload=bytes(flipped_signature))
+    assert seen.reason is tap.reason is Reason.BAND_VOID
 
 
 def test_the_vip_gate_still_checks_categories_for_a_replacement(store: Store, owner: Actor,
