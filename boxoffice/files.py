@@ -1,5 +1,14 @@
 """Where Box office keeps its files, each folder named once, and kept readable by its user only.
 
+The one home of the app's places: the data folder (the station's database),
+the configuration folder (the login token's file when there is no keyring), the
+log folder (the window's log file), and the desktop's settings (QSettings' own
+place, which ``ui.settings`` opens). All come from platformdirs, with one
+explicit override: ``use_folder(path)`` keeps the login token file and the
+settings in ``path`` instead (the demo's folder), and changes no environment
+variable. The ``BOXOFFICE_CREDENTIALS_FILE`` variable, read here only, names
+the token file for a test (a subprocess inherits it).
+
 A station's database holds its private signing keys and the secret its tag
 passwords are derived from; the credentials file holds a login token; the
 log names members and bands. So Box office's own folders are made ``0700``
@@ -55,6 +64,47 @@ def config_dir() -> Path:
 def log_dir() -> Path:
     """The desktop's log file (``~/.local/state/boxoffice/log`` on Linux)."""
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+#: Names the login token's file (tests, benchmarks); read here only.
+CREDENTIALS_VARIABLE = "BOXOFFICE_CREDENTIALS_FILE"
+CREDENTIALS_NAME = "credentials.json"
+#: The desktop's settings file in a folder chosen with ``use_folder``.
+SETTINGS_NAME = "settings.ini"
+
+_chosen: list[Path] = []  # use_folder's folder; empty: the platform's places
+
+
+def use_folder(path: Path | None) -> Path | None:
+    """Keep the login token file and the desktop's settings in ``path`` (None: back to the platform's places).
+
+    Returns the folder chosen before (None if none), to give back when done. The
+    demo keeps its own in its folder, so trying it never changes the server,
+    reader, station name or login of the real installation; nothing goes through
+    the environment. The database (``--db``) and the log file keep their places.
+    """
+    before = _chosen[0] if _chosen else None
+    _chosen[:] = [Path(path)] if path is not None else []
+    return before
+
+
+def credentials_file() -> Path:
+    """The login token's file when the keyring is not used: in the chosen folder, else
+    ``$BOXOFFICE_CREDENTIALS_FILE``, else in the configuration folder."""
+    if _chosen:
+        return _chosen[0] / CREDENTIALS_NAME
+    named = os.environ.get(CREDENTIALS_VARIABLE)
+    return Path(named) if named else config_dir() / CREDENTIALS_NAME
+
+
+def credentials_file_chosen() -> bool:
+    """True when the token's file was put somewhere on purpose: tokens go there, keyring or not."""
+    return bool(_chosen) or bool(os.environ.get(CREDENTIALS_VARIABLE))
+
+
+def settings_file() -> Path | None:
+    """The desktop's settings as an INI file in the chosen folder; None: QSettings' platform place."""
+    return _chosen[0] / SETTINGS_NAME if _chosen else None
 
 
 def own_folders() -> tuple[Path, ...]:

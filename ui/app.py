@@ -29,7 +29,6 @@ from boxoffice.store.opening import open_store
 # it, the store refuses to write a server's database at all).
 from boxoffice.sync import changelog as _changelog  # noqa: F401
 from boxoffice.sync.state import ServerLogin
-from hardware.reader import Reader
 from ui import settings as S
 from ui.context import AppContext
 from ui.fonts import install_fonts
@@ -69,15 +68,9 @@ def application() -> QApplication:
     return app
 
 
-def configured_reader() -> Reader:
-    """The reader the settings name (unopened): what the Encode and Lookup pages use."""
-    from hardware.paths import reader_for
-
-    return reader_for(S.READER.read(S.qsettings()))
-
-
 def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) -> list[QWidget]:
-    factory = reader_factory or configured_reader
+    """The pages; the Encode and Lookup pages use ``reader_factory``, else the settings' reader."""
+    factory = reader_factory or S.configured_reader
     return [
         SeriesPage(ctx),
         EncodePage(ctx, reader_factory),

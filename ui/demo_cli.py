@@ -174,20 +174,16 @@ def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, 
 
     if screenshot_dir is not None:
         offscreen_default()
-    settings_file = stack.folder / "settings.ini"
-    S.keep_in(str(settings_file))
-    try:
-        qs = S.qsettings()
-        S.SERVER_URL.write(qs, stack.server.url)
-        S.STATION_NAME.write(qs, "Box office 1")
-        S.READER.write(qs, "sim")
-        S.SYNC_WAIT.write(qs, 2.0)
-        qs.sync()
-        say("Opening the window; closing it (or Ctrl+C) stops the demo.")
-        run_gui(str(stack.station_db), None, screenshot_dir, stop_after=seconds, first_page="Gates",
-                screenshot_sizes=sizes or [SCREENSHOT_SIZE])
-    finally:
-        S.keep_in(None)
+    # The stack chose its folder (boxoffice.files.use_folder): these go to its settings.ini.
+    qs = S.qsettings()
+    S.SERVER_URL.write(qs, stack.server.url)
+    S.STATION_NAME.write(qs, "Box office 1")
+    S.READER.write(qs, "sim")
+    S.SYNC_WAIT.write(qs, 2.0)
+    qs.sync()
+    say("Opening the window; closing it (or Ctrl+C) stops the demo.")
+    run_gui(str(stack.station_db), None, screenshot_dir, stop_after=seconds, first_page="Gates",
+            screenshot_sizes=sizes or [SCREENSHOT_SIZE])
 
 
 def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,12 +19,6 @@ from boxoffice.store.opening import open_store
 # Imported for its effect: a central server's database opened by a command keeps its change log
 # (without it, the store refuses to write a server's database at all).
 from boxoffice.sync import changelog as _changelog  # noqa: F401
-
-APP_NAME = files.APP_NAME
-
-
-def default_db_path() -> Path:
-    return files.default_db_path()
 
 
 @dataclass
@@ -75,4 +68,5 @@ pass_app = click.make_pass_decorator(App)
 
 
 def env_db() -> str:
-    return os.environ.get("BOXOFFICE_DB") or str(default_db_path())
+    """The ``--db`` default: ``$BOXOFFICE_DB``, else the data folder's database (``boxoffice.files``)."""
+    return os.environ.get("BOXOFFICE_DB") or str(files.default_db_path())

@@ -13,7 +13,6 @@ the generated passwords live in the demo's own folder.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import tempfile
 import threading
@@ -123,7 +122,7 @@ class DemoStack:
     traffic: GateTrafficLoop | None = None
     summary: DemoSummary | None = None
     password: str = ""
-    _saved_env: dict[str, str | None] = field(default_factory=dict)
+    _folder_before: list[Path | None] = field(default_factory=list)  # files.use_folder's, to give back
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -155,8 +154,9 @@ class DemoStack:
     def _start(self, say: Callable[[str], None]) -> None:
         # Its databases hold keys and its logins.txt the passwords: for this user only.
         files.private_folder(self.folder, ours=True)
-        # The station's login token goes to the demo's folder, never to the person's keyring.
-        self._set_env("BOXOFFICE_CREDENTIALS_FILE", str(self.folder / "credentials.json"))
+        # The station's login token (and the window's settings) go to the demo's folder, never to the
+        # person's keyring or settings.
+        self._folder_before.append(files.use_folder(self.folder))
         say(f"Seeding a three-day festival with {self.bands:,} bands in {self.server_db}")
         self.server_store = open_store(self.server_db)
         changelog.become_server(self.server_store)  # before the seed: its rows are logged as written
@@ -190,10 +190,6 @@ class DemoStack:
             self.traffic.start()
             say(f"Gate devices tapping bands on {day} at {self.rate:g}/s")
 
-    def _set_env(self, name: str, value: str) -> None:
-        self._saved_env.setdefault(name, os.environ.get(name))
-        os.environ[name] = value
-
     def stop(self) -> None:
         """Stop the traffic, the server and the databases, in that order; safe to call twice."""
         if self._stopped.is_set():
@@ -209,9 +205,6 @@ class DemoStack:
         for store in (self.station_store, self.server_store):
             if store is not None:
                 store.dispose()
-        for name, old in self._saved_env.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
+        if self._folder_before:
+            files.use_folder(self._folder_before.pop())
         log.info("demo stopped; its files stay in %s", self.folder)

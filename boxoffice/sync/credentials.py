@@ -34,25 +34,20 @@ class Stored:
     place: str
 
 
-def credentials_file() -> Path:
-    override = os.environ.get("BOXOFFICE_CREDENTIALS_FILE")
-    return Path(override) if override else files.config_dir() / "credentials.json"
-
-
 def _account(server: str, email: str) -> str:
     return f"{email.strip().lower()}@{server.rstrip('/')}"
 
 
 def _keyring_usable() -> bool:
     # A file named on purpose (the demo's own folder, a test's) is where tokens go, keyring or not.
-    if os.environ.get("BOXOFFICE_CREDENTIALS_FILE"):
+    if files.credentials_file_chosen():
         return False
     backend = keyring.get_keyring()
     return not isinstance(backend, fail.Keyring) and backend.priority > 0
 
 
 def _read_file() -> dict[str, str]:
-    path = credentials_file()
+    path = files.credentials_file()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -64,7 +59,7 @@ def _read_file() -> dict[str, str]:
 
 
 def _write_file(data: dict[str, str]) -> Path:
-    path = credentials_file()
+    path = files.credentials_file()
     files.private_folder(path.parent)
     tmp = path.with_suffix(".tmp")
     # Created private, not chmod-ed after: no moment where others could read it.

@@ -129,7 +129,9 @@ class EncodePage(QWidget):
         super().__init__(parent)
         self.setObjectName("encodePage")
         self.ctx = ctx
-        self._reader_factory = reader_factory
+        # None: the reader the settings name, looked up at each batch (its name shown, screenshots on sim).
+        self._configured = reader_factory is None
+        self._reader_factory: ReaderFactory = reader_factory or S.configured_reader
         self.job: EncodeJob | None = None
         self.reader: Reader | None = None
         self.result: JobResult | None = None
@@ -279,7 +281,7 @@ class EncodePage(QWidget):
                     self._failed, owner=self)
 
     def _reader_name(self) -> str:
-        return S.READER.read(S.qsettings()) if self._reader_factory is None else "as configured"
+        return S.READER.read(S.qsettings()) if self._configured else "as configured"
 
     def _events_loaded(self, found: list[EventView]) -> None:
         current = self.event_choice.currentData()
@@ -349,7 +351,7 @@ class EncodePage(QWidget):
 
     def prepare_screenshot(self) -> None:
         """For the screenshot command: a dozen bands on the *simulated* reader (never a real one)."""
-        if self._reader_factory is not None or S.READER.read(S.qsettings()) != "sim":
+        if not self._configured or S.READER.read(S.qsettings()) != "sim":
             return
         if self.category.count() and self.series.count():
             self.choose(self.category.itemText(0), [self.series.item(0).text().rsplit(" (", 1)[0]], 12)
@@ -380,7 +382,7 @@ class EncodePage(QWidget):
         self.tones.enabled = S.SOUNDS.read(S.qsettings())
         self.show_prompt("Opening the reader…", IDLE_BG)
         self._set_running(True)
-        factory = self._reader_factory or (lambda: _reader_for(S.READER.read(S.qsettings())))
+        factory = self._reader_factory
         bridge = self.bridge
         store, actor = self.ctx.store, self.ctx.actor
         started = threading.Event()
@@ -628,9 +630,3 @@ def numbers_text(held: list[band_numbers.HeldNumbers], category_id: uuid.UUID) -
             more = ", …" if len(h.ranges) > 3 else ""
             return f"{h.free:,} left for offline ({ranges}{more})"
     return "None held: bands get their number from the server at the next sync."
-
-
-def _reader_for(path: str) -> Reader:
-    from hardware.paths import reader_for
-
-    return reader_for(path)
