@@ -25,7 +25,8 @@ from boxoffice.schemas.base import View
 from boxoffice.services import keys, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.band_status import find_band
-from boxoffice.services.encoding import _UID, label_of
+from boxoffice.services.wristbands import UID_PATTERN as _UID
+from boxoffice.services.wristbands import label_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
