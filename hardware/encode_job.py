@@ -36,7 +36,7 @@ from typing import Any
 
 from boxoffice.domain.enums import EncodeOutcome as Outcome
 from boxoffice.errors import AlreadyEncodedError, BoxOfficeError, LimitExceededError
-from boxoffice.services import encoding
+from boxoffice.services import encoding_bands, encoding_batches, encoding_manifest, keys
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from hardware.band_writer import BandContent, BandWriter, Found
@@ -111,7 +111,7 @@ class JobResult:
     batch_id: uuid.UUID
     status: str  # as given to finish_batch: "completed" or "cancelled"
     progress: Progress
-    manifest: Any  # encoding.Manifest (.to_csv(), .to_json())
+    manifest: Any  # encoding_manifest.Manifest (.to_csv(), .to_json())
     bands: list[BandReport] = field(default_factory=list)
 
 
@@ -218,7 +218,7 @@ class EncodeJob:
 
     def run(self) -> JobResult:
         params = self.params
-        batch = encoding.start_batch(
+        batch = encoding_batches.start_batch(
             self.store, self.actor, event_ref=params.event_ref, category_ref=params.category_ref,
             series_refs=list(params.series_refs), requested=params.count, station=params.station,
         )
@@ -245,9 +245,9 @@ class EncodeJob:
                         self._wait_removed(session)
         finally:
             self.state = JobState.FINISHED
-            finished = encoding.finish_batch(self.store, self.actor, self.batch_id, status=status)
+            finished = encoding_batches.finish_batch(self.store, self.actor, self.batch_id, status=status)
             log.info("batch %s finished as %s: %s", self.batch_id, status, self.progress)
-        manifest = encoding.batch_manifest(self.store, self.actor, self.batch_id)
+        manifest = encoding_manifest.batch_manifest(self.store, self.actor, self.batch_id)
         self._result = JobResult(self.batch_id, getattr(finished, "status", status), self.progress,
                                  manifest, list(self.bands))
         self._emit(EventKind.FINISHED, message=self._summary(status))
@@ -296,8 +296,8 @@ class EncodeJob:
         try:
             with self._lock:
                 ticket = self._next_ticket
-            plan = encoding.plan_band(self.store, self.actor, batch_id=self.batch_id, uid=uid,
-                                      ticket_ref=ticket)
+            plan = encoding_bands.plan_band(self.store, self.actor, batch_id=self.batch_id, uid=uid,
+                                            ticket_ref=ticket)
         except AlreadyEncodedError as error:
             return self._failed(uid, Outcome.DUPLICATE, str(error), error.label)
         except BoxOfficeError as error:  # e.g. an unknown ticket code: the person must hear why
@@ -320,8 +320,8 @@ class EncodeJob:
             message = f"{message[:-1]}, linked to ticket {ticket}."
         try:
             # The ok outcome is recorded in the activation's own transaction (one fewer per band).
-            encoding.activate_band(self.store, self.actor, batch_id=self.batch_id, band_id=plan.band_id,
-                                   ok_message=message)
+            encoding_bands.activate_band(self.store, self.actor, batch_id=self.batch_id, band_id=plan.band_id,
+                                         ok_message=message)
         except LimitExceededError as error:  # every next band would be refused too: stop the batch
             self.cancel()
             return self._failed(uid, Outcome.WRITE_FAILED, f"{error} The band stays unused; the batch stops.",
@@ -336,7 +336,7 @@ class EncodeJob:
 
     def _older_keys(self, uid: str) -> list[tuple[bytes, bytes]]:
         """Every password this UID may carry from earlier events of the organization."""
-        return encoding.passwords_for(self.store, self.actor, uid)
+        return keys.passwords_for(self.store, self.actor, uid)
 
     def _failed(self, uid: str, outcome: Outcome, message: str, label: str | None = None,
                 band_id: uuid.UUID | None = None) -> BandReport:
@@ -346,8 +346,8 @@ class EncodeJob:
     def _record(self, uid: str, outcome: Outcome, message: str) -> None:
         assert self.batch_id is not None
         try:
-            encoding.record_outcome(self.store, self.actor, batch_id=self.batch_id, uid=uid,
-                                    outcome=outcome.value, message=message)
+            encoding_batches.record_outcome(self.store, self.actor, batch_id=self.batch_id, uid=uid,
+                                            outcome=outcome.value, message=message)
         except BoxOfficeError:  # the tag's outcome must still reach the person
             log.exception("could not record the outcome %s of band %s", outcome, uid)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import GateKind
 from boxoffice.errors import BoxOfficeError
-from boxoffice.services import encoding, events, organization
+from boxoffice.services import events, organization
+from boxoffice.services import keys as keys_svc
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
@@ -73,7 +74,7 @@ def encode_one_band(db_path: Path) -> str:
         if result.progress.done != 1:
             said = "; ".join(b.message for b in result.bands) or "no tap was reported"
             raise SelfCheckError(f"The simulated band was not encoded: {said}")
-        keys = {k: pl.public_key_from_raw(v) for k, v in encoding.public_keys(store, actor, EVENT).items()}
+        keys = {k: pl.public_key_from_raw(v) for k, v in keys_svc.public_keys(store, actor, EVENT).items()}
     finally:
         store.dispose()
     uid, data = _read_back(band)

@@ -182,9 +182,6 @@ def check_limits(session: Session, series: EventSeries, adding: Counter[uuid.UUI
             )
 
 
-# The old private name, still imported by boxoffice.services.encoding (being split elsewhere):
-# remove once that module imports ``check_limits``.
-_check_limits = check_limits
 
 
 def remove_bands(store: Store, actor: Actor, series_ref: str, uids: list[str]) -> AssignResult:

@@ -31,7 +31,8 @@ from boxoffice.errors import (
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
-from boxoffice.services.encoding import admit_band, check_uid, label_of
+from boxoffice.services.encoding_bands import admit_band
+from boxoffice.services.wristbands import check_uid, label_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Event, EventSeries, SeriesWristbandAssignment, Wristband
 from boxoffice.store.types import utcnow

@@ -15,7 +15,9 @@ The tag secret is different: a band protected at one station must be opened
 at another (resuming a pending band, reusing bands at the next event), so
 it is shared by the organization and travels like any other row. Two
 stations that start offline may each make one; both are kept, new bands use
-the oldest, and every band records which one protected it.
+the oldest, and every band records which one protected it. A band's tag
+password (PWD/PACK) is derived from the secret that protected it and its UID
+(``password_for``, ``passwords_for``), so it is never stored.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from boxoffice.domain.references import (
 from boxoffice.errors import DuplicateError, NotFoundError, ValidationError
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
+from boxoffice.services.wristbands import check_uid
 from boxoffice.store.database import Store
-from boxoffice.store.models import Event, EventKey, TagSecret
+from boxoffice.store.models import Event, EventKey, TagSecret, Wristband
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -192,6 +195,42 @@ def public_keys(store: Store, actor: Actor, event_ref: str) -> dict[bytes, bytes
     with store.read() as session:
         ev = refs.event(session, actor, event_ref)
         return event_public_keys(session, ev.id)
+
+
+# -- tag passwords ------------------------------------------------------------------------------
+
+
+def password_for(store: Store, actor: Actor, uid: str) -> tuple[bytes, bytes]:
+    """PWD/PACK of the newest band of this UID in the organization (the password it was protected with)."""
+    candidates = passwords_for(store, actor, uid)
+    if not candidates:
+        raise NotFoundError("protected band with UID", uid)
+    return candidates[0]
+
+
+def passwords_for(store: Store, actor: Actor, uid: str) -> list[tuple[bytes, bytes]]:
+    """Every PWD/PACK this UID may be protected with, most likely first.
+
+    A band reused from an earlier event, or protected by a station that had
+    made its own secret offline, may carry an older password than the
+    current one; the encoder tries these in order.
+    """
+    actor.require(Action.ENCODE_BANDS)
+    uid = check_uid(uid)
+    with store.read() as session:
+        secret_ids = session.scalars(
+            select(Wristband.tag_secret_id)
+            .join(Event, Event.id == Wristband.event_id)
+            .where(Wristband.uid == uid, Event.organization_id == actor.organization_id,
+                   Wristband.tag_secret_id.is_not(None))
+            .order_by(Wristband.created_at.desc())
+        ).all()
+        out: list[tuple[bytes, bytes]] = []
+        for sid in dict.fromkeys(s for s in secret_ids if s is not None):
+            pair = pl.tag_password(secret_bytes(session, actor, sid), bytes.fromhex(uid))
+            if pair not in out:
+                out.append(pair)
+        return out
 
 
 # -- what this module's changes carry to the server (its outbox contracts) --------

@@ -25,7 +25,7 @@ from boxoffice.schemas.base import View
 from boxoffice.services import band_signature, keys, refs
 from boxoffice.services.actor import Actor
 from boxoffice.services.band_status import find_band
-from boxoffice.services.encoding import _UID, label_of
+from boxoffice.services.wristbands import UID_PATTERN, label_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
     Category,
@@ -122,7 +122,7 @@ def band_card(store: Store, actor: Actor, ref: str, *, event_ref: str | None = N
 
 
 def _by_uid(session: Session, actor: Actor, ref: str, event_ref: str | None) -> Wristband | None:
-    if not _UID.match(uid_form(ref)):
+    if not UID_PATTERN.match(uid_form(ref)):
         return None
     try:
         return find_band(session, actor, ref, event_ref)[1]
@@ -207,7 +207,7 @@ def verify_band(store: Store, actor: Actor, uid: str, payload_bytes: bytes) -> B
     """
     actor.require(Action.VIEW_BANDS)
     uid_hex = refs.normalize_uid(uid)
-    if not _UID.match(uid_hex):
+    if not UID_PATTERN.match(uid_hex):
         raise ValidationError.single("uid", f"{uid_hex or '(empty)'} is not a tag UID (8 or 14 hex digits).")
     fields = band_signature.check_shape(payload_bytes)
     with store.read() as session:

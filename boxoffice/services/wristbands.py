@@ -2,7 +2,9 @@
 
 The encoder (tag writing, read-back, protection) comes on top of this; what
 is here is the part every station and the server must agree on: one UID per
-event, and a person-facing number per category.
+event, and a person-facing number per category. Also the shapes of a band
+every other module uses: what a tag UID looks like (``UID_PATTERN``,
+``check_uid``) and how a band is named to a person (``label_of``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import re
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.domain.permissions import Action
@@ -21,6 +23,7 @@ from boxoffice.domain.references import (
     EventId,
     New,
 )
+from boxoffice.domain.validation import shown_uid, uid_form
 from boxoffice.errors import UidTakenError, ValidationError
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_numbers, outbox, refs
@@ -33,7 +36,24 @@ from boxoffice.store.types import utcnow
 log = logging.getLogger(__name__)
 
 # NTAG21x have 7-byte UIDs, MIFARE Classic 4; anything else is a typing error.
-_UID = re.compile(r"^[0-9A-F]{8}([0-9A-F]{6})?$")
+UID_PATTERN = re.compile(r"^[0-9A-F]{8}([0-9A-F]{6})?$")
+
+# The band of a UID in an event (its id), read without loading it.
+BAND_ID_BY_UID = select(Wristband.id).where(Wristband.event_id == bindparam("event_id"),
+                                            Wristband.uid == bindparam("uid"))
+
+
+def label_of(category: str, number: int | None) -> str:
+    return f"{category} #{number:04d}" if number else category
+
+
+def check_uid(uid: str) -> str:
+    """The one spelling of a UID (upper-case hex), or a ValidationError saying what is wrong."""
+    uid = uid_form(uid)
+    if not UID_PATTERN.match(uid):
+        said = shown_uid(uid) or "(empty)"
+        raise ValidationError.single("uid", f"{said} is not a tag UID (8 or 14 hex digits).")
+    return uid
 
 
 def register_band(
@@ -49,7 +69,7 @@ def register_band(
 ) -> WristbandView:
     actor.require(Action.ENCODE_BANDS)
     uid = refs.normalize_uid(uid)
-    if not _UID.match(uid):
+    if not UID_PATTERN.match(uid):
         raise ValidationError.single("uid", f"{uid or '(empty)'} is not a tag UID (8 or 14 hex digits).")
     if number is not None and number < 1:
         raise ValidationError.single("number", "A band number starts at 1.")
@@ -61,8 +81,7 @@ def register_band(
         )
         if holder is not None:
             holder_cat = session.get_one(Category, holder.category_id)
-            label = f"{holder_cat.name} #{holder.number:04d}" if holder.number else holder_cat.name
-            raise UidTakenError(uid, ev.name, label, holder.station)
+            raise UidTakenError(uid, ev.name, label_of(holder_cat.name, holder.number), holder.station)
         band_id = band_id or new_id()
         if store.mode == "server":
             number = band_numbers.settle(session, actor, event_id=ev.id, category_id=cat.id, band_id=band_id,

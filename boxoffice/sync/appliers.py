@@ -20,7 +20,8 @@ from boxoffice.services import (
     assignments,
     band_status,
     checkins,
-    encoding,
+    encoding_bands,
+    encoding_batches,
     event_admin,
     events,
     keys,
@@ -228,34 +229,36 @@ def _tag_secret_create(store: Store, actor: Actor, entry: PushEntry) -> None:
 
 @applier("encode_batch.start")
 def _encode_batch_start(store: Store, actor: Actor, entry: PushEntry) -> None:
-    d = parse(encoding.BatchStartChange, entry)
-    encoding.start_batch_as(store, actor, event_ref=str(d.event_id), category_ref=str(d.category_id),
-                            series_refs=[str(s) for s in d.series_ids], requested=d.requested,
-                            station=d.station, batch_id=d.id, make_keys=False, started_at=d.started_at)
+    d = parse(encoding_batches.BatchStartChange, entry)
+    encoding_batches.start_batch_as(store, actor, event_ref=str(d.event_id), category_ref=str(d.category_id),
+                                    series_refs=[str(s) for s in d.series_ids], requested=d.requested,
+                                    station=d.station, batch_id=d.id, make_keys=False,
+                                    started_at=d.started_at)
 
 
 @applier("wristband.plan")
 def _wristband_plan(store: Store, actor: Actor, entry: PushEntry) -> None:
-    encoding.reserve_band(store, actor, parse(encoding.BandPlanChange, entry).model_dump())
+    encoding_bands.reserve_band(store, actor, parse(encoding_bands.BandPlanChange, entry).model_dump())
 
 
 @applier("wristband.activate")
 def _wristband_activate(store: Store, actor: Actor, entry: PushEntry) -> None:
-    d = parse(encoding.BandActivateChange, entry)
-    encoding.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id, encoded_at=d.encoded_at)
+    d = parse(encoding_bands.BandActivateChange, entry)
+    encoding_bands.activate_band(store, actor, batch_id=d.batch_id, band_id=d.band_id,
+                                 encoded_at=d.encoded_at)
 
 
 @applier("encode_batch.outcome")
 def _encode_batch_outcome(store: Store, actor: Actor, entry: PushEntry) -> None:
-    d = parse(encoding.BatchOutcomeChange, entry)
-    encoding.record_outcome(store, actor, batch_id=entry.entity_id, uid=d.uid, outcome=d.outcome,
-                            message=d.message, at=d.at)
+    d = parse(encoding_batches.BatchOutcomeChange, entry)
+    encoding_batches.record_outcome(store, actor, batch_id=entry.entity_id, uid=d.uid, outcome=d.outcome,
+                                    message=d.message, at=d.at)
 
 
 @applier("encode_batch.finish")
 def _encode_batch_finish(store: Store, actor: Actor, entry: PushEntry) -> None:
-    d = parse(encoding.BatchFinishChange, entry)
-    encoding.finish_batch(store, actor, entry.entity_id, status=d.status, finished_at=d.finished_at)
+    d = parse(encoding_batches.BatchFinishChange, entry)
+    encoding_batches.finish_batch(store, actor, entry.entity_id, status=d.status, finished_at=d.finished_at)
 
 
 @applier("wristband.void")

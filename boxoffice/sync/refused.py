@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
-from boxoffice.services.encoding import label_of
+from boxoffice.services.wristbands import label_of
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, LocalSetting, OutboxEntry
 from boxoffice.store.types import utcnow

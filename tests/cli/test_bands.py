@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.services import encoding
+from boxoffice.services import encoding_bands, encoding_batches
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
 from tests.cli.conftest import Cli
@@ -20,11 +20,11 @@ def _encode(cli: Cli, uids: list[str], category: str = "VIP", ticket: str | None
     store = open_store(cli.db)
     try:
         me = resolve_actor(store, "owner@example.org")
-        batch = encoding.start_batch(store, me, event_ref="Harbour Days", category_ref=category,
-                                     series_refs=["Friday"], requested=None, station="Desk 1").id
+        batch = encoding_batches.start_batch(store, me, event_ref="Harbour Days", category_ref=category,
+                                             series_refs=["Friday"], requested=None, station="Desk 1").id
         for uid in uids:
-            plan = encoding.plan_band(store, me, batch_id=batch, uid=uid, ticket_ref=ticket)
-            encoding.activate_band(store, me, batch_id=batch, band_id=plan.band_id)
+            plan = encoding_bands.plan_band(store, me, batch_id=batch, uid=uid, ticket_ref=ticket)
+            encoding_bands.activate_band(store, me, batch_id=batch, band_id=plan.band_id)
     finally:
         store.dispose()
 

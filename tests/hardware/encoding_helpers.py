@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, GateKind
-from boxoffice.services import encoding, events
+from boxoffice.services import events
+from boxoffice.services import keys as keys_svc
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -68,5 +69,5 @@ def verify_band(store: Store, actor: Actor, band: SimulatedNtag) -> pl.BandPaylo
     assert len(records) == 1, f"band {uid} holds {records}"
     record_type, data = records[0]
     assert record_type == pl.RECORD_TYPE
-    keys = {k: pl.public_key_from_raw(v) for k, v in encoding.public_keys(store, actor, EVENT).items()}
+    keys = {k: pl.public_key_from_raw(v) for k, v in keys_svc.public_keys(store, actor, EVENT).items()}
     return pl.verify_payload(data, bytes.fromhex(uid), keys)

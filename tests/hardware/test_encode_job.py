@@ -16,7 +16,7 @@ import pytest
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus
 from boxoffice.errors import BadSignatureError
-from boxoffice.services import encoding
+from boxoffice.services import keys
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult, JobState
@@ -297,7 +297,7 @@ def test_an_encoded_band_refuses_writes_without_its_password(run, field: Simulat
             with pytest.raises(TagRefusedError):
                 session.run(lambda t: t.write(5, b"\x00\x00\x00\x00"))
             assert session.is_present()
-            pwd, pack = encoding.password_for(store, owner, tags[0].uid.hex())
+            pwd, pack = keys.password_for(store, owner, tags[0].uid.hex())
             assert session.tag.authenticate(pwd + pack)
     verify_band(store, owner, tags[0])
 

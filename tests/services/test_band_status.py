@@ -18,7 +18,7 @@ from boxoffice.errors import (
     ReplacementError,
     ValidationError,
 )
-from boxoffice.services import band_status, checkins, encoding, events, keys, lookup
+from boxoffice.services import band_status, checkins, encoding_bands, encoding_batches, events, keys, lookup
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -31,14 +31,14 @@ OLD, NEW = "04000000000001", "04000000000002"
 
 def _encode(store: Store, owner: Actor, uids: list[str], category: str = "VIP",
             event: str = "Summer Fest", series: list[str] | None = None,
-            ticket: str | None = None) -> list[encoding.TagPlan]:
-    batch = encoding.start_batch(store, owner, event_ref=event, category_ref=category,
-                                 series_refs=["Day 1"] if series is None else series, requested=None,
-                                 station="Box office 1").id
+            ticket: str | None = None) -> list[encoding_bands.TagPlan]:
+    batch = encoding_batches.start_batch(store, owner, event_ref=event, category_ref=category,
+                                         series_refs=["Day 1"] if series is None else series, requested=None,
+                                         station="Box office 1").id
     plans = []
     for uid in uids:
-        plan = encoding.plan_band(store, owner, batch_id=batch, uid=uid, ticket_ref=ticket)
-        encoding.activate_band(store, owner, batch_id=batch, band_id=plan.band_id)
+        plan = encoding_bands.plan_band(store, owner, batch_id=batch, uid=uid, ticket_ref=ticket)
+        encoding_bands.activate_band(store, owner, batch_id=batch, band_id=plan.band_id)
         plans.append(plan)
     return plans
 
@@ -104,9 +104,9 @@ def test_refused_status_changes_say_why_and_write_nothing(store: Store, owner: A
     _encode(store, owner, [OLD, NEW, "04000000000003"])
     _encode(store, owner, ["04000000000009"], category="GA")
     _encode(store, owner, ["04000000000008"], event="Winter Fest", series=[])
-    batch = encoding.start_batch(store, owner, event_ref="Summer Fest", category_ref="VIP", series_refs=[],
-                                 requested=None, station=None).id
-    encoding.plan_band(store, owner, batch_id=batch, uid="04000000000007")  # left pending
+    batch = encoding_batches.start_batch(store, owner, event_ref="Summer Fest", category_ref="VIP", series_refs=[],
+                                         requested=None, station=None).id
+    encoding_bands.plan_band(store, owner, batch_id=batch, uid="04000000000007")  # left pending
     band_status.mark_lost(store, owner, OLD, reason="lost")
     band_status.replace_band(store, owner, OLD, NEW)
     before = table_counts(store)

@@ -9,7 +9,7 @@ import pytest
 
 from boxoffice.domain.enums import Role
 from boxoffice.errors import ImportFileError, PermissionDeniedError, ValidationError
-from boxoffice.services import encoding, events, ticket_import
+from boxoffice.services import encoding_bands, encoding_batches, events, ticket_import
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from tests.conftest import table_counts
@@ -34,10 +34,10 @@ def test_a_good_file_previews_then_imports(store: Store, owner: Actor, festival:
     assert result.imported == 3 and result.by_category == {"VIP": 1, "GA": 2}
     assert table_counts(store)["tickets"] == 3
     # An imported ticket links to a band at encode time.
-    batch = encoding.start_batch(store, owner, event_ref="Summer Fest", category_ref="VIP", series_refs=[],
-                                 requested=None, station=None).id
-    plan = encoding.plan_band(store, owner, batch_id=batch, uid="04000000000001", ticket_ref="A-1")
-    assert encoding.activate_band(store, owner, batch_id=batch, band_id=plan.band_id).ticket_id is not None
+    batch = encoding_batches.start_batch(store, owner, event_ref="Summer Fest", category_ref="VIP", series_refs=[],
+                                         requested=None, station=None).id
+    plan = encoding_bands.plan_band(store, owner, batch_id=batch, uid="04000000000001", ticket_ref="A-1")
+    assert encoding_bands.activate_band(store, owner, batch_id=batch, band_id=plan.band_id).ticket_id is not None
 
 
 def test_default_headers_and_a_utf8_bom_need_no_mapping(store: Store, owner: Actor, festival: Festival) -> None:

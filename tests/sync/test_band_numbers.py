@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from boxoffice.domain.enums import Role
 from boxoffice.domain.validation import MAX_NUMBER_BLOCK, NUMBER_BLOCK
-from boxoffice.services import band_numbers, encoding
+from boxoffice.services import band_numbers, encoding_bands, encoding_batches
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import BandNumberBlock, BandNumberCounter, Category, OutboxEntry, Wristband
@@ -30,14 +30,14 @@ from tests.server.conftest import Live
 from tests.sync.conftest import Station, sync
 
 
-def _encode(store: Store, station: str, uids: list[str], category: str = "GA") -> list[encoding.TagPlan]:
+def _encode(store: Store, station: str, uids: list[str], category: str = "GA") -> list[encoding_bands.TagPlan]:
     me = resolve_actor(store, None)
-    batch = encoding.start_batch(store, me, event_ref="Gate Fest", category_ref=category,
-                                 series_refs=["Today"], requested=None, station=station)
+    batch = encoding_batches.start_batch(store, me, event_ref="Gate Fest", category_ref=category,
+                                         series_refs=["Today"], requested=None, station=station)
     plans = []
     for uid in uids:
-        plan = encoding.plan_band(store, me, batch_id=batch.id, uid=uid)
-        encoding.activate_band(store, me, batch_id=batch.id, band_id=plan.band_id)
+        plan = encoding_bands.plan_band(store, me, batch_id=batch.id, uid=uid)
+        encoding_bands.activate_band(store, me, batch_id=batch.id, band_id=plan.band_id)
         plans.append(plan)
     return plans
 
@@ -117,8 +117,8 @@ def test_a_station_that_may_go_offline_holds_what_its_open_batch_still_needs(
 ) -> None:
     a = station("Box office A")
     me = resolve_actor(a, None)
-    encoding.start_batch(a, me, event_ref="Gate Fest", category_ref="VIP", series_refs=["Today"],
-                         requested=NUMBER_BLOCK * 3, station="Box office A")
+    encoding_batches.start_batch(a, me, event_ref="Gate Fest", category_ref="VIP", series_refs=["Today"],
+                                 requested=NUMBER_BLOCK * 3, station="Box office A")
     assert sync(a).number_blocks == 1
     (vip,) = [h for h in band_numbers.held(a) if h.category == "VIP"]
     assert vip.free >= NUMBER_BLOCK * 3

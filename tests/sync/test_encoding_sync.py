@@ -10,7 +10,8 @@ from sqlalchemy import select
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus
 from boxoffice.errors import ValidationError
-from boxoffice.services import encoding
+from boxoffice.services import encoding_bands, encoding_batches, encoding_manifest
+from boxoffice.services import keys as keys_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import EncodeLogEntry, EventKey, OutboxEntry, SeriesWristbandAssignment, Wristband
 from boxoffice.sync import client as sync_client
@@ -22,10 +23,10 @@ UID = "04C0FFEE001122"
 
 def _encode(store, name: str, category: str, uid: str = UID):  # type: ignore[no-untyped-def]
     me = resolve_actor(store, None)
-    batch = encoding.start_batch(store, me, event_ref="Gate Fest", category_ref=category,
-                                 series_refs=["Today"], requested=None, station=name)
-    plan = encoding.plan_band(store, me, batch_id=batch.id, uid=uid)
-    encoding.activate_band(store, me, batch_id=batch.id, band_id=plan.band_id)
+    batch = encoding_batches.start_batch(store, me, event_ref="Gate Fest", category_ref=category,
+                                         series_refs=["Today"], requested=None, station=name)
+    plan = encoding_bands.plan_band(store, me, batch_id=batch.id, uid=uid)
+    encoding_bands.activate_band(store, me, batch_id=batch.id, band_id=plan.band_id)
     return plan
 
 
@@ -59,28 +60,28 @@ def test_the_server_keeps_the_first_stations_band_and_tells_the_second_why(
         assert len(own) == 1 and own[0].station == "Box office B"  # the pull kept B's private key
     # B now knows A's public key: A's band verifies at B.
     me_b = resolve_actor(b, None)
-    keys = {k: pl.public_key_from_raw(v) for k, v in encoding.public_keys(b, me_b, "Gate Fest").items()}
+    keys = {k: pl.public_key_from_raw(v) for k, v in keys_svc.public_keys(b, me_b, "Gate Fest").items()}
     assert len(keys) == 2
     assert pl.verify_payload(won.record_payload, bytes.fromhex(UID), keys).band_id == won.band_id
     # And B can open the band A protected (the tag secret travelled too).
-    assert encoding.password_for(b, me_b, UID) == (won.password, won.pack)
+    assert keys_svc.password_for(b, me_b, UID) == (won.password, won.pack)
 
 
 def test_a_pending_band_planned_at_one_station_is_resumed_at_another(server: Live, station: Station) -> None:
     a, b = station("Box office A"), station("Box office B")
     me_a = resolve_actor(a, None)
-    batch_a = encoding.start_batch(a, me_a, event_ref="Gate Fest", category_ref="VIP",
-                                   series_refs=["Today"], requested=None, station="Box office A")
-    first = encoding.plan_band(a, me_a, batch_id=batch_a.id, uid=UID)  # A's reader dies here
+    batch_a = encoding_batches.start_batch(a, me_a, event_ref="Gate Fest", category_ref="VIP",
+                                           series_refs=["Today"], requested=None, station="Box office A")
+    first = encoding_bands.plan_band(a, me_a, batch_id=batch_a.id, uid=UID)  # A's reader dies here
     sync(a)
     sync(b)
     me_b = resolve_actor(b, None)
-    batch_b = encoding.start_batch(b, me_b, event_ref="Gate Fest", category_ref="VIP",
-                                   series_refs=["Today"], requested=None, station="Box office B")
-    again = encoding.plan_band(b, me_b, batch_id=batch_b.id, uid=UID)
+    batch_b = encoding_batches.start_batch(b, me_b, event_ref="Gate Fest", category_ref="VIP",
+                                           series_refs=["Today"], requested=None, station="Box office B")
+    again = encoding_bands.plan_band(b, me_b, batch_id=batch_b.id, uid=UID)
     assert again.resumed and again.band_id == first.band_id
     assert (again.record_payload, again.password, again.pack) == (first.record_payload, first.password, first.pack)
-    encoding.activate_band(b, me_b, batch_id=batch_b.id, band_id=again.band_id)
+    encoding_bands.activate_band(b, me_b, batch_id=batch_b.id, band_id=again.band_id)
     assert sync(b).pushed.rejected == 0
     with server.store.read() as session:
         band = session.get(Wristband, first.band_id)
@@ -112,9 +113,9 @@ def test_tickets_lost_and_replaced_bands_reach_the_server(server: Live, station:
 
 def _planned(store, name: str, uid: str = UID):  # type: ignore[no-untyped-def]
     me = resolve_actor(store, None)
-    batch = encoding.start_batch(store, me, event_ref="Gate Fest", category_ref="VIP",
-                                 series_refs=["Today"], requested=None, station=name)
-    return me, batch, encoding.plan_band(store, me, batch_id=batch.id, uid=uid)
+    batch = encoding_batches.start_batch(store, me, event_ref="Gate Fest", category_ref="VIP",
+                                         series_refs=["Today"], requested=None, station=name)
+    return me, batch, encoding_bands.plan_band(store, me, batch_id=batch.id, uid=uid)
 
 
 def _encoded_at(store, band_id):  # type: ignore[no-untyped-def]
@@ -127,7 +128,7 @@ def test_the_time_a_band_was_encoded_is_the_stations_tap_not_the_sync(server: Li
     a = station("Box office A")
     me, batch, plan = _planned(a, "Box office A")
     tapped = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=250_000)
-    encoding.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id, ok_message="ok", encoded_at=tapped)
+    encoding_bands.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id, ok_message="ok", encoded_at=tapped)
     assert sync(a).pushed.rejected == 0, sync_client.rejected_entries(a)
     assert _encoded_at(server.store, plan.band_id) == (BandStatus.ACTIVE, tapped)
     assert _encoded_at(a, plan.band_id) == (BandStatus.ACTIVE, tapped)  # the pull brought the same time back
@@ -135,7 +136,7 @@ def test_the_time_a_band_was_encoded_is_the_stations_tap_not_the_sync(server: Li
         assert session.scalar(select(EncodeLogEntry.at).where(EncodeLogEntry.uid == UID)) == tapped
         assert session.scalar(select(SeriesWristbandAssignment.assigned_at).where(
             SeriesWristbandAssignment.wristband_id == plan.band_id)) == tapped
-    manifest = encoding.batch_manifest(server.store, resolve_actor(server.store, "owner@example.org"), batch.id)
+    manifest = encoding_manifest.batch_manifest(server.store, resolve_actor(server.store, "owner@example.org"), batch.id)
     assert manifest.clock == "station time" and manifest.lines[0].at == tapped
 
 
@@ -151,7 +152,7 @@ def test_an_encoding_time_from_a_clock_running_ahead_is_refused_with_a_sentence(
 ) -> None:
     a = station("Box office A")
     me, batch, plan = _planned(a, "Box office A")
-    encoding.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id)
+    encoding_bands.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id)
     ahead = datetime.now(UTC) + timedelta(hours=2)
     _set_payload(a, "wristband.activate", encoded_at=ahead.isoformat())  # this station's clock ran ahead
     assert sync(a).pushed.rejected == 1
@@ -165,15 +166,15 @@ def test_an_encoding_time_from_a_clock_running_ahead_is_refused_with_a_sentence(
     # And the station itself never makes one: the same rule, against its own clock.
     me2, batch2, plan2 = _planned(a, "Box office A", "04000000000009")
     with pytest.raises(ValidationError, match="before the year 2000"):
-        encoding.activate_band(a, me2, batch_id=batch2.id, band_id=plan2.band_id,
-                               encoded_at=datetime(1999, 12, 31, tzinfo=UTC))
+        encoding_bands.activate_band(a, me2, batch_id=batch2.id, band_id=plan2.band_id,
+                                     encoded_at=datetime(1999, 12, 31, tzinfo=UTC))
     assert _encoded_at(a, plan2.band_id) == (BandStatus.PENDING, None)
 
 
 def test_an_older_station_that_sends_no_encoding_time_gets_the_servers(server: Live, station: Station) -> None:
     a = station("Box office A")
     me, batch, plan = _planned(a, "Box office A")
-    encoding.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id)
+    encoding_bands.activate_band(a, me, batch_id=batch.id, band_id=plan.band_id)
     _set_payload(a, "wristband.activate", encoded_at=None)
     before = datetime.now(UTC)
     assert sync(a).pushed.rejected == 0

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from boxoffice.domain.enums import Role
 from boxoffice.domain.permissions import HOLD, OWN_ROW_ONLY, PULL_CHANGES, may, may_hold
 from boxoffice.errors import MemberRemovedError
-from boxoffice.services import encoding, organization, tickets
+from boxoffice.services import encoding_bands, encoding_batches, organization, tickets
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesTicket
@@ -62,10 +62,10 @@ def _fill(live: Live) -> None:
     ticket = tickets.create_ticket(live.store, owner, "Gate Fest", "GF-1", "GA", "Ana Holder", "ana@example.org")
     with live.store.write() as session:  # no use case links a ticket to a series yet; the table travels all the same
         session.add(SeriesTicket(series_id=uuid.UUID(live.ids["series"]), ticket_id=ticket.id))
-    batch = encoding.start_batch(live.store, owner, event_ref="Gate Fest", category_ref="GA",
-                                 series_refs=["Today"], requested=None, station="Server desk")
-    plan = encoding.plan_band(live.store, owner, batch_id=batch.id, uid=UID)
-    encoding.activate_band(live.store, owner, batch_id=batch.id, band_id=plan.band_id)
+    batch = encoding_batches.start_batch(live.store, owner, event_ref="Gate Fest", category_ref="GA",
+                                         series_refs=["Today"], requested=None, station="Server desk")
+    plan = encoding_bands.plan_band(live.store, owner, batch_id=batch.id, uid=UID)
+    encoding_bands.activate_band(live.store, owner, batch_id=batch.id, band_id=plan.band_id)
     with live.client(Role.GATE) as gate:
         answer = gate.post("/api/verify", json={
             "series_id": live.ids["series"], "gate_id": live.ids["gate:Main"], "uid": live.bands[0],

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from boxoffice.domain.enums import GateKind, Role
-from boxoffice.services import auth, encoding, events, organization, tickets
+from boxoffice.services import auth, encoding_bands, encoding_batches, events, organization, tickets
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
 from tests.conftest import table_counts
@@ -48,10 +48,10 @@ def _rival(live: Live) -> dict[str, str]:
     day = svc.create_series(live.store, rival, "Rival Fest", "Rival Day", NOW - timedelta(hours=1),
                             NOW + timedelta(hours=5), 100, gates=["North"]).series
     ticket = tickets.create_ticket(live.store, rival, "Rival Fest", "RF-1", "GA", "Rita Rival")
-    batch = encoding.start_batch(live.store, rival, event_ref="Rival Fest", category_ref="GA",
-                                 series_refs=["Rival Day"], requested=None, station="Rival box")
-    plan = encoding.plan_band(live.store, rival, batch_id=batch.id, uid="04AAAAAAAAAA01")
-    encoding.activate_band(live.store, rival, batch_id=batch.id, band_id=plan.band_id)
+    batch = encoding_batches.start_batch(live.store, rival, event_ref="Rival Fest", category_ref="GA",
+                                         series_refs=["Rival Day"], requested=None, station="Rival box")
+    plan = encoding_bands.plan_band(live.store, rival, batch_id=batch.id, uid="04AAAAAAAAAA01")
+    encoding_bands.activate_band(live.store, rival, batch_id=batch.id, band_id=plan.band_id)
     member = organization.add_member(live.store, rival, "rival-staff@example.org", Role.MEMBER)
     from boxoffice.store.models import TagSecret
 
@@ -254,8 +254,8 @@ def test_every_bad_push_is_refused_with_a_reason_and_the_next_entry_still_applie
         assert rival_http.post("/api/sync/push", json={"entries": [echo]}).json()["results"][0]["status"] == "applied"
     theirs["entry"] = echo["id"]
     owner = resolve_actor(live.store, "owner@example.org")
-    batch = str(encoding.start_batch(live.store, owner, event_ref="Gate Fest", category_ref="GA",
-                                     series_refs=["Today"], requested=None, station="Abuse box").id)
+    batch = str(encoding_batches.start_batch(live.store, owner, event_ref="Gate Fest", category_ref="GA",
+                                             series_refs=["Today"], requested=None, station="Abuse box").id)
     ids = Ids(ours, theirs)
     problems: list[str] = []
     for name, (make, role) in CASES.items():
