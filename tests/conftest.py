@@ -13,9 +13,7 @@ from boxoffice.domain.enums import Role
 from boxoffice.services import organization
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
-from tests.helpers.stores import migrated_store
-
-PG_URL_VAR = "BOXOFFICE_TEST_PG_URL"
+from tests.helpers.stores import PG_URL_VAR, migrated_store, pg_url
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -75,23 +73,6 @@ def actors(store: Store, owner: Actor) -> dict[Role, Actor]:
         organization.add_member(store, owner, email, role)
         out[role] = resolve_actor(store, email)
     return out
-
-
-def pg_url() -> str | None:
-    return os.environ.get(PG_URL_VAR)
-
-
-def table_counts(store: Store) -> dict[str, int]:
-    """Row count of every table: compared before and after a refused call, it proves nothing was written."""
-    from sqlalchemy import func, select
-
-    from boxoffice.store.models import Base
-
-    with store.read() as session:
-        return {
-            name: session.scalar(select(func.count()).select_from(table)) or 0
-            for name, table in Base.metadata.tables.items()
-        }
 
 
 def _pg_server_url() -> str:

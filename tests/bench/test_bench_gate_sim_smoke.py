@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.conftest import bench_script
+from tests.helpers.bench import bench_script
 
 
 @pytest.mark.slow  # about 6 s: the demo seed, a server process and a 2 s run

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.conftest import BENCH_DIR
+from tests.helpers.bench import BENCH_DIR
 
 
 @pytest.mark.slow  # about 10 s: a Qt start, 2 s of live taps and the settling around them

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from pypdf import PdfReader
 
-from tests.bench.conftest import bench_script
+from tests.helpers.bench import bench_script
 
 
 @pytest.fixture

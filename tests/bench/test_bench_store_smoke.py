@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.bench.conftest import bench_script
+from tests.helpers.bench import bench_script
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.bench.conftest import BENCH_DIR
+from tests.helpers.bench import BENCH_DIR
 
 
 @pytest.mark.slow

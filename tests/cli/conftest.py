@@ -2,70 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-_SCRIPT = Path(sys.executable).with_name("boxoffice")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-class Cli:
-    def __init__(self, db: Path, env: dict[str, str]) -> None:
-        self.db = db
-        self.env = env
-
-    def __call__(self, *args: str, as_: str | None = None, db: bool = True) -> Result:
-        cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "boxoffice"]
-        if db:
-            cmd += ["--db", str(self.db)]
-        if as_:
-            cmd += ["--as", as_]
-        proc = subprocess.run(
-            [*cmd, *args], capture_output=True, text=True, env=self.env, timeout=60,
-            stdin=subprocess.DEVNULL, check=False,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    def ok(self, *args: str, as_: str | None = None) -> Result:
-        result = self(*args, as_=as_)
-        assert result.code == 0, f"{args} failed ({result.code}): {result.err}"
-        return result
-
-
-def _make_cli(folder: Path) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
-    env["HOME"] = str(folder / "home")
-    env["XDG_DATA_HOME"] = str(folder / "home" / "data")
-    return Cli(folder / "cli.sqlite3", env)
+from tests.helpers.cli import Cli, make_cli
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    return _make_cli(tmp_path)
+    return make_cli(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def _festival_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per module by commands; each test gets its own copy of the file."""
-    cli = _make_cli(tmp_path_factory.mktemp("festival"))
+    cli = make_cli(tmp_path_factory.mktemp("festival"))
     cli.ok("org", "create", "Fest Org", "--owner", "owner@example.org")
     cli.ok("member", "add", "viewer@example.org", "--role", "viewer")
     cli.ok("member", "add", "manager@example.org", "--role", "manager")

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from boxoffice.store.database import Store
-from tests.cli.conftest import Cli
-from tests.conftest import table_counts
+from tests.helpers.cli import Cli
+from tests.helpers.stores import table_counts
 
 
 def counts(cli: Cli) -> dict[str, int]:

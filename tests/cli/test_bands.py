@@ -9,8 +9,8 @@ import pytest
 from boxoffice.services import encoding_bands, encoding_batches
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
-from tests.cli.conftest import Cli
 from tests.cli.test_bad_input import counts
+from tests.helpers.cli import Cli
 
 OLD, NEW, GA_BAND = "04000000000001", "04000000000002", "04000000000003"
 

@@ -9,8 +9,8 @@ import pytest
 from boxoffice import __version__
 from boxoffice.store.migrate import head_revision
 from boxoffice.store.opening import open_store
-from tests.cli.conftest import Cli
-from tests.services.conftest import add_bands
+from tests.helpers.cli import Cli
+from tests.helpers.seeding import add_bands
 
 
 @pytest.mark.slow

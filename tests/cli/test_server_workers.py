@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.conftest import _SCRIPT, Cli
+from tests.helpers.cli import SCRIPT, Cli
 
 
 def _free_port() -> int:
@@ -23,7 +23,7 @@ def _free_port() -> int:
 def test_two_workers_serve_one_database(cli: Cli, tmp_path: Path) -> None:
     cli.ok("org", "create", "Harbour Days BV", "--owner", "anna@example.org")
     port = _free_port()
-    proc = subprocess.Popen([str(_SCRIPT), "--db", str(cli.db), "server", "--port", str(port), "--workers", "2"],
+    proc = subprocess.Popen([str(SCRIPT), "--db", str(cli.db), "server", "--port", str(port), "--workers", "2"],
                             env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline, answer = time.monotonic() + 60, None

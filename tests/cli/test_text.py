@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from boxoffice.words import A_or_An, a_or_an
-from tests.cli.conftest import Cli
+from tests.helpers.cli import Cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.conftest import _SCRIPT
+from tests.helpers.cli import SCRIPT
 
 # An upper bound, not an expected time: the demo seeds, hashes four passwords, starts a server and
 # syncs in seconds on a quiet machine, and several times slower with every core busy.
@@ -22,7 +22,7 @@ UNDER_LOAD_S = 400
 
 
 def _command() -> list[str]:
-    return [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "boxoffice"]
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "boxoffice"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers.seeding import PASSWORD, Live, seed
 from tests.helpers.stores import migrated_store
-from tests.server.conftest import PASSWORD, Live, seed
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def running_servers(db: str | Path, count: int = 2, *, workers: int = 1, env: Ma
 
 @contextmanager
 def seeded_organization(db: str | Path, *, bands: int = 20, capacity: int = 10_000) -> Iterator[Live]:
-    """``tests/server/conftest.seed`` on ``db`` through the services, before any server starts.
+    """``tests/helpers/seeding.seed`` on ``db`` through the services, before any server starts.
 
     Yields the ``Live`` record (tokens and passwords of every role, ids of the
     event, categories, gates and the active series, the assigned bands' UIDs)

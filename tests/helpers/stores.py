@@ -8,13 +8,15 @@ copy takes ``open_store``'s everyday path ("already at head"). The migration
 tests still migrate their own empty files and databases.
 
 PostgreSQL's equivalent is ``CREATE DATABASE … TEMPLATE`` (the
-``pg_database`` fixture in ``tests/conftest.py``).
+``pg_database`` fixture in ``tests/conftest.py``; ``pg_url`` is the server
+it uses, if one is set). ``table_counts`` proves a refused call wrote nothing.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
+
+PG_URL_VAR = "BOXOFFICE_TEST_PG_URL"
 
 
 @functools.cache
@@ -48,3 +52,21 @@ def migrated_store(target: str | Path) -> Store:
     if not is_postgres(target) and not Path(target).exists():
         shutil.copyfile(_sqlite_template(), target)
     return open_store(target)
+
+
+def pg_url() -> str | None:
+    """The PostgreSQL server the tests make their databases on (``BOXOFFICE_TEST_PG_URL``), if set."""
+    return os.environ.get(PG_URL_VAR)
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    """Row count of every table: compared before and after a refused call, it proves nothing was written."""
+    from sqlalchemy import func, select
+
+    from boxoffice.store.models import Base
+
+    with store.read() as session:
+        return {
+            name: session.scalar(select(func.count()).select_from(table)) or 0
+            for name, table in Base.metadata.tables.items()
+        }

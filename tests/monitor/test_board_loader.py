@@ -18,8 +18,8 @@ from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin
 from boxoffice.store.opening import open_store
-from tests.conftest import table_counts
-from tests.monitor.conftest import NOW, TZ, Fest, tap, taps
+from tests.helpers.monitor import NOW, TZ, Fest, tap, taps
+from tests.helpers.stores import table_counts
 
 
 def catch_up(store: Store, actor: Actor, board: GateBoard, limit: int = 2_000) -> int:

@@ -33,8 +33,8 @@ from boxoffice.errors import ValidationError
 from boxoffice.services import auth
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import EventKey, Member, Wristband
+from tests.helpers.seeding import Live
 from tests.helpers.servers import client, running_servers, seeded_organization, wait_until
-from tests.server.conftest import Live
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN_BOUND = 3.0

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from boxoffice.domain.enums import Role
+from tests.helpers.seeding import Live
 from tests.helpers.servers import (
     PASSWORD,
     ServerStartError,
@@ -23,7 +24,6 @@ from tests.helpers.servers import (
     running_servers,
     seeded_organization,
 )
-from tests.server.conftest import Live
 
 
 def _tap(http: httpx.Client, org: Live, uid: str, scan_id: str | None = None) -> dict[str, object]:

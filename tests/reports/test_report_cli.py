@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.reports.conftest import Demo, page_count, pdf_text
+from tests.helpers.reports import Demo, page_count, pdf_text
 
 _SCRIPT = Path(sys.executable).with_name("boxoffice")
 

@@ -31,7 +31,7 @@ from boxoffice.store.models import (
     SeriesWristbandAssignment,
     Wristband,
 )
-from tests.reports.conftest import (
+from tests.helpers.reports import (
     MIXED_CATEGORY,
     MIXED_GATE,
     MIXED_MEMBER,

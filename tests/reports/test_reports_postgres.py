@@ -13,7 +13,7 @@ from boxoffice.reports.pdf import render_pdf
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.store.opening import open_store
-from tests.reports.conftest import pdf_text
+from tests.helpers.reports import pdf_text
 
 
 @pytest.mark.slow

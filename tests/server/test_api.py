@@ -13,8 +13,8 @@ from boxoffice.domain.permissions import Action, may
 from boxoffice.services import events, organization, tickets, wristbands
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.stores import table_counts
 
 
 def test_health_and_openapi(live: Live) -> None:

@@ -17,9 +17,8 @@ from boxoffice.domain.enums import Direction, GateKind, Role, SeriesStatus
 from boxoffice.services import auth, checkins, events, organization, tickets, wristbands
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor, resolve_actor
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
-from tests.services.conftest import add_bands
+from tests.helpers.seeding import PASSWORD, Live, add_bands
+from tests.helpers.stores import table_counts
 
 NOWHERE = "00000000-0000-0000-0000-000000000000"
 

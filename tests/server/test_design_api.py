@@ -16,9 +16,8 @@ import pytest
 
 from boxoffice.domain.enums import Role
 from boxoffice.services.series import EDITABLE_FIELDS
-from tests.conftest import table_counts
-from tests.server.conftest import Live
-from tests.services.conftest import add_bands
+from tests.helpers.seeding import Live, add_bands
+from tests.helpers.stores import table_counts
 
 # "API Endpoints (Conceptual)" of the design, with our names for its :id and :gateId.
 DESIGN = [

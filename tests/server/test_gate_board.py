@@ -26,7 +26,7 @@ from boxoffice.schemas.board import GateBoardView
 from boxoffice.services import auth, organization
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import Checkin
-from tests.server.conftest import PASSWORD, Live
+from tests.helpers.seeding import PASSWORD, Live
 
 
 def _tap(live: Live, gate: str, uid: str, at: datetime | None = None) -> str:

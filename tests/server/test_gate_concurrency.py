@@ -27,9 +27,8 @@ from boxoffice.services import assignments, occupancy
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
+from tests.helpers.seeding import Live, add_bands
 from tests.helpers.servers import seeded_and_served
-from tests.server.conftest import Live
-from tests.services.conftest import add_bands
 
 
 @dataclass

@@ -18,8 +18,8 @@ from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, organization
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.stores import table_counts
 
 OWNER = "owner@example.org"
 STRANGER, OWNERS_PLACE, SPRAYER, BYSTANDER = "127.0.0.2", "127.0.0.3", "127.0.0.5", "127.0.0.6"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from boxoffice.domain.enums import Role
-from tests.conftest import table_counts
-from tests.server.conftest import Live
+from tests.helpers.seeding import Live
+from tests.helpers.stores import table_counts
 
 HOLDER_NUL = "The holder's name holds a control character (U+0000); remove it."
 

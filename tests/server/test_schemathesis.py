@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from boxoffice.domain.enums import Role
-from tests.server.conftest import Live
+from tests.helpers.seeding import Live
 
 CHECKS = ",".join([
     "not_a_server_error",

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from boxoffice.domain.enums import Role
-from tests.conftest import table_counts
-from tests.server.conftest import Live
+from tests.helpers.seeding import Live
+from tests.helpers.stores import table_counts
 
 
 def _tap(live: Live, uid: str, scan: str, gate: str = "gate:Main", direction: str = "in") -> dict:

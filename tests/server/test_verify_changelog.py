@@ -20,7 +20,7 @@ from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
 from boxoffice.sync.replicas import REPLICAS
-from tests.server.conftest import Live, seed
+from tests.helpers.seeding import Live, seed
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,8 +12,8 @@ from boxoffice.domain.enums import Role
 from boxoffice.services import keys
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import Event, Wristband
-from tests.conftest import table_counts
-from tests.server.conftest import Live
+from tests.helpers.seeding import Live
+from tests.helpers.stores import table_counts
 
 
 def _sign(live: Live, uid: str, *, key: pl.Ed25519PrivateKey | None = None, key_id: bytes | None = None,

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
 
-from boxoffice.domain.enums import BandStatus, GateKind
-from boxoffice.schemas.event import EventView
-from boxoffice.schemas.series import SeriesView
+from boxoffice.domain.enums import GateKind
 from boxoffice.services import events
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from boxoffice.store.models import Category, Wristband
+from tests.helpers.seeding import Festival
 from tests.helpers.stores import migrated_store
-
-
-@dataclass
-class Festival:
-    event: EventView
-    day: SeriesView
-    start: datetime
-
-
-def add_bands(store: Store, event_id: uuid.UUID, category: str, n: int,
-              status: BandStatus = BandStatus.ACTIVE, prefix: str = "04") -> list[str]:
-    """Bands as the encoder will leave them (the encoder arrives with the NFC issue)."""
-    rng = random.Random(f"{category}{n}{status}{prefix}")
-    with store.write() as session:
-        cat_id = session.scalars(
-            select(Category.id).where(Category.event_id == event_id, Category.name == category)
-        ).one()
-        uids = [prefix + "".join(f"{rng.randrange(256):02X}" for _ in range(6)) for _ in range(n)]
-        session.execute(insert(Wristband), [
-            {"event_id": event_id, "category_id": cat_id, "uid": u, "status": status} for u in uids
-        ])
-    return uids
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -10,8 +10,8 @@ from boxoffice.services import assignments
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from tests.conftest import table_counts
-from tests.services.conftest import Festival, add_bands
+from tests.helpers.seeding import Festival, add_bands
+from tests.helpers.stores import table_counts
 
 
 def assigned(store: Store, owner: Actor, sid: str) -> dict[str, int]:

@@ -23,8 +23,8 @@ from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, Ticket
-from tests.conftest import table_counts
-from tests.services.conftest import Festival
+from tests.helpers.seeding import Festival
+from tests.helpers.stores import table_counts
 
 OLD, NEW = "04000000000001", "04000000000002"
 

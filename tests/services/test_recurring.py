@@ -15,8 +15,8 @@ from boxoffice.services import recurring
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from tests.conftest import table_counts
-from tests.services.conftest import Festival
+from tests.helpers.seeding import Festival
+from tests.helpers.stores import table_counts
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

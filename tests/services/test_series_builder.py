@@ -21,8 +21,8 @@ from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import OutboxEntry, SeriesStateTransition
-from tests.conftest import table_counts
-from tests.services.conftest import Festival
+from tests.helpers.seeding import Festival
+from tests.helpers.stores import table_counts
 
 
 def outbox_kinds(store: Store) -> list[str]:

@@ -12,8 +12,8 @@ from boxoffice.errors import ImportFileError, PermissionDeniedError, ValidationE
 from boxoffice.services import encoding_bands, encoding_batches, events, ticket_import
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from tests.conftest import table_counts
-from tests.services.conftest import Festival
+from tests.helpers.seeding import Festival
+from tests.helpers.stores import table_counts
 
 GOOD = (
     "Order;Name;Type;Mail\n"

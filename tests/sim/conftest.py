@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
@@ -13,20 +12,9 @@ from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import auth, band_status, series
 from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, seed_festival
-from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Wristband
+from tests.helpers.gate_sim import GATE_DEVICE, MANAGER, PASSWORD, Festival
 from tests.helpers.stores import migrated_store
-
-PASSWORD = "gate traffic password"
-GATE_DEVICE = "gate-1@example.org"
-MANAGER = "manager@example.org"
-
-
-@dataclass
-class Festival:
-    url: str
-    store: Store
-    series_id: str  # Day 1, active, with a day of check-ins already
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from boxoffice.errors import ValidationError
 from boxoffice.sim.gate_client import GRACE_SECONDS, Credentials, GateSim, GateSimConfig, GateSimError
 from boxoffice.sim.gate_traffic import OFFLINE_FROM, OFFLINE_UNTIL, Mix, PlannedTap, Profile, TapKind
 from boxoffice.store.models import Checkin
-from tests.sim.conftest import GATE_DEVICE, MANAGER, PASSWORD, Festival
+from tests.helpers.gate_sim import GATE_DEVICE, MANAGER, PASSWORD, Festival
 
 DEVICE = Credentials(email=GATE_DEVICE, password=PASSWORD)
 LOOKUP = Credentials(email=MANAGER, password=PASSWORD)

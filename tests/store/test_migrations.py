@@ -236,7 +236,7 @@ def test_upgrading_from_0007_fills_the_occupancy_counts_and_scopes_scan_ids(
     from boxoffice.services import series as svc
     from boxoffice.services.actor import resolve_actor
     from boxoffice.store.migrate import alembic_config
-    from tests.services.conftest import add_bands
+    from tests.helpers.seeding import add_bands
 
     target = str(db_path) if backend == "sqlite" else request.getfixturevalue("pg_database")
     store = open_store(target)

@@ -25,9 +25,9 @@ from boxoffice.services import band_numbers, encoding_bands, encoding_batches
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import BandNumberBlock, BandNumberCounter, Category, OutboxEntry, Wristband
+from tests.helpers.seeding import Live
 from tests.helpers.servers import seeded_and_served
-from tests.server.conftest import Live
-from tests.sync.conftest import Station, sync
+from tests.helpers.sync import Station, sync
 
 
 def _encode(store: Store, station: str, uids: list[str], category: str = "GA") -> list[encoding_bands.TagPlan]:

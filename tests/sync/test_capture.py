@@ -28,7 +28,7 @@ from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
 from boxoffice.sync.capture import Capture, UnloggableWriteError
 from boxoffice.sync.replicas import REPLICAS
-from tests.server.conftest import Live, seed
+from tests.helpers.seeding import Live, seed
 
 CATEGORIES = Category.__table__
 

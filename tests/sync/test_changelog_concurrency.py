@@ -36,9 +36,8 @@ from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, Live, seed
-from tests.services.conftest import add_bands
-from tests.sync.conftest import snapshot
+from tests.helpers.seeding import PASSWORD, Live, add_bands, seed
+from tests.helpers.sync import snapshot
 from tests.sync.server_processes import server_processes
 
 CONVERGE_TIMEOUT_S = 120.0

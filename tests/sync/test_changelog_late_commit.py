@@ -26,8 +26,8 @@ from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import read_cursor
 from boxoffice.sync.wire import MAX_WAIT_SECONDS
-from tests.server.conftest import Live, seed
-from tests.sync.conftest import Station, snapshot, sync
+from tests.helpers.seeding import Live, seed
+from tests.helpers.sync import Station, snapshot, sync
 
 WAIT_S = 60.0
 
@@ -125,7 +125,7 @@ def test_a_transaction_that_rolls_back_releases_the_changes_after_it(server: Liv
 def test_a_transaction_open_in_another_database_does_not_hold_pulls_back(server: Live, station: Station) -> None:
     from sqlalchemy import create_engine
 
-    from tests.conftest import pg_url
+    from tests.helpers.stores import pg_url
 
     st = station()
     other_url = pg_url()

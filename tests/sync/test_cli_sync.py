@@ -15,7 +15,7 @@ from boxoffice.services import series as svc
 from boxoffice.services import wristbands
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
-from tests.server.conftest import PASSWORD, Live
+from tests.helpers.seeding import PASSWORD, Live
 
 
 def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

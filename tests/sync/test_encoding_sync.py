@@ -15,8 +15,8 @@ from boxoffice.services import keys as keys_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import EncodeLogEntry, EventKey, OutboxEntry, SeriesWristbandAssignment, Wristband
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import Live
-from tests.sync.conftest import Station, sync
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, sync
 
 UID = "04C0FFEE001122"
 
@@ -91,7 +91,7 @@ def test_a_pending_band_planned_at_one_station_is_resumed_at_another(server: Liv
 def test_tickets_lost_and_replaced_bands_reach_the_server(server: Live, station: Station) -> None:
     from boxoffice.services import band_status, ticket_import
     from boxoffice.store.models import Ticket
-    from tests.sync.conftest import snapshot
+    from tests.helpers.sync import snapshot
 
     a = station("Box office A")
     me = resolve_actor(a, None)

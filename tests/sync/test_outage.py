@@ -26,8 +26,8 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import AppliedEntry, Checkin, OutboxEntry, Wristband
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, seed
-from tests.sync.conftest import snapshot
+from tests.helpers.seeding import PASSWORD, seed
+from tests.helpers.sync import snapshot
 
 TAPS = 700
 

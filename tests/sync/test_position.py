@@ -8,7 +8,7 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting
 from boxoffice.sync.local import CURSOR_KEY, Cursor, _save_cursor, read_cursor
 from boxoffice.sync.position import START, Position
-from tests.server.conftest import Live
+from tests.helpers.seeding import Live
 
 
 def test_positions_are_written_and_read_as_txid_dot_seq() -> None:

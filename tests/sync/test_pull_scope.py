@@ -29,8 +29,8 @@ from boxoffice.sync.local import read_scope, scope_notice
 from boxoffice.sync.replicas import REPLICAS
 from boxoffice.sync.scope import REFERENCES
 from boxoffice.sync.state import sync_status
-from tests.server.conftest import Live
-from tests.sync.conftest import Station, sync
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, sync
 
 OWNER = "owner@example.org"
 UID = "04A1B2C3D4E5F6"

@@ -22,8 +22,8 @@ from boxoffice.domain.enums import GateKind, Role
 from boxoffice.services import auth, encoding_bands, encoding_batches, events, organization, tickets
 from boxoffice.services import series as svc
 from boxoffice.services.actor import resolve_actor
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.stores import table_counts
 
 NOW = datetime.now(UTC)
 RIVAL = "rival@example.org"

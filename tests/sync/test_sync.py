@@ -26,9 +26,9 @@ from boxoffice.store.models import Checkin, EventSeries, Member, OutboxEntry, Wr
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import superseded
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
-from tests.sync.conftest import Station, snapshot, sync
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.stores import table_counts
+from tests.helpers.sync import Station, snapshot, sync
 
 
 def _pending(store) -> int:  # type: ignore[no-untyped-def]
@@ -363,7 +363,7 @@ def test_sync_status_says_when_it_last_knew_the_server_was_up(server: Live, tmp_
 
     from boxoffice.cli import cli
     from boxoffice.server.embedded import EmbeddedServer
-    from tests.server.conftest import PASSWORD
+    from tests.helpers.seeding import PASSWORD
 
     central = EmbeddedServer(server.store)  # a server of our own, to stop
     url = central.start()

@@ -20,8 +20,8 @@ from boxoffice.store.models import (
     Ticket,
 )
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import Live
-from tests.sync.conftest import Station, snapshot, sync
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, snapshot, sync
 
 
 def test_offline_edits_and_deletes_reach_another_station(server: Live, station: Station) -> None:

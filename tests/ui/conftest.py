@@ -12,8 +12,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,13 +25,12 @@ from boxoffice.services import events
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, no_keyring, seeded_server, stations
+from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory, wait_idle
 from ui.app import build_window
 from ui.heap import settle_heap
 from ui.main_window import MainWindow
-from ui.ops import Ops
-
-EVENT = "Harbour Days"
-TZ = "Europe/Amsterdam"
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +54,6 @@ def settled_heap() -> Iterator[None]:
     gc.unfreeze()
 
 
-@dataclass
-class Festival:
-    event_id: str
-    series_id: str
-    gates: dict[str, str]
-    categories: dict[str, str]
-
-
 @pytest.fixture
 def festival(store: Store, owner: Actor) -> Festival:
     """An event with two categories, two gates and one draft series starting tomorrow."""
@@ -76,9 +66,6 @@ def festival(store: Store, owner: Actor) -> Festival:
     start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     change = svc.create_series(store, owner, EVENT, "Friday", start, start + timedelta(hours=8), 500)
     return Festival(str(ev.id), str(change.series.id), gates, cats)
-
-
-WindowFactory = Callable[..., MainWindow]
 
 
 @pytest.fixture
@@ -104,8 +91,27 @@ def make_window(qtbot: QtBot, store: Store) -> Iterator[WindowFactory]:
             ops.shutdown()
 
 
-def wait_idle(qtbot: QtBot, ops: Ops, timeout: int = 60_000) -> None:
-    qtbot.waitUntil(lambda: ops.pending == 0, timeout=timeout)
+@pytest.fixture
+def _no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tests/sync``'s autouse ``_no_keyring``; not autouse here: a module that logs in asks for it."""
+    no_keyring(tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    """The seeded central server of ``tests/sync``'s ``server`` fixture, for the window's sync tests."""
+    target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
+        "pg_database"
+    )
+    with seeded_server(target) as state:
+        yield state
+
+
+@pytest.fixture
+def station(tmp_path: Path, server: Live) -> Iterator[Station]:
+    """Make a logged-in station (``tests/sync``'s ``station`` fixture)."""
+    with stations(tmp_path, server.url) as make:
+        yield make
 
 
 def role_actor(actors: dict[Role, Actor], role: Role) -> Actor:

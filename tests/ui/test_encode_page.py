@@ -19,7 +19,7 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Ticket, Wristband
 from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
 from hardware.sim.device import simulated_reader
-from tests.ui.conftest import TZ, Festival
+from tests.helpers.windows import TZ, Festival
 from ui.app import build_window
 from ui.main_window import MainWindow
 from ui.pages.encode_page import EncodePage
@@ -202,7 +202,7 @@ def test_a_logged_in_station_shows_the_numbers_it_holds_for_offline(
     from boxoffice.services.actor import resolve_actor
     from boxoffice.store.opening import open_store
     from boxoffice.sync import client as sync_client
-    from tests.server.conftest import PASSWORD, seed
+    from tests.helpers.seeding import PASSWORD, seed
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("BOXOFFICE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))

@@ -17,7 +17,7 @@ from boxoffice.services import wristbands
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Ticket, Wristband
-from tests.ui.conftest import EVENT, Festival, WindowFactory
+from tests.helpers.windows import EVENT, Festival, WindowFactory
 from tests.ui.test_lookup_page import find, lookup_page
 from ui.fonts import install_fonts
 

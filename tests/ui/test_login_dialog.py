@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
 from boxoffice.sync.state import ServerLogin
-from tests.conftest import table_counts
-from tests.server.conftest import PASSWORD, Live
-from tests.sync.conftest import _no_keyring, server  # noqa: F401 (fixtures)
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.stores import table_counts
 from ui import settings as S
 from ui.dialogs.login import LoginDialog
 from ui.ops import Ops
+
+# Logging in to the server keeps credentials in a file under tmp_path (this machine has no keyring).
+pytestmark = pytest.mark.usefixtures("_no_keyring")
 
 
 def dialog_over(qtbot: QtBot, path: Path) -> tuple[LoginDialog, Ops]:
@@ -27,7 +30,7 @@ def dialog_over(qtbot: QtBot, path: Path) -> tuple[LoginDialog, Ops]:
     return dialog, ops
 
 
-def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server: Live,  # noqa: F811
+def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server: Live,
                                                           tmp_path: Path) -> None:
     dialog, ops = dialog_over(qtbot, tmp_path / "desk.sqlite3")
     dialog.server_url.setText(server.url)
@@ -52,7 +55,7 @@ def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server:
     dialog.store.dispose()
 
 
-def test_an_email_in_two_organizations_is_asked_which_one(qtbot: QtBot, server: Live,  # noqa: F811
+def test_an_email_in_two_organizations_is_asked_which_one(qtbot: QtBot, server: Live,
                                                          tmp_path: Path) -> None:
     from boxoffice.domain.enums import Role
     from boxoffice.services import auth, organization

@@ -16,8 +16,8 @@ from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Ticket, Wristband
 from boxoffice.store.types import utcnow
-from tests.conftest import table_counts
-from tests.ui.conftest import EVENT, Festival, WindowFactory, wait_idle
+from tests.helpers.stores import table_counts
+from tests.helpers.windows import EVENT, Festival, WindowFactory, wait_idle
 from ui.pages.lookup_page import LookupPage
 
 OLD, NEW = "04A1B2C3D4E5F6", "04A1B2C3D4E5F7"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
@@ -11,10 +12,13 @@ from boxoffice.services import wristbands
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.refused import refused_changes
-from tests.server.conftest import Live
-from tests.sync.conftest import Station, _no_keyring, server, station, sync  # noqa: F401 (fixtures)
-from tests.ui.conftest import WindowFactory
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, sync
+from tests.helpers.windows import WindowFactory
 from ui import settings as S
+
+# Logging in to the server keeps credentials in a file under tmp_path (this machine has no keyring).
+pytestmark = pytest.mark.usefixtures("_no_keyring")
 
 
 def test_pages_switch_by_shortcut_and_the_last_page_and_size_are_kept(
@@ -66,7 +70,7 @@ def test_the_settings_dialog_saves_each_declared_setting(qtbot: QtBot, make_wind
 
 
 def test_a_change_the_server_refused_appears_and_can_be_marked_seen(
-    qtbot: QtBot, make_window: WindowFactory, server: Live, station: Station  # noqa: F811
+    qtbot: QtBot, make_window: WindowFactory, server: Live, station: Station
 ) -> None:
     a, b = station("Box office A"), station("Box office B")
     wristbands.register_band(a, resolve_actor(a, None), "Gate Fest", "VIP", "04C0FFEE001122",

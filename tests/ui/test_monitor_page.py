@@ -25,8 +25,8 @@ from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, Live, seed
-from tests.ui.conftest import WindowFactory, wait_idle
+from tests.helpers.seeding import PASSWORD, Live, seed
+from tests.helpers.windows import WindowFactory, wait_idle
 from ui import settings as S
 from ui.pages.monitor_page import MonitorPage, thresholds
 from ui.sync_worker import SyncWorker

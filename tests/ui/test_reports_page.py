@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from boxoffice.domain.enums import Role
 from boxoffice.reports.kinds import ReportKind
 from boxoffice.services.actor import Actor
-from tests.ui.conftest import Festival, WindowFactory, wait_idle
+from tests.helpers.windows import Festival, WindowFactory, wait_idle
 from ui.pages.reports_page import ReportsPage
 
 

@@ -22,7 +22,7 @@ from boxoffice.services.actor import resolve_actor
 from boxoffice.sim.demo import OWNER, seed_festival
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
-from tests.ui.conftest import WindowFactory, wait_idle
+from tests.helpers.windows import WindowFactory, wait_idle
 from ui import settings as S
 from ui.app import take_screenshots
 from ui.pages.encode_page import EncodePage

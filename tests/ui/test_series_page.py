@@ -14,8 +14,8 @@ from boxoffice.domain.permissions import Action, describe
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from tests.conftest import table_counts
-from tests.ui.conftest import EVENT, Festival, WindowFactory, wait_idle
+from tests.helpers.stores import table_counts
+from tests.helpers.windows import EVENT, Festival, WindowFactory, wait_idle
 from ui.pages.series_page import SeriesPage
 
 

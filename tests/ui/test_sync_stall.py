@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import Checkin
 from boxoffice.store.opening import open_store
-from tests.bench.conftest import bench_script
+from tests.helpers.bench import bench_script
 from ui.app import build_window
 from ui.stall_meter import StallMeter
 from ui.sync_worker import SyncWorker

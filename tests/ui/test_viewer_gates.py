@@ -27,8 +27,8 @@ from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
-from tests.server.conftest import PASSWORD, Live, seed
-from tests.ui.conftest import WindowFactory, wait_idle
+from tests.helpers.seeding import PASSWORD, Live, seed
+from tests.helpers.windows import WindowFactory, wait_idle
 from tests.ui.test_monitor_page import totals, verify
 from ui.pages.monitor_page import MonitorPage
 from ui.widgets.gate_table import COLUMNS

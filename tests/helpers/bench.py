@@ -1,4 +1,4 @@
-"""Loading a benchmark script for its smoke test."""
+"""Loading a benchmark script from ``bench/`` for its smoke test."""
 
 from __future__ import annotations
 

@@ -1,0 +1,59 @@
+"""Running the real ``boxoffice`` command in a subprocess, as a person or a script would.
+
+``Cli`` runs it on one database file with an environment of its own
+(``make_cli``); ``SCRIPT`` is the installed command beside this interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(sys.executable).with_name("boxoffice")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    def __init__(self, db: Path, env: dict[str, str]) -> None:
+        self.db = db
+        self.env = env
+
+    def __call__(self, *args: str, as_: str | None = None, db: bool = True) -> Result:
+        cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "boxoffice"]
+        if db:
+            cmd += ["--db", str(self.db)]
+        if as_:
+            cmd += ["--as", as_]
+        proc = subprocess.run(
+            [*cmd, *args], capture_output=True, text=True, env=self.env, timeout=60,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def ok(self, *args: str, as_: str | None = None) -> Result:
+        result = self(*args, as_=as_)
+        assert result.code == 0, f"{args} failed ({result.code}): {result.err}"
+        return result
+
+
+def make_cli(folder: Path) -> Cli:
+    """A ``Cli`` on ``folder/cli.sqlite3`` with its home in ``folder`` and no ``BOXOFFICE_`` variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env["HOME"] = str(folder / "home")
+    env["XDG_DATA_HOME"] = str(folder / "home" / "data")
+    return Cli(folder / "cli.sqlite3", env)
