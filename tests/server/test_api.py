@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from boxoffice.domain.enums import GateKind, Role
@@ -18,7 +17,7 @@ from tests.helpers.stores import table_counts
 
 
 def test_health_and_openapi(live: Live) -> None:
-    with httpx.Client(base_url=live.url) as anon:
+    with live.client(None) as anon:
         assert anon.get("/api/health").json()["status"] == "ok"
         paths = anon.get("/openapi.json").json()["paths"]
     assert {"/api/verify", "/api/series", "/api/series/{series_id}/transitions",
@@ -26,7 +25,7 @@ def test_health_and_openapi(live: Live) -> None:
 
 
 def test_login_logout_and_bad_tokens(live: Live) -> None:
-    with httpx.Client(base_url=live.url) as anon:
+    with live.client(None) as anon:
         ok = anon.post("/api/auth/login", json={"email": "Admin@example.org", "password": PASSWORD})
         assert ok.status_code == 200 and ok.json()["member"]["role"] == "admin"
         token = ok.json()["token"]

@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from boxoffice.domain.enums import Role
@@ -200,14 +199,14 @@ def test_the_design_api_end_to_end(live: Live) -> None:
 
 
 def test_the_design_paths_are_documented(live: Live) -> None:
-    with httpx.Client(base_url=live.url) as anon:
+    with live.client(None) as anon:
         paths = anon.get("/openapi.json").json()["paths"]
     for method, path in DESIGN:
         operation = paths[path][method.lower()]
         assert operation.get("summary") and operation.get("description"), (method, path)
         assert set(operation["tags"]) & {"series", "gates"}, (method, path)
     put = paths["/api/series/{series_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
-    with httpx.Client(base_url=live.url) as anon:
+    with live.client(None) as anon:
         schema = anon.get("/openapi.json").json()["components"]["schemas"][put["$ref"].split("/")[-1]]
     assert set(schema["required"]) == {*EDITABLE_FIELDS, "expected_version"}
 

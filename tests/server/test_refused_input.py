@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from boxoffice.domain.enums import Role
@@ -101,5 +100,5 @@ def test_a_wrong_method_is_told_every_method_the_path_takes(live: Live, method: 
         assert answer.json()["message"].startswith(f"{method} is not allowed here; use ")
         for other in allowed.split(", "):  # and each of them really is taken there
             assert http.request(other, path).status_code != 405
-    with httpx.Client(base_url=live.url) as anon:
+    with live.client(None) as anon:
         assert anon.request(method, path).headers["allow"] == allowed

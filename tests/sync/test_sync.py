@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -297,7 +296,7 @@ def test_bad_pushes_are_refused_entry_by_entry(server: Live) -> None:
     after = table_counts(server.store)
     assert after.pop("sync_applied_entries") == before.pop("sync_applied_entries") + 3
     assert after == before
-    with httpx.Client(base_url=server.url) as anonymous:
+    with server.client(None) as anonymous:
         assert anonymous.post("/api/sync/push", json={"entries": []}).status_code == 401
         assert anonymous.get("/api/sync/changes").status_code == 401
     with server.client() as http:
