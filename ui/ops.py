@@ -118,8 +118,7 @@ class Ops(QObject):
                 if job.success is not None:
                     job.success(result)
                 return
-            if not isinstance(exc, BoxOfficeError):
-                log.error("%s failed", job.label, exc_info=(type(exc), exc, exc.__traceback__))
+            log_unexpected(job.label, exc)
             if job.failure is not None:
                 job.failure(exc)
             else:
@@ -132,6 +131,17 @@ class Ops(QObject):
         """Stop taking work and wait for the database thread (called when the window closes)."""
         self._closed = True
         self._db.shutdown(wait=True, cancel_futures=True)
+
+
+def log_unexpected(label: str, exc: BaseException) -> None:
+    """The one place a failure that is not a ``BoxOfficeError`` (a bug) is logged with its traceback.
+
+    ``describe_failure`` tells the person that "the log has the details": work
+    that reports its failure outside ``Ops`` (a thread of its own) calls this
+    first, so that it does.
+    """
+    if not isinstance(exc, BoxOfficeError):
+        log.error("%s failed", label, exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def describe_failure(exc: BaseException) -> str:

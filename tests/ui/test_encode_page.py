@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -238,3 +239,23 @@ def test_a_station_of_its_own_has_no_numbers_row(qtbot: QtBot, store: Store, own
     page = encode_page(qtbot, window)
     page.choose("VIP", ["Friday"], 1)
     assert not page._choices_form.isRowVisible(page._numbers_row)
+
+
+def test_a_batch_that_fails_with_a_bug_says_so_and_the_log_has_its_traceback(
+        qtbot: QtBot, store: Store, owner: Actor, festival: Festival, caplog: pytest.LogCaptureFixture) -> None:
+    def broken_reader() -> NoReturn:
+        raise RuntimeError("a bug in the reader driver")
+
+    window, _ctx = build_window(store, owner, station="Desk 1", reader_factory=broken_reader)
+    qtbot.addWidget(window)
+    window.show()
+    page = encode_page(qtbot, window)
+    page.choose("GA", ["Friday"], 5)
+    with caplog.at_level("ERROR", logger="ui.ops"), qtbot.waitSignal(page.batch_finished, timeout=30_000) as done:
+        qtbot.mouseClick(page.start, Qt.MouseButton.LeftButton)
+    assert done.args[0] is None
+    assert "the log has the details" in page.detail.text()
+    logged = [r for r in caplog.records if r.name == "ui.ops" and r.levelname == "ERROR"]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert "a bug in the reader driver" in str(logged[0].exc_info[1])
+    assert page.start.isEnabled()

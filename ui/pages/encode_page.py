@@ -54,7 +54,7 @@ from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, Job
 from hardware.reader import Reader, ReaderEvent, ReaderEventKind
 from ui import settings as S
 from ui.context import AppContext
-from ui.ops import describe_failure
+from ui.ops import describe_failure, log_unexpected
 from ui.resources import sound
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 
@@ -388,7 +388,12 @@ class EncodePage(QWidget):
         started = threading.Event()
 
         def run() -> None:
-            reader = factory()
+            try:
+                reader = factory()
+            except BaseException as exc:  # a driver that cannot even be made: said, not a dead thread
+                started.set()
+                bridge.failed.emit(exc)
+                return
             reader.on_event(bridge.reader_event.emit)
             try:
                 reader.open()
@@ -525,6 +530,7 @@ class EncodePage(QWidget):
         self.batch_finished.emit(result)
 
     def _on_failed(self, exc: BaseException) -> None:
+        log_unexpected("encoding batch", exc)
         self.job = None
         self.reader = None
         self._set_running(False)

@@ -39,7 +39,7 @@ from boxoffice.services.lookup import BandCard
 from hardware.reader import Reader
 from ui.context import AppContext
 from ui.dialogs.reason import ReasonDialog
-from ui.ops import describe_failure
+from ui.ops import describe_failure, log_unexpected
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class TapListener(QObject):
                         session.wait_removed(self._stop)
         except Exception as exc:  # shown as a sentence; the page keeps working by typing
             log.info("lookup reader stopped: %s", exc)
+            log_unexpected("lookup reader", exc)
             self.failed.emit(describe_failure(exc))
 
 
