@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import GateKind, Role
@@ -31,6 +33,40 @@ from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory, wait_idle
 from ui.app import build_window
 from ui.heap import settle_heap
 from ui.main_window import MainWindow
+
+#: How long a test's background work may take to notice that its window closed.
+WORK_STOP_BOUND_S = 15.0
+
+
+def _running_work(before: set[int | None]) -> list[str]:
+    """Threads of ours started during the test and still alive, the database thread aside.
+
+    The database thread (``boxoffice-db``) idles between jobs for as long as its
+    window's ``Ops`` lives; every other ``boxoffice-*`` thread is work: a
+    batch, a sync, a reader loop, or an ``Ops.spawn`` job.
+    """
+    return sorted(t.name for t in threading.enumerate()
+                  if t.ident not in before and t.is_alive() and t.name.startswith("boxoffice-")
+                  and not t.name.startswith("boxoffice-db"))
+
+
+@pytest.fixture(autouse=True)
+def _no_work_left_running() -> Iterator[None]:
+    """A UI test that leaves background work running fails, naming it (as napari's suite does).
+
+    Set up before the test's own fixtures, so checked after they have closed
+    its windows: work still running then would outlive the window in the app
+    too. Waits (bounded) for work that is already stopping.
+    """
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + WORK_STOP_BOUND_S
+    while _running_work(before) and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.05)
+    left = _running_work(before)
+    if left:
+        pytest.fail(f"background work still running {WORK_STOP_BOUND_S:g} s after the test: {', '.join(left)}")
 
 
 @pytest.fixture(autouse=True)
