@@ -44,11 +44,11 @@ from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
-from hardware.encode_job import BatchParams, EncodeJob, JobEvent
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.sim import SimulatedField, blank_bands
-from hardware.sim.device import simulated_reader
-from hardware.sim.udp_server import SimulatedUdpServer
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.sim import SimulatedField, blank_bands
+from hardware.readers.sim.device import simulated_reader
+from hardware.readers.sim.udp_server import SimulatedUdpServer
+from hardware.station.encode_job import BatchParams, EncodeJob, JobEvent
 
 EVENT, CATEGORY, SERIES = "Bench Fest", "GA", "Day 1"
 TARGET_MS = 10.0

@@ -110,8 +110,8 @@ def batch_stall(db: Path, bands: int) -> dict[str, float]:
     from boxoffice.services.actor import resolve_actor
     from boxoffice.sim.demo import OWNER
     from boxoffice.store.opening import open_store
-    from hardware.sim import SimulatedField, blank_bands
-    from hardware.sim.device import simulated_reader
+    from hardware.readers.sim import SimulatedField, blank_bands
+    from hardware.readers.sim.device import simulated_reader
     from ui.app import application, build_window
     from ui.heap import settle_heap
     from ui.pages.encode_page import EncodePage

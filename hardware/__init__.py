@@ -1,22 +1,15 @@
-"""NFC readers behind one small interface: nfcpy (USB, serial, udp), PC/SC, simulated NTAG21x.
+"""The station's hardware side, in two rooms: ``readers`` and ``station``.
 
-``reader_for(path)`` gives an unopened ``Reader``; its ``wait_for_tag`` hands out a
-``TagSession`` holding nfcpy's own tag object. Importing this package loads
-neither nfcpy nor pyscard; the backends do, when they are used.
+- ``hardware.readers``: NFC readers behind one small interface (nfcpy over USB,
+  serial and udp; PC/SC; the simulated NTAG21x in ``readers.sim``), what is
+  attached and why it cannot be used (``diagnose``), the errors a reader
+  reports, and the ``boxoffice reader`` command.
+- ``hardware.station``: the encoding station built on that interface: writing
+  one band (``band_writer``), the bulk ``EncodeJob`` over the core's services,
+  the ``boxoffice encode`` command and the encoding part of ``--self-test``.
+
+The station imports the readers, never the other way round (an import-linter
+contract), and neither imports Qt or ``ui``; the core imports neither. This
+package itself imports nothing, so ``import hardware.station...`` loads only
+what it asks for.
 """
-
-from hardware.errors import HardwareError, ReaderError, TagError
-from hardware.paths import reader_for
-from hardware.reader import Reader, ReaderEvent, ReaderEventKind, TagKind, TagSession
-
-__all__ = [
-    "HardwareError",
-    "Reader",
-    "ReaderError",
-    "ReaderEvent",
-    "ReaderEventKind",
-    "TagError",
-    "TagKind",
-    "TagSession",
-    "reader_for",
-]

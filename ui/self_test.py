@@ -87,7 +87,7 @@ def check_database(work: Path, options: Options) -> str:
 
 
 def check_encode(work: Path, options: Options) -> str:
-    from hardware.self_check import encode_one_band
+    from hardware.station.self_check import encode_one_band
 
     return encode_one_band(work / "encode.sqlite3")
 

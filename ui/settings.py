@@ -18,7 +18,7 @@ from boxoffice import files
 from boxoffice.monitor.alerts import Thresholds
 
 if TYPE_CHECKING:
-    from hardware.reader import Reader
+    from hardware.readers.reader import Reader
 
 T = TypeVar("T", str, int, bool, float)
 
@@ -95,6 +95,6 @@ def qsettings() -> QSettings:
 
 def configured_reader() -> Reader:
     """The reader the settings name (unopened): what the Encode and Lookup pages use unless given one."""
-    from hardware.paths import reader_for
+    from hardware.readers.paths import reader_for
 
     return reader_for(READER.read(qsettings()))

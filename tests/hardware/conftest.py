@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.reader import TagSession
-from hardware.sim import SimulatedField, SimulatedNtag, blank_bands
-from hardware.sim.device import simulated_reader
-from hardware.sim.udp_server import SimulatedUdpServer
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.reader import TagSession
+from hardware.readers.sim import SimulatedField, SimulatedNtag, blank_bands
+from hardware.readers.sim.device import simulated_reader
+from hardware.readers.sim.udp_server import SimulatedUdpServer
 
 UID = bytes.fromhex("04A1B2C3D4E5F6")
 

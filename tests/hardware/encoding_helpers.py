@@ -16,8 +16,8 @@ from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Wristband
-from hardware.sim import SimulatedField, SimulatedNtag
-from hardware.sim.device import simulated_reader
+from hardware.readers.sim import SimulatedField, SimulatedNtag
+from hardware.readers.sim.device import simulated_reader
 
 EVENT = "Summer Fest"
 SERIES = "Day 1"

@@ -2,7 +2,7 @@
 
 It stands for any tag server that follows that protocol and nothing more,
 such as the independently written one that died on the encoder's ``BEEP``.
-It shares no code with ``hardware.sim.udp_server``; only the bands behind it
+It shares no code with ``hardware.readers.sim.udp_server``; only the bands behind it
 are the simulator's (``SimulatedField``, with its simulated person).
 
 What the driver sends, and so all that this peer accepts:
@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from hardware.sim import SimulatedField
+from hardware.readers.sim import SimulatedField
 
 #: ``target.brty`` values the driver's sense and listen functions accept.
 BIT_RATES = (b"106A", b"212A", b"424A", b"106B", b"212B", b"424B", b"212F", b"424F")

@@ -13,18 +13,17 @@ from collections.abc import Callable
 import ndef
 import pytest
 
-from hardware.band_writer import CONFIG_PAGES, DEFAULT_AUTHLIM, BandContent, BandWriter, Found
-from hardware.errors import (
-    ForeignTagError,
-    LockedTagError,
-    RecordTooLargeError,
-    TagNotFormattedError,
-    TagRefusedError,
-    TagRemovedError,
-    TornWriteError,
+from hardware.readers.errors import ForeignTagError, TagRefusedError, TagRemovedError
+from hardware.readers.reader import TagKind, TagSession
+from hardware.readers.sim import (
+    NTAG215,
+    SimulatedField,
+    SimulatedMifareClassic,
+    SimulatedNtag,
+    SimulatedUltralight,
 )
-from hardware.reader import TagKind, TagSession
-from hardware.sim import NTAG215, SimulatedField, SimulatedMifareClassic, SimulatedNtag, SimulatedUltralight
+from hardware.station.band_writer import CONFIG_PAGES, DEFAULT_AUTHLIM, BandContent, BandWriter, Found
+from hardware.station.errors import LockedTagError, RecordTooLargeError, TagNotFormattedError, TornWriteError
 
 Tap = Callable[[], TagSession]
 RECORD_TYPE = "urn:nfc:ext:bxo.app:b"
@@ -222,7 +221,7 @@ def test_an_unformatted_ntag_is_not_a_band(field: SimulatedField, tap: Tap, band
 
 @pytest.mark.slow
 def test_two_hundred_bands_in_a_row(reader, field: SimulatedField, tap: Tap) -> None:
-    from hardware.sim import blank_bands
+    from hardware.readers.sim import blank_bands
 
     field.stack.clear()
     field.stack.extend(blank_bands(200, seed=11))
@@ -261,7 +260,7 @@ def test_a_band_protected_with_an_older_key_of_ours_gets_the_current_one(field: 
 @pytest.mark.parametrize("name", ["ACS ACR122U PICC Interface 00 00",
                                   "ACS ACR1252 1S CL Reader [ACR1252 Dual Reader PICC] 00 00"])
 def test_the_writer_runs_unchanged_on_a_pcsc_reader(band: SimulatedNtag, name: str) -> None:
-    from hardware.pcsc import PcscReader
+    from hardware.readers.pcsc import PcscReader
     from tests.hardware.test_pcsc import FakeSystem
 
     field = SimulatedField([], auto_feed=False)

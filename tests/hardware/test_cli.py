@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hardware.sim import SimulatedField, SimulatedMifareClassic, SimulatedNtag
-from hardware.sim.udp_server import SimulatedUdpServer
+from hardware.readers.sim import SimulatedField, SimulatedMifareClassic, SimulatedNtag
+from hardware.readers.sim.udp_server import SimulatedUdpServer
 
 SCRIPT = Path(sys.executable).with_name("boxoffice")
 
@@ -92,9 +92,9 @@ def test_reader_check_of_an_unknown_path(home: Path) -> None:
 
 
 def test_the_udp_simulator_runs_on_its_own(home: Path) -> None:
-    """``python -m hardware.sim.udp_server``: what a benchmark or a manual test points --reader udp:… at."""
+    """``python -m hardware.readers.sim.udp_server``: what a benchmark or a manual test points --reader udp:… at."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "hardware.sim.udp_server", "--port", "0", "--bands", "2"],
+        [sys.executable, "-m", "hardware.readers.sim.udp_server", "--port", "0", "--bands", "2"],
         stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
     )
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.diagnose import Finding, report, usb_devices
+from hardware.readers.diagnose import Finding, report, usb_devices
 
 
 class NoPcsc:

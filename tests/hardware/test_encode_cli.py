@@ -24,8 +24,8 @@ import pytest
 from boxoffice.domain.enums import BandStatus
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
-from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
-from hardware.sim.udp_server import SimulatedUdpServer
+from hardware.readers.sim import SimulatedField, SimulatedMifareClassic, blank_bands
+from hardware.readers.sim.udp_server import SimulatedUdpServer
 from tests.hardware.encoding_helpers import EVENT, SERIES, band_rows, make_festival, verify_band
 
 SCRIPT = Path(sys.executable).with_name("boxoffice")
@@ -251,7 +251,7 @@ def test_a_udp_reader_that_stops_answering_is_one_sentence_within_seconds(db: Pa
     import queue
     import threading
 
-    from hardware.sim.ntag import WRITE
+    from hardware.readers.sim.ntag import WRITE
     from tests.hardware.strict_udp_peer import StrictUdpPeer
 
     field = SimulatedField(blank_bands(5, seed=41), auto_feed=True)

@@ -19,17 +19,17 @@ from boxoffice.errors import BadSignatureError
 from boxoffice.services import keys
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult, JobState
-from hardware.errors import TagRefusedError
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.sim import (
+from hardware.readers.errors import TagRefusedError
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.sim import (
     SimulatedField,
     SimulatedMifareClassic,
     SimulatedNtag,
     SimulatedUltralight,
     blank_bands,
 )
-from hardware.sim.device import simulated_reader
+from hardware.readers.sim.device import simulated_reader
+from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult, JobState
 from tests.hardware.encoding_helpers import EVENT, SERIES, band_rows, make_festival, read_record, verify_band
 
 

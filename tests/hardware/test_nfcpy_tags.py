@@ -14,10 +14,10 @@ import nfc.tag.tt2
 import nfc.tag.tt2_nxp
 import pytest
 
-from hardware.errors import ForeignTagError, TagRefusedError, TagRemovedError
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.reader import TagKind, TagSession
-from hardware.sim import (
+from hardware.readers.errors import ForeignTagError, TagRefusedError, TagRemovedError
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.reader import TagKind, TagSession
+from hardware.readers.sim import (
     NTAG213,
     NTAG215,
     NTAG216,

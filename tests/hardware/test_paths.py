@@ -8,11 +8,16 @@ import threading
 import pytest
 import usb1
 
-from hardware.errors import BackendMissingError, ReaderNotFoundError, ReaderPathError, ReaderUnavailableError
-from hardware.nfcpy_reader import NfcpyReader, open_error
-from hardware.paths import is_nfcpy_path, reader_for
-from hardware.pcsc import PcscReader
-from hardware.reader import TagKind
+from hardware.readers.errors import (
+    BackendMissingError,
+    ReaderNotFoundError,
+    ReaderPathError,
+    ReaderUnavailableError,
+)
+from hardware.readers.nfcpy_reader import NfcpyReader, open_error
+from hardware.readers.paths import is_nfcpy_path, reader_for
+from hardware.readers.pcsc import PcscReader
+from hardware.readers.reader import TagKind
 
 
 @pytest.mark.parametrize("path", [

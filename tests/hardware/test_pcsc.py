@@ -18,9 +18,9 @@ import nfc.clf
 import nfc.tag.tt2_nxp
 import pytest
 
-from hardware.diagnose import diagnose_pcsc
-from hardware.errors import BackendMissingError, PcscServiceError
-from hardware.pcsc import (
+from hardware.readers.diagnose import diagnose_pcsc
+from hardware.readers.errors import BackendMissingError, PcscServiceError
+from hardware.readers.pcsc import (
     Acr122Framing,
     Framing,
     PcscFrontend,
@@ -29,9 +29,9 @@ from hardware.pcsc import (
     atr_card,
     framing_for,
 )
-from hardware.reader import ReaderEvent, ReaderEventKind, TagKind
-from hardware.sim import SimulatedField, SimulatedMifareClassic, SimulatedNtag
-from hardware.sim.iso14443a import reader_select
+from hardware.readers.reader import ReaderEvent, ReaderEventKind, TagKind
+from hardware.readers.sim import SimulatedField, SimulatedMifareClassic, SimulatedNtag
+from hardware.readers.sim.iso14443a import reader_select
 
 UID = bytes.fromhex("04A1B2C3D4E5F6")
 ATR_ULTRALIGHT = bytes.fromhex("3B8F8001804F0CA0000003060300030000000068")

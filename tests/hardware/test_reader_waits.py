@@ -9,11 +9,11 @@ from collections.abc import Callable
 import ndef
 import pytest
 
-from hardware.errors import ReaderUnpluggedError
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.reader import ReaderEvent, ReaderEventKind, TagSession
-from hardware.sim import SimulatedField, SimulatedNtag
-from hardware.sim.device import simulated_reader
+from hardware.readers.errors import ReaderUnpluggedError
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.reader import ReaderEvent, ReaderEventKind, TagSession
+from hardware.readers.sim import SimulatedField, SimulatedNtag
+from hardware.readers.sim.device import simulated_reader
 
 
 class Waiter:

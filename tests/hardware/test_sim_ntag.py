@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from hardware.sim import NTAG213, NTAG215, NTAG216, SimulatedField, SimulatedMifareClassic, SimulatedNtag
-from hardware.sim.field import radio_time
-from hardware.sim.iso14443a import State, reader_select
-from hardware.sim.ntag import ACK, NAK_AUTHLIM, NAK_INVALID
+from hardware.readers.sim import (
+    NTAG213,
+    NTAG215,
+    NTAG216,
+    SimulatedField,
+    SimulatedMifareClassic,
+    SimulatedNtag,
+)
+from hardware.readers.sim.field import radio_time
+from hardware.readers.sim.iso14443a import State, reader_select
+from hardware.readers.sim.ntag import ACK, NAK_AUTHLIM, NAK_INVALID
 
 UID = bytes.fromhex("04A1B2C3D4E5F6")
 

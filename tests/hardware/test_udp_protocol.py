@@ -17,12 +17,12 @@ import pytest
 from boxoffice.domain.enums import BandStatus
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent
-from hardware.errors import ReaderNotAnsweringError
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.reader import ReaderEvent, ReaderEventKind
-from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
-from hardware.sim.ntag import WRITE
+from hardware.readers.errors import ReaderNotAnsweringError
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.reader import ReaderEvent, ReaderEventKind
+from hardware.readers.sim import SimulatedField, SimulatedMifareClassic, blank_bands
+from hardware.readers.sim.ntag import WRITE
+from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent
 from tests.hardware.encoding_helpers import EVENT, SERIES, band_rows, make_festival, verify_band
 from tests.hardware.strict_udp_peer import StrictUdpPeer
 

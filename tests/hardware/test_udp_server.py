@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import binascii
 
-from hardware.sim import SimulatedField, SimulatedNtag, blank_bands
-from hardware.sim.iso14443a import State, bcc
-from hardware.sim.udp_server import SimulatedUdpServer
+from hardware.readers.sim import SimulatedField, SimulatedNtag, blank_bands
+from hardware.readers.sim.iso14443a import State, bcc
+from hardware.readers.sim.udp_server import SimulatedUdpServer
 
 
 def test_datagrams(band: SimulatedNtag) -> None:

@@ -6,7 +6,7 @@ import configparser
 import re
 from pathlib import Path
 
-from hardware.diagnose import KERNEL_NFC_DRIVERS, NFCPY_USB_READERS
+from hardware.readers.diagnose import KERNEL_NFC_DRIVERS, NFCPY_USB_READERS
 
 LINUX = Path(__file__).resolve().parents[2] / "packaging" / "linux"
 RULE = re.compile(r'ATTR\{idVendor\}=="([0-9a-f]{4})", ATTR\{idProduct\}=="([0-9a-f]{4})"(.*)$')

@@ -12,7 +12,7 @@ from boxoffice.domain.enums import BandStatus
 from boxoffice.errors import DatabaseError
 from boxoffice.store.models import Wristband
 from boxoffice.store.opening import open_store
-from hardware.self_check import encode_one_band
+from hardware.station.self_check import encode_one_band
 
 
 def test_one_band_is_encoded_active_and_its_signature_checked(tmp_path: Path) -> None:

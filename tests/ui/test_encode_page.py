@@ -18,8 +18,8 @@ from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import SeriesWristbandAssignment, Ticket, Wristband
-from hardware.sim import SimulatedField, SimulatedMifareClassic, blank_bands
-from hardware.sim.device import simulated_reader
+from hardware.readers.sim import SimulatedField, SimulatedMifareClassic, blank_bands
+from hardware.readers.sim.device import simulated_reader
 from tests.helpers.windows import TZ, Festival
 from ui.app import build_window
 from ui.main_window import MainWindow
@@ -153,8 +153,8 @@ def test_a_200_band_batch_leaves_the_window_responsive(qtbot: QtBot, store: Stor
 def test_a_udp_reader_that_stops_answering_is_said_on_the_page(qtbot: QtBot, store: Store, owner: Actor,
                                                                festival: Festival) -> None:
     """A strict peer of nfcpy's udp protocol falls silent in the middle of the second band."""
-    from hardware.nfcpy_reader import NfcpyReader
-    from hardware.sim.ntag import WRITE
+    from hardware.readers.nfcpy_reader import NfcpyReader
+    from hardware.readers.sim.ntag import WRITE
     from tests.hardware.strict_udp_peer import StrictUdpPeer
 
     field = SimulatedField(blank_bands(5, seed=43), auto_feed=True)

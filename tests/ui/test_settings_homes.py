@@ -15,7 +15,7 @@ import pytest
 
 from boxoffice import files
 from boxoffice.monitor.alerts import Thresholds
-from hardware.errors import ReaderPathError
+from hardware.readers.errors import ReaderPathError
 from ui import settings as S
 
 

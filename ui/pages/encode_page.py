@@ -1,10 +1,10 @@
 """The encoding station: choose what to encode, then tap band after band.
 
-The reader and the job run in their own thread (``hardware.encode_job``);
+The reader and the job run in their own thread (``hardware.station.encode_job``);
 every job event crosses to the GUI thread through a queued signal
 (``JobBridge``), where the page updates the prompt, the counters and the log
 and plays the tone. The page never touches the reader: it only opens one by
-its path through ``hardware.paths.reader_for`` and hands it to the job.
+its path through ``hardware.readers.paths.reader_for`` and hands it to the job.
 
 The prompt is meant to be read from a metre away: one short sentence, large,
 on a colour that says how the last band went.
@@ -50,8 +50,8 @@ from boxoffice.schemas.event import CategoryView, EventView
 from boxoffice.schemas.series import SeriesView
 from boxoffice.services import band_numbers, events
 from boxoffice.services import series as series_svc
-from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
-from hardware.reader import Reader, ReaderEvent, ReaderEventKind
+from hardware.readers.reader import Reader, ReaderEvent, ReaderEventKind
+from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
 from ui import settings as S
 from ui.context import AppContext
 from ui.ops import describe_failure, log_unexpected

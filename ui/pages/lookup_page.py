@@ -36,7 +36,7 @@ from boxoffice.domain.permissions import Action
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_status, events, lookup
 from boxoffice.services.lookup import BandCard
-from hardware.reader import Reader
+from hardware.readers.reader import Reader
 from ui.context import AppContext
 from ui.dialogs.reason import ReasonDialog
 from ui.ops import describe_failure, log_unexpected

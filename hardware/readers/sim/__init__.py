@@ -4,9 +4,9 @@ Kept free of nfcpy except in ``device`` (the in-process nfcpy driver), so the
 tags and the field can serve any transport.
 """
 
-from hardware.sim.field import SimulatedField, blank_bands
-from hardware.sim.iso14443a import SimulatedMifareClassic, SimulatedTag, SimulatedUltralight
-from hardware.sim.ntag import MODELS_BY_NAME, NTAG213, NTAG215, NTAG216, NtagModel, SimulatedNtag
+from hardware.readers.sim.field import SimulatedField, blank_bands
+from hardware.readers.sim.iso14443a import SimulatedMifareClassic, SimulatedTag, SimulatedUltralight
+from hardware.readers.sim.ntag import MODELS_BY_NAME, NTAG213, NTAG215, NTAG216, NtagModel, SimulatedNtag
 
 __all__ = [
     "MODELS_BY_NAME",

@@ -42,7 +42,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from hardware.sim.iso14443a import (
+from hardware.readers.sim.iso14443a import (
     NVB_SELECT,
     REQA,
     SAK_CASCADE,
@@ -52,7 +52,7 @@ from hardware.sim.iso14443a import (
     WUPA,
     SimulatedTag,
 )
-from hardware.sim.ntag import ACK, COMPATIBILITY_WRITE, NTAG213, WRITE, NtagModel, SimulatedNtag
+from hardware.readers.sim.ntag import ACK, COMPATIBILITY_WRITE, NTAG213, WRITE, NtagModel, SimulatedNtag
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def reader() -> None:
 @click.pass_context
 def reader_list(ctx: click.Context, as_json: bool) -> None:
     """Show the readers this station can use, and for the others why not and the fix."""
-    from hardware.diagnose import report
+    from hardware.readers.diagnose import report
 
     found = report()
     if _want_json(ctx, as_json):
@@ -58,7 +58,7 @@ def reader_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def reader_check(ctx: click.Context, path: str, wait_seconds: float, as_json: bool) -> None:
     """Open the reader at PATH and say what tag is on it (sim, pcsc, usb[:VID:PID], tty:…, udp:HOST:PORT)."""
-    from hardware.paths import reader_for
+    from hardware.readers.paths import reader_for
 
     device = reader_for(path)  # a ReaderPathError is printed by boxoffice as one sentence
     cancel = threading.Event()

@@ -25,8 +25,8 @@ import click
 
 from boxoffice.cli.app import App
 from boxoffice.errors import ValidationError
-from hardware.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
-from hardware.reader import Reader
+from hardware.readers.reader import Reader
+from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,11 @@ CANCELLED_STATUS = 130
 def _reader(path: str, sim_bands: int | None, sim_seed: int | None) -> Reader:
     """The reader for ``--reader``; ``sim`` gets a box of ``--sim-bands`` blank bands."""
     if path == "sim" and (sim_bands is not None or sim_seed is not None):
-        from hardware.sim import SimulatedField, blank_bands
-        from hardware.sim.device import simulated_reader
+        from hardware.readers.sim import SimulatedField, blank_bands
+        from hardware.readers.sim.device import simulated_reader
 
         return simulated_reader(SimulatedField(blank_bands(sim_bands or 1000, seed=sim_seed)))
-    from hardware.paths import reader_for
+    from hardware.readers.paths import reader_for
 
     return reader_for(path)
 

@@ -37,7 +37,7 @@ import nfc.clf
 import nfc.clf.udp
 import nfc.tag
 
-from hardware.errors import (
+from hardware.readers.errors import (
     BackendMissingError,
     ReaderError,
     ReaderNotAnsweringError,
@@ -46,7 +46,7 @@ from hardware.errors import (
     ReaderUnavailableError,
     reader_gone,
 )
-from hardware.reader import (
+from hardware.readers.reader import (
     MIFARE_CLASSIC_DESCRIPTION,
     POLL_SECONDS,
     Reader,

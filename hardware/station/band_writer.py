@@ -19,9 +19,10 @@ can be repeated on the next tap of the same band:
 - after a refused WRITE the band is idle and must be selected again before
   anything else is sent to it (trap 4).
 
-Failures come out as ``TagError``s from ``hardware.errors``, each with the
-``outcome`` an encoding batch records and a sentence for the person holding
-the band.
+Failures come out as ``TagError``s (``hardware.readers.errors`` for what any
+reader reports, ``hardware.station.errors`` for what only writing a band can
+go wrong with), each with the ``outcome`` an encoding batch records and a
+sentence for the person holding the band.
 """
 
 from __future__ import annotations
@@ -34,16 +35,15 @@ from typing import TYPE_CHECKING
 
 import ndef
 
-from hardware.errors import (
+from hardware.readers.errors import TagRefusedError, TagRemovedError
+from hardware.readers.reader import TagKind, TagSession
+from hardware.station.errors import (
     LockedTagError,
     RecordTooLargeError,
     TagNotFormattedError,
-    TagRefusedError,
-    TagRemovedError,
     TornWriteError,
     WriteVerifyError,
 )
-from hardware.reader import TagKind, TagSession
 
 if TYPE_CHECKING:
     import nfc.tag.tt2_nxp

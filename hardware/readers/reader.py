@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from boxoffice.words import a_or_an
-from hardware.errors import (
+from hardware.readers.errors import (
     ForeignTagError,
     TagCommunicationError,
     TagRefusedError,

@@ -23,10 +23,10 @@ from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
 from boxoffice.store.types import utcnow
-from hardware.encode_job import BatchParams, EncodeJob
-from hardware.errors import HardwareError
-from hardware.sim import SimulatedField, SimulatedNtag, blank_bands
-from hardware.sim.device import simulated_reader
+from hardware.readers.errors import HardwareError
+from hardware.readers.sim import SimulatedField, SimulatedNtag, blank_bands
+from hardware.readers.sim.device import simulated_reader
+from hardware.station.encode_job import BatchParams, EncodeJob
 
 log = logging.getLogger(__name__)
 

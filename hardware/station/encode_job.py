@@ -39,9 +39,9 @@ from boxoffice.errors import AlreadyEncodedError, BoxOfficeError, LimitExceededE
 from boxoffice.services import encoding_bands, encoding_batches, encoding_manifest, keys
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from hardware.band_writer import BandContent, BandWriter, Found
-from hardware.errors import ForeignTagError, ReaderUnpluggedError, TagError
-from hardware.reader import Reader, TagSession
+from hardware.readers.errors import ForeignTagError, ReaderUnpluggedError, TagError
+from hardware.readers.reader import Reader, TagSession
+from hardware.station.band_writer import BandContent, BandWriter, Found
 
 log = logging.getLogger(__name__)
 

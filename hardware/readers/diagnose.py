@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hardware.errors import HardwareError
+from hardware.readers.errors import HardwareError
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def diagnose_nfcpy_device(device: UsbDevice, *, libusb_error: str | None, dev_ro
 
 def diagnose_pcsc(system: Any = None) -> tuple[list[Finding], list[str]]:
     """PC/SC readers the service lists, or one finding saying why PC/SC cannot be used."""
-    from hardware.pcsc import PyscardSystem, framing_for
+    from hardware.readers.pcsc import PyscardSystem, framing_for
 
     try:
         names = (system or PyscardSystem()).readers()

@@ -22,9 +22,9 @@ import nfc
 import nfc.clf
 import nfc.clf.device
 
-from hardware.nfcpy_reader import NfcpyReader
-from hardware.sim.field import SimulatedField
-from hardware.sim.iso14443a import REQA, reader_select
+from hardware.readers.nfcpy_reader import NfcpyReader
+from hardware.readers.sim.field import SimulatedField
+from hardware.readers.sim.iso14443a import REQA, reader_select
 
 log = logging.getLogger(__name__)
 

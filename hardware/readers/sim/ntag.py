@@ -27,7 +27,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from hardware.sim.iso14443a import SimulatedTag, State
+from hardware.readers.sim.iso14443a import SimulatedTag, State
 
 log = logging.getLogger(__name__)
 

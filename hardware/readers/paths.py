@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from hardware.errors import ReaderPathError
-from hardware.reader import Reader
+from hardware.readers.errors import ReaderPathError
+from hardware.readers.reader import Reader
 
 _NFCPY_PATH = re.compile(
     r"""^(
@@ -37,8 +37,8 @@ def reader_for(path: str) -> Reader:
     """An unopened reader for ``path``; ``ReaderPathError`` when the path means nothing."""
     path = path.strip()
     if path == "sim" or path.startswith("sim:"):
-        from hardware.sim import MODELS_BY_NAME, SimulatedField, blank_bands
-        from hardware.sim.device import simulated_reader
+        from hardware.readers.sim import MODELS_BY_NAME, SimulatedField, blank_bands
+        from hardware.readers.sim.device import simulated_reader
 
         model_name = path.partition(":")[2].lower() or "ntag213"
         model = MODELS_BY_NAME.get(model_name)
@@ -46,11 +46,11 @@ def reader_for(path: str) -> Reader:
             raise ReaderPathError(path, f"the simulator has {', '.join(sorted(MODELS_BY_NAME))}")
         return simulated_reader(SimulatedField(blank_bands(SIM_BANDS, model)))
     if path == "pcsc" or path.startswith("pcsc:"):
-        from hardware.pcsc import PcscReader
+        from hardware.readers.pcsc import PcscReader
 
         return PcscReader(path.partition(":")[2])
     if is_nfcpy_path(path):
-        from hardware.nfcpy_reader import NfcpyReader
+        from hardware.readers.nfcpy_reader import NfcpyReader
 
         return NfcpyReader(path)
     raise ReaderPathError(path)

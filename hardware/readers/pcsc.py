@@ -30,8 +30,8 @@ import nfc.clf
 import nfc.tag
 
 from boxoffice.words import a_or_an
-from hardware.errors import BackendMissingError, PcscServiceError, ReaderNotFoundError
-from hardware.reader import (
+from hardware.readers.errors import BackendMissingError, PcscServiceError, ReaderNotFoundError
+from hardware.readers.reader import (
     MIFARE_CLASSIC_DESCRIPTION,
     POLL_SECONDS,
     Reader,

@@ -10,7 +10,7 @@ It speaks nfcpy's protocol and nothing else: no message of its own, and
 none is sent to it (the driver has no beep; a station over ``udp`` is a
 reader without a buzzer). With auto-feed, the simulated person sees that the
 station is done with a band when the reader only checks that it is still
-there (``hardware.sim.field``).
+there (``hardware.readers.sim.field``).
 
 When nothing in the field answers a REQA/WUPA, anticollision or select, the
 server replies with a frame without data (``b"106A"``: what the driver's
@@ -19,9 +19,9 @@ once. A silent server would make every empty poll wait the driver's full
 second (half a second per select), and Cancel could not answer within a
 second; a real reader knows in a millisecond that nothing answered. It also
 tells the reader that the server is alive: a server that leaves a poll
-unanswered has stopped answering (``hardware.nfcpy_reader``).
+unanswered has stopped answering (``hardware.readers.nfcpy_reader``).
 
-Run one on its own with ``python -m hardware.sim.udp_server --port 54321``.
+Run one on its own with ``python -m hardware.readers.sim.udp_server --port 54321``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import socket
 import threading
 from types import TracebackType
 
-from hardware.sim.field import SimulatedField, blank_bands
-from hardware.sim.iso14443a import REQA, SEL_CL1, SEL_CL2, SEL_CL3, WUPA
+from hardware.readers.sim.field import SimulatedField, blank_bands
+from hardware.readers.sim.iso14443a import REQA, SEL_CL1, SEL_CL2, SEL_CL3, WUPA
 
 log = logging.getLogger(__name__)
 
