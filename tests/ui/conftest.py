@@ -27,8 +27,8 @@ from boxoffice.services import events
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from tests.helpers.seeding import Live
-from tests.helpers.sync import Station, no_keyring, seeded_server, stations
+from tests.helpers import sync_fixtures
+from tests.helpers.sync import no_keyring
 from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory, wait_idle
 from ui.app import build_window
 from ui.heap import settle_heap
@@ -127,27 +127,15 @@ def make_window(qtbot: QtBot, store: Store) -> Iterator[WindowFactory]:
             ops.shutdown()
 
 
+# The sync tests' fixtures, shared by name (a test here asks for ``server`` or ``station``).
+server = sync_fixtures.server
+station = sync_fixtures.station
+
+
 @pytest.fixture
 def _no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``tests/sync``'s autouse ``_no_keyring``; not autouse here: a module that logs in asks for it."""
     no_keyring(tmp_path, monkeypatch)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
-    """The seeded central server of ``tests/sync``'s ``server`` fixture, for the window's sync tests."""
-    target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
-        "pg_database"
-    )
-    with seeded_server(target) as state:
-        yield state
-
-
-@pytest.fixture
-def station(tmp_path: Path, server: Live) -> Iterator[Station]:
-    """Make a logged-in station (``tests/sync``'s ``station`` fixture)."""
-    with stations(tmp_path, server.url) as make:
-        yield make
 
 
 def role_actor(actors: dict[Role, Actor], role: Role) -> Actor:
