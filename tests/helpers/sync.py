@@ -34,11 +34,15 @@ def no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def seeded_server(target: str) -> Iterator[Live]:
-    """``seed`` on ``target`` (a SQLite path or a PostgreSQL URL), served in process; yields its ``Live``."""
+def seeded_server(target: str | Path, *, controlled_clock: bool = False) -> Iterator[Live]:
+    """``seed`` on ``target`` (a SQLite path or a PostgreSQL URL), served in process; yields its ``Live``.
+
+    ``controlled_clock``: the server reads ``Live.clock``, which a test moves past a bound
+    instead of sleeping; otherwise it reads the real time.
+    """
     store = migrated_store(target)
     state = seed(store)
-    central = EmbeddedServer(store)
+    central = EmbeddedServer(store, clock=state.clock) if controlled_clock else EmbeddedServer(store)
     state.url = central.start()
     try:
         yield state

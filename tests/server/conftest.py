@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.server.embedded import EmbeddedServer
-from tests.helpers.seeding import Live, seed
-from tests.helpers.stores import migrated_store
+from tests.helpers.seeding import Live
+from tests.helpers.sync import seeded_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -17,12 +16,5 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     target = str(tmp_path / "server.sqlite3") if request.param == "sqlite" else request.getfixturevalue(
         "pg_database"
     )
-    store = migrated_store(target)
-    state = seed(store)
-    server = EmbeddedServer(store, clock=state.clock)
-    state.url = server.start()
-    try:
+    with seeded_server(target, controlled_clock=True) as state:
         yield state
-    finally:
-        server.stop()
-        store.dispose()

@@ -17,32 +17,23 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services import events
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Category, SyncChange
-from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import read_cursor
 from boxoffice.sync.wire import MAX_WAIT_SECONDS
-from tests.helpers.seeding import Live, seed
-from tests.helpers.sync import Station, snapshot, sync
+from tests.helpers.seeding import Live
+from tests.helpers.sync import Station, seeded_server, snapshot, sync
 
 WAIT_S = 60.0
 
 
 @pytest.fixture
 def server(pg_database: str) -> Iterator[Live]:
-    store = open_store(pg_database)
-    live = seed(store)
-    embedded = EmbeddedServer(store)
-    live.url = embedded.start()
-    try:
+    with seeded_server(pg_database) as live:
         yield live
-    finally:
-        embedded.stop()
-        store.dispose()
 
 
 def _names(store: Store) -> set[str]:

@@ -20,12 +20,12 @@ from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import Role
 from boxoffice.monitor.alerts import AlertKind, Thresholds
-from boxoffice.server.embedded import EmbeddedServer
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
-from tests.helpers.seeding import PASSWORD, Live, seed
+from tests.helpers.seeding import PASSWORD, Live
+from tests.helpers.sync import seeded_server
 from tests.helpers.windows import WindowFactory, wait_idle
 from ui import settings as S
 from ui.pages.monitor_page import MonitorPage, thresholds
@@ -36,15 +36,8 @@ from ui.sync_worker import SyncWorker
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("BOXOFFICE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
-    store = open_store(tmp_path / "server.sqlite3")
-    state = seed(store)
-    server = EmbeddedServer(store)
-    state.url = server.start()
-    try:
+    with seeded_server(tmp_path / "server.sqlite3") as state:
         yield state
-    finally:
-        server.stop()
-        store.dispose()
 
 
 @pytest.fixture
