@@ -226,18 +226,22 @@ class BandCheck:
 
 
 def payload_problem(data: bytes, uid: bytes, *, band_id: uuid.UUID, event_id: uuid.UUID,
-                    category_id: uuid.UUID, public_keys: Mapping[bytes, Ed25519PublicKey]) -> str | None:
+                    category_id: uuid.UUID, public_keys: Mapping[bytes, Ed25519PublicKey],
+                    parsed: tuple[pl.BandPayload, bytes] | None = None) -> str | None:
     """Why ``data`` read off the tag ``uid`` is not this band's genuine payload, or ``None`` if it is.
 
     Genuine: of our shape, naming the band, event and category the store holds
     for this UID, and signed by one of ``public_keys`` (the event's) for this
     very UID. A payload copied from another band of ours is as forged as a
-    made-up one.
+    made-up one. ``parsed``: ``pl.parse_payload(data)`` when the caller already
+    has it (the gate parses once per tap, to find the key).
     """
-    try:
-        fields, _ = pl.parse_payload(data)
-    except PayloadError as exc:
-        return exc.message
+    if parsed is None:
+        try:
+            parsed = pl.parse_payload(data)
+        except PayloadError as exc:
+            return exc.message
+    fields, signature = parsed
     if fields.event_id != event_id:
         return "The band's data is for another event than the wristband's."
     if fields.band_id != band_id:
@@ -245,7 +249,7 @@ def payload_problem(data: bytes, uid: bytes, *, band_id: uuid.UUID, event_id: uu
     if fields.category_id != category_id:
         return "The band's data names another category than the database's."
     try:
-        pl.verify_payload(data, uid, public_keys)
+        pl.check_signature(fields, signature, data, uid, public_keys)
     except PayloadError as exc:
         return exc.message
     return None

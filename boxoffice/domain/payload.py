@@ -51,8 +51,8 @@ NTAG213_NDEF_CAPACITY = 137
 
 __all__ = [
     "RECORD_TYPE", "TYPE_NAME", "BadSignatureError", "BandPayload", "PayloadError",
-    "TruncatedPayloadError", "UnknownKeyError", "UnknownVersionError", "parse_payload", "sign_payload",
-    "tag_password", "verify_payload",
+    "TruncatedPayloadError", "UnknownKeyError", "UnknownVersionError", "check_signature", "parse_payload",
+    "sign_payload", "tag_password", "verify_payload",
 ]
 
 
@@ -118,6 +118,13 @@ def verify_payload(
 ) -> BandPayload:
     """The band's fields, if they were signed by one of ``public_keys`` for this very UID."""
     p, signature = parse_payload(data)
+    check_signature(p, signature, data, uid, public_keys)
+    return p
+
+
+def check_signature(p: BandPayload, signature: bytes, data: bytes, uid: bytes,
+                    public_keys: Mapping[bytes, Ed25519PublicKey]) -> None:
+    """``verify_payload`` for a payload already parsed (the gate parses once per tap)."""
     key = public_keys.get(p.key_id)
     if key is None:
         raise UnknownKeyError(
@@ -127,7 +134,6 @@ def verify_payload(
         key.verify(signature, _signed_message(data[:_BODY_SIZE], uid))
     except InvalidSignature:
         raise BadSignatureError("The band's signature does not match its data and UID.") from None
-    return p
 
 
 def ndef_message_size(payload_size: int = PAYLOAD_SIZE) -> int:

@@ -93,14 +93,15 @@ def signature_valid(session: Session, event_id: uuid.UUID, band: BandLike, uid: 
     box office's lookup does); this fetches the one key the payload names.
     """
     try:
-        fields, _ = pl.parse_payload(data)
+        parsed = pl.parse_payload(data)
         uid_bytes = bytes.fromhex(uid)
     except (PayloadError, ValueError):
         return False
-    key = _public_key(session, event_id, fields.key_id)
+    key_id = parsed[0].key_id
+    key = _public_key(session, event_id, key_id)
     problem = payload_problem(data, uid_bytes, band_id=band.id, event_id=event_id,
                               category_id=band.category_id,
-                              public_keys={} if key is None else {fields.key_id: key})
+                              public_keys={} if key is None else {key_id: key}, parsed=parsed)
     if problem is not None:
         log.info("payload of tag %s refused: %s", uid, problem)
         return False
