@@ -42,6 +42,7 @@ from hardware.readers.errors import (
     ReaderError,
     ReaderNotAnsweringError,
     ReaderNotFoundError,
+    ReaderPathError,
     ReaderSilence,
     ReaderUnavailableError,
     reader_gone,
@@ -169,6 +170,13 @@ class NfcpyReader(Reader):
             found = self.frontend.open(self.path)
         except OSError as error:
             raise open_error(self.path, error) from error
+        except ValueError as error:
+            # nfcpy's udp driver turns a port that has a service name (1 is "tcpmux", 80 "http")
+            # into that name and then fails to read it back as a number.
+            if not self.path.startswith("udp"):
+                raise
+            raise ReaderPathError(self.path, "nfcpy's udp driver cannot use a port that has a service "
+                                  "name; use a free port above 1023, for example 54321") from error
         if not found:
             raise ReaderNotFoundError(self.path)
         self._opened = True

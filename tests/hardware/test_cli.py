@@ -91,6 +91,15 @@ def test_reader_check_of_an_unknown_path(home: Path) -> None:
     assert error["error"] == "reader_not_found" and "usb:ffff:ffff" in error["message"]
 
 
+def test_reader_check_of_a_udp_port_nfcpy_cannot_use_is_one_sentence(home: Path) -> None:
+    # nfcpy's udp driver turns a port with a service name (1 is "tcpmux") into that name and fails on it.
+    result = boxoffice("reader", "check", "udp:127.0.0.1:1", home=home)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: 'udp:127.0.0.1:1' is not a reader path (nfcpy's udp driver "
+                                    "cannot use a port that has a service name;")
+    assert "Traceback" not in result.stderr
+
+
 def test_the_udp_simulator_runs_on_its_own(home: Path) -> None:
     """``python -m hardware.readers.sim.udp_server``: what a benchmark or a manual test points --reader udp:… at."""
     server = subprocess.Popen(
