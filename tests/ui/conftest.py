@@ -29,7 +29,7 @@ from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from tests.helpers import sync_fixtures
 from tests.helpers.sync import no_keyring
-from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory, wait_idle
+from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory
 from ui.app import build_window
 from ui.heap import settle_heap
 from ui.main_window import MainWindow
@@ -120,11 +120,13 @@ def make_window(qtbot: QtBot, store: Store) -> Iterator[WindowFactory]:
     yield make
     import shiboken6
 
+    # pytest-qt closes and deletes the windows before this runs, sometimes while a result is on
+    # its way: an Ops deleted meanwhile never delivers it (its pending count stays up), so the
+    # wait ends at delivery or deletion, and shutdown (plain Python) then waits for the thread.
     for window in made:
         ops = window.ctx.ops
-        if shiboken6.isValid(ops):
-            wait_idle(qtbot, ops)
-            ops.shutdown()
+        qtbot.waitUntil(lambda ops=ops: not shiboken6.isValid(ops) or ops.pending == 0, timeout=60_000)
+        ops.shutdown()
 
 
 # The sync tests' fixtures, shared by name (a test here asks for ``server`` or ``station``).
