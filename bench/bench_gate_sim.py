@@ -6,7 +6,7 @@
    with the baseline, the same call UID-only. Printed as ms/tap and the ratio
    to the baseline.
 2. Over loopback HTTP: the server runs as ``boxoffice server`` in its own
-   process; ``boxoffice.sim.gate_client`` sends a ``steady`` run at the
+   process; ``boxoffice.programs.sim.gate_client`` sends a ``steady`` run at the
    offered rate, as gate devices. Printed: taps planned (the baseline: what
    the curve offered) and answered, achieved/offered ratio, latency p50/p99,
    and the answers by reason. Every answer must be 200.
@@ -32,9 +32,9 @@ from boxoffice.domain.enums import BandStatus, Direction, Role
 from boxoffice.services import auth, band_signature, checkins, keys
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor, resolve_actor
-from boxoffice.sim.demo import OWNER, seed_festival
-from boxoffice.sim.gate_client import Credentials, GateSim, GateSimConfig
-from boxoffice.sim.gate_traffic import Mix, Profile, parse_rate
+from boxoffice.programs.sim.demo import OWNER, seed_festival
+from boxoffice.programs.sim.gate_client import Credentials, GateSim, GateSimConfig
+from boxoffice.programs.sim.gate_traffic import Mix, Profile, parse_rate
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, Wristband
 from boxoffice.store.opening import open_store

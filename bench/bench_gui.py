@@ -108,7 +108,7 @@ def idle_baseline(seconds: float) -> tuple[float, float]:
 
 def batch_stall(db: Path, bands: int) -> dict[str, float]:
     from boxoffice.services.actor import resolve_actor
-    from boxoffice.sim.demo import OWNER
+    from boxoffice.programs.sim.demo import OWNER
     from boxoffice.store.opening import open_store
     from hardware.readers.sim import SimulatedField, blank_bands
     from hardware.readers.sim.device import simulated_reader
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.starts < 1 or args.bands < 1 or args.sync_rows < 1:
         ap.error("every count must be at least 1")
 
-    from boxoffice.sim.demo import seed_festival
+    from boxoffice.programs.sim.demo import seed_festival
     from boxoffice.store.opening import open_store
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-gui-"))

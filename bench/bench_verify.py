@@ -106,7 +106,7 @@ TARGET_FLOOR = {"sqlite": 0.40, "postgres": 0.30}
 SERVER_CODE = """
 import socket, sys
 import uvicorn
-from boxoffice.server.app import create_app
+from boxoffice.programs.server.app import create_app
 from boxoffice.store.opening import open_store
 sock = socket.socket(fileno=int(sys.argv[1]))
 store = open_store(sys.argv[2])

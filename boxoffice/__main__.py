@@ -1,4 +1,4 @@
-from boxoffice.cli import main
+from boxoffice.programs.cli import main
 
 if __name__ == "__main__":
     main()

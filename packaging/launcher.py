@@ -8,7 +8,7 @@ instead of as a second copy of the whole program.
 
 import multiprocessing
 
-from boxoffice.cli import main
+from boxoffice.programs.cli import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

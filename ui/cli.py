@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 
 
 def parse_sizes(values: tuple[str, ...]) -> list[tuple[int, int]]:

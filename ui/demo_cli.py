@@ -3,7 +3,7 @@
 A command of the ``ui`` layer (found through an entry point) because it
 opens the window; ``--no-window`` runs the same server, station and gate
 traffic without Qt, for a terminal or a test. The parts themselves live in
-the core (``boxoffice.sim.demo_stack``); this module only starts them, opens
+the core (``boxoffice.programs.sim.demo_stack``); this module only starts them, opens
 the window and stops everything when the window closes or on Ctrl+C.
 """
 
@@ -21,14 +21,14 @@ from typing import Any
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from ui.cli import parse_sizes
 
 log = logging.getLogger(__name__)
 
 
 def _seconds(text: str | None) -> float | None:
-    from boxoffice.sim.gate_traffic import parse_duration
+    from boxoffice.programs.sim.gate_traffic import parse_duration
 
     return None if text is None else parse_duration(text)
 
@@ -68,8 +68,8 @@ def demo(app: App, folder: Path | None, bands: int, rate: str, duration: str | N
         return
     if demo_db is not None:
         raise click.UsageError("--demo-db goes with --seed-only; the full demo takes --folder.")
-    from boxoffice.sim.demo_stack import DemoStack
-    from boxoffice.sim.gate_traffic import parse_rate
+    from boxoffice.programs.sim.demo_stack import DemoStack
+    from boxoffice.programs.sim.gate_traffic import parse_rate
 
     if not no_window and screenshot_dir is None and not _can_show_a_window():
         click.echo("No display here (no DISPLAY or WAYLAND_DISPLAY): running without the window. "
@@ -187,11 +187,11 @@ def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, 
 
 
 def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:
-    from boxoffice.cli.gates import metrics_text
+    from boxoffice.programs.cli.gates import metrics_text
     from boxoffice.services import series as series_svc
     from boxoffice.services.actor import resolve_actor
     from boxoffice.services.metrics import series_metrics
-    from boxoffice.sim.demo import OWNER, seed_festival
+    from boxoffice.programs.sim.demo import OWNER, seed_festival
     from boxoffice.store.opening import open_store
 
     path = demo_db or Path(tempfile.mkdtemp(prefix="boxoffice-demo-")) / "demo.sqlite3"

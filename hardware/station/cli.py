@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from boxoffice.cli.app import App
+from boxoffice.programs.cli.app import App
 from boxoffice.errors import ValidationError
 from hardware.readers.reader import Reader
 from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult

@@ -230,7 +230,7 @@ def seeded_and_served(target: str | Path, processes: int, log_dir: Path) -> Iter
     against several on the same database; yields the seeded ``Live`` (its
     ``url`` the first server's) and every server's URL.
     """
-    from boxoffice.server.embedded import EmbeddedServer
+    from boxoffice.programs.server.embedded import EmbeddedServer
 
     store = migrated_store(target)
     live = seed(store)

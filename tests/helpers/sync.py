@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from boxoffice.server.embedded import EmbeddedServer
+from boxoffice.programs.server.embedded import EmbeddedServer
 from boxoffice.store.database import Store
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.replicas import REPLICAS

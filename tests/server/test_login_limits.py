@@ -14,7 +14,7 @@ import pytest
 from boxoffice.domain import login_limits as limits
 from boxoffice.domain.enums import Role
 from boxoffice.errors import AuthenticationError
-from boxoffice.server.embedded import EmbeddedServer
+from boxoffice.programs.server.embedded import EmbeddedServer
 from boxoffice.services import auth, organization
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store

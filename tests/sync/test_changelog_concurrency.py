@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from boxoffice.domain.enums import Role
-from boxoffice.server.embedded import EmbeddedServer
+from boxoffice.programs.server.embedded import EmbeddedServer
 from boxoffice.services import wristbands
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store

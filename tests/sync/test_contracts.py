@@ -79,7 +79,7 @@ def test_references_are_found_in_lists_and_nested_changes() -> None:
 
 def test_rest_bodies_that_describe_a_pushed_change_reuse_its_declaration() -> None:
     """An edit of a series or a category limit has one shape, whether it comes by the API or by a push."""
-    from boxoffice.server import requests as rq
+    from boxoffice.programs.server import requests as rq
 
     update = CONTRACTS["series.update"].payload
     limit = CONTRACTS["series.set_limit"].payload

@@ -185,7 +185,7 @@ def test_an_older_station_that_sends_no_encoding_time_gets_the_servers(server: L
 def _status_text(store) -> str:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from boxoffice.cli import cli
+    from boxoffice.programs.cli import cli
 
     result = CliRunner().invoke(cli, ["--db", str(store.path), "sync", "status"])
     assert result.exit_code == 0, result.output

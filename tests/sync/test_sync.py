@@ -360,8 +360,8 @@ def test_a_restored_or_replaced_server_log_makes_the_station_pull_everything_aga
 def test_sync_status_says_when_it_last_knew_the_server_was_up(server: Live, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from boxoffice.cli import cli
-    from boxoffice.server.embedded import EmbeddedServer
+    from boxoffice.programs.cli import cli
+    from boxoffice.programs.server.embedded import EmbeddedServer
     from tests.helpers.seeding import PASSWORD
 
     central = EmbeddedServer(server.store)  # a server of our own, to stop

@@ -199,7 +199,7 @@ def test_every_choice_has_a_label_without_a_stray_ampersand(qtbot: QtBot, store:
 def test_a_logged_in_station_shows_the_numbers_it_holds_for_offline(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from boxoffice.server.embedded import EmbeddedServer
+    from boxoffice.programs.server.embedded import EmbeddedServer
     from boxoffice.services.actor import resolve_actor
     from boxoffice.store.opening import open_store
     from boxoffice.sync import client as sync_client

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from boxoffice.domain.enums import Role
 from boxoffice.monitor.summary import reads_from_server
-from boxoffice.server.embedded import EmbeddedServer
+from boxoffice.programs.server.embedded import EmbeddedServer
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Checkin

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import click
 
-from boxoffice.cli.app import App, pass_app
-from boxoffice.cli.timeparse import parse_date
+from boxoffice.programs.cli.app import App, pass_app
+from boxoffice.programs.cli.timeparse import parse_date
 from boxoffice.domain.enums import GateKind
 from boxoffice.services import events
 

@@ -18,7 +18,7 @@ from datetime import datetime
 import uvicorn
 
 from boxoffice.errors import BoxOfficeError
-from boxoffice.server.app import create_app
+from boxoffice.programs.server.app import create_app
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 

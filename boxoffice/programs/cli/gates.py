@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.cli.app import App, pass_app
-from boxoffice.cli.timeparse import parse_local
+from boxoffice.programs.cli.app import App, pass_app
+from boxoffice.programs.cli.timeparse import parse_local
 from boxoffice.domain.enums import CheckinResult, Direction
 from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.services import checkins, refs

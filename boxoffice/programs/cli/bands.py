@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_status, lookup, refs
 from boxoffice.services import keys as keys_svc

@@ -23,8 +23,8 @@ from boxoffice.schemas.checkin import CheckinView
 from boxoffice.schemas.event import CategoryView, EventView, GateView
 from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.schemas.series import AssignResult, SeriesChange, SeriesDetail, SeriesView
-from boxoffice.server import requests as rq
-from boxoffice.server.deps import ActorDep, StoreDep
+from boxoffice.programs.server import requests as rq
+from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.services import assignments, auth, band_numbers, checkins, events, metrics, recurring
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor

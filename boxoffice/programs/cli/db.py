@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.store.database import Store
 from boxoffice.store.migrate import head_revision, upgrade
 

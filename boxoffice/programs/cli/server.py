@@ -5,7 +5,7 @@ import os
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ def server(app: App, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from boxoffice import cache_bounds
-    from boxoffice.server.app import DB_VARIABLE, create_app
-    from boxoffice.server.startup import preparation_lock
+    from boxoffice.programs.server.app import DB_VARIABLE, create_app
+    from boxoffice.programs.server.startup import preparation_lock
 
     # Migrated and made the server's before the first request or worker, by one
     # process at a time: another server may be starting on the same database.
@@ -37,5 +37,5 @@ def server(app: App, host: str, port: int, workers: int) -> None:
         return
     store.dispose()  # the change log has started once, here, not in a race between the workers
     os.environ[DB_VARIABLE] = app.db
-    uvicorn.run("boxoffice.server.app:app_from_environment", factory=True, host=host, port=port,
+    uvicorn.run("boxoffice.programs.server.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.errors import ImportFileError
 from boxoffice.services import ticket_import as svc
 

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from boxoffice.domain.enums import GateKind, ReentryPolicy
-from boxoffice.server.requests import Body, Capacity, Description, Name, RecurRequest
+from boxoffice.programs.server.requests import Body, Capacity, Description, Name, RecurRequest
 
 Email = Annotated[str, Field(max_length=254)]
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from boxoffice.domain.permissions import PULL_CHANGES
-from boxoffice.server import requests as rq
-from boxoffice.server.deps import ActorDep, StoreDep
+from boxoffice.programs.server import requests as rq
+from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.store.database import Store
 from boxoffice.sync import changelog, replay
 from boxoffice.sync.position import PATTERN, Position

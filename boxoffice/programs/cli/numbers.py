@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.domain.validation import MAX_NUMBER_BLOCK, NUMBER_BLOCK
 from boxoffice.errors import ValidationError
 from boxoffice.services import band_numbers, refs

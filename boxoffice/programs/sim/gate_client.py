@@ -43,7 +43,7 @@ import httpx
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, GateKind
 from boxoffice.errors import BoxOfficeError, ValidationError
-from boxoffice.sim.gate_traffic import (
+from boxoffice.programs.sim.gate_traffic import (
     BandInfo,
     GateInfo,
     Mix,

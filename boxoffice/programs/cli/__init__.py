@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from boxoffice import __version__
-from boxoffice.cli.app import App, env_db
+from boxoffice.programs.cli.app import App, env_db
 from boxoffice.errors import BoxOfficeError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -28,26 +28,26 @@ SELF_TEST_FLAG = "--self-test"
 # Each command's module, imported only when the command runs (or --help lists them): the desktop
 # window (`boxoffice` alone) then starts without importing the server, Alembic or argon2.
 COMMANDS: dict[str, str] = {
-    "db": "boxoffice.cli.db:db",
-    "org": "boxoffice.cli.members:org",
-    "member": "boxoffice.cli.members:member",
-    "event": "boxoffice.cli.events:event",
-    "gate": "boxoffice.cli.events:gate",
-    "category": "boxoffice.cli.events:category",
-    "series": "boxoffice.cli.series:series",
-    "metrics": "boxoffice.cli.gates:metrics",
-    "checkin": "boxoffice.cli.gates:checkin",
-    "gate-sim": "boxoffice.cli.gate_sim:gate_sim",
-    "server": "boxoffice.cli.server:server",
-    "login": "boxoffice.cli.sync:login",
-    "logout": "boxoffice.cli.sync:logout",
-    "sync": "boxoffice.cli.sync:sync",
-    "lookup": "boxoffice.cli.bands:lookup_cmd",
-    "band": "boxoffice.cli.bands:band",
-    "keys": "boxoffice.cli.bands:keys",
-    "numbers": "boxoffice.cli.numbers:numbers",
-    "tickets": "boxoffice.cli.ticket_import:tickets",
-    "report": "boxoffice.cli.report:report",
+    "db": "boxoffice.programs.cli.db:db",
+    "org": "boxoffice.programs.cli.members:org",
+    "member": "boxoffice.programs.cli.members:member",
+    "event": "boxoffice.programs.cli.events:event",
+    "gate": "boxoffice.programs.cli.events:gate",
+    "category": "boxoffice.programs.cli.events:category",
+    "series": "boxoffice.programs.cli.series:series",
+    "metrics": "boxoffice.programs.cli.gates:metrics",
+    "checkin": "boxoffice.programs.cli.gates:checkin",
+    "gate-sim": "boxoffice.programs.cli.gate_sim:gate_sim",
+    "server": "boxoffice.programs.cli.server:server",
+    "login": "boxoffice.programs.cli.sync:login",
+    "logout": "boxoffice.programs.cli.sync:logout",
+    "sync": "boxoffice.programs.cli.sync:sync",
+    "lookup": "boxoffice.programs.cli.bands:lookup_cmd",
+    "band": "boxoffice.programs.cli.bands:band",
+    "keys": "boxoffice.programs.cli.bands:keys",
+    "numbers": "boxoffice.programs.cli.numbers:numbers",
+    "tickets": "boxoffice.programs.cli.ticket_import:tickets",
+    "report": "boxoffice.programs.cli.report:report",
 }
 
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.cli.app import App, pass_app
-from boxoffice.cli.timeparse import parse_local, show_local
+from boxoffice.programs.cli.app import App, pass_app
+from boxoffice.programs.cli.timeparse import parse_local, show_local
 from boxoffice.domain.enums import RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule, parse_weekdays
 from boxoffice.errors import Problem, ValidationError

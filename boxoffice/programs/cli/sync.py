@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.errors import OrganizationChoiceError
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import scope_notice, superseded, superseded_text

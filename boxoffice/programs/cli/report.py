@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.reports.build import build_report
 from boxoffice.reports.csv_export import write_csv
 from boxoffice.reports.kinds import ReportKind

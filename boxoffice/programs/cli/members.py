@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from boxoffice.cli.app import App, pass_app
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.domain.enums import Role
 from boxoffice.services import auth, organization
 

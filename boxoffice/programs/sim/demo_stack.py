@@ -23,11 +23,11 @@ from typing import Any
 
 from boxoffice import files
 from boxoffice.errors import BoxOfficeError
-from boxoffice.server.embedded import EmbeddedServer
+from boxoffice.programs.server.embedded import EmbeddedServer
 from boxoffice.services import auth
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.sim.demo import OWNER, DemoSummary, seed_festival
+from boxoffice.programs.sim.demo import OWNER, DemoSummary, seed_festival
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
@@ -69,8 +69,8 @@ class GateTrafficLoop:
         self._thread.start()
 
     def _run(self) -> None:
-        from boxoffice.sim.gate_client import Credentials, GateSimConfig, GateSimError, run_gate_sim
-        from boxoffice.sim.gate_traffic import Profile
+        from boxoffice.programs.sim.gate_client import Credentials, GateSimConfig, GateSimError, run_gate_sim
+        from boxoffice.programs.sim.gate_traffic import Profile
 
         config = GateSimConfig(
             server=self.url, series_id=self.series_id, device=Credentials(*_login(self.device)),
