@@ -29,12 +29,12 @@ from sqlalchemy import select
 
 from boxoffice.domain import payload as pl
 from boxoffice.domain.enums import BandStatus, Direction, Role
-from boxoffice.services import auth, band_signature, checkins, keys
-from boxoffice.services import series as series_svc
-from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.programs.sim.demo import OWNER, seed_festival
 from boxoffice.programs.sim.gate_client import Credentials, GateSim, GateSimConfig
 from boxoffice.programs.sim.gate_traffic import Mix, Profile, parse_rate
+from boxoffice.services import auth, band_signature, checkins, keys
+from boxoffice.services import series as series_svc
+from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.models import Event, Wristband
 from boxoffice.store.opening import open_store

@@ -107,8 +107,8 @@ def idle_baseline(seconds: float) -> tuple[float, float]:
 
 
 def batch_stall(db: Path, bands: int) -> dict[str, float]:
-    from boxoffice.services.actor import resolve_actor
     from boxoffice.programs.sim.demo import OWNER
+    from boxoffice.services.actor import resolve_actor
     from boxoffice.store.opening import open_store
     from hardware.readers.sim import SimulatedField, blank_bands
     from hardware.readers.sim.device import simulated_reader
@@ -173,7 +173,7 @@ def sync_stall(workdir: Path, rows: int) -> dict[str, float]:
         window, ctx = build_window(store, actor, station="bench")
         window.show()
         settle_heap()  # as run_gui does once the window is up
-        sync = SyncWorker(store, wait=0.5)
+        sync = SyncWorker(store, ctx.ops, wait=0.5)
         reports: list[object] = []
         sync.status.connect(reports.append)
         meter = StallMeter()
@@ -235,13 +235,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  baseline, a bare PySide6 window: median {base_ms:,.0f} ms; "
               f"ratio {start_ms / base_ms:.2f}x; target < {TARGET_START_S * 1000:,.0f} ms: {verdict}")
 
-        log(f"encoding batch of {args.bands} bands")
-        batch = batch_stall(db, args.bands)
-        print_stalls(f"encoding batch: {batch['done']:.0f} bands", batch)
+        from ui.app import application
+        from ui.ops import asyncio_on_qt
 
-        log(f"sync of {args.sync_rows:,} check-ins")
-        sync = sync_stall(workdir, args.sync_rows)
-        print_stalls(f"sync pull of {args.sync_rows:,} check-ins", sync)
+        application()
+        with asyncio_on_qt():  # the pages' coroutines run on Qt's loop, as under qasync in the app
+            log(f"encoding batch of {args.bands} bands")
+            batch = batch_stall(db, args.bands)
+            print_stalls(f"encoding batch: {batch['done']:.0f} bands", batch)
+
+            log(f"sync of {args.sync_rows:,} check-ins")
+            sync = sync_stall(workdir, args.sync_rows)
+            print_stalls(f"sync pull of {args.sync_rows:,} check-ins", sync)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

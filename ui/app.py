@@ -89,6 +89,9 @@ def build_window(store: Store, actor: Actor, *, station: str | None = None,
     ctx = AppContext(store=store, actor=actor, ops=ops, station=station)
     window = MainWindow(ctx, build_pages(ctx, reader_factory), on_close=on_close)
     ops.setParent(window)
+    for page in window.pages:
+        if isinstance(page, EncodePage):
+            page.reader_status.connect(window.status.show_reader)
     return window, ctx
 
 
@@ -134,7 +137,6 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
         raise
     qs = S.qsettings()
     station = station or S.STATION_NAME.read(qs) or None
-    sync = SyncWorker(store, wait=S.SYNC_WAIT.read(qs))
     closed = asyncio.Event()
 
     def on_close() -> None:
@@ -142,6 +144,7 @@ def run_gui(db: str, as_email: str | None = None, screenshot_dir: Path | None = 
         closed.set()
 
     window, ctx = build_window(store, actor, station=station, on_close=on_close)
+    sync = SyncWorker(store, ctx.ops, wait=S.SYNC_WAIT.read(qs))
     sync.status.connect(window.status.show_sync)
     sync.failed.connect(lambda text: window.status.showMessage(text, 8000))
     if first_page is not None:

@@ -188,10 +188,10 @@ def _run_window(stack: Any, seconds: float | None, screenshot_dir: Path | None, 
 
 def _seed_only(app: App, demo_db: Path | None, bands: int) -> None:
     from boxoffice.programs.cli.gates import metrics_text
+    from boxoffice.programs.sim.demo import OWNER, seed_festival
     from boxoffice.services import series as series_svc
     from boxoffice.services.actor import resolve_actor
     from boxoffice.services.metrics import series_metrics
-    from boxoffice.programs.sim.demo import OWNER, seed_festival
     from boxoffice.store.opening import open_store
 
     path = demo_db or Path(tempfile.mkdtemp(prefix="boxoffice-demo-")) / "demo.sqlite3"

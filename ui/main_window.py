@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         self.status.stop()
+        self.ctx.ops.cancel_all()  # a batch, a reader loop, the sync: each stops at its next wait
         if self._on_close is not None:
             self._on_close()
         super().closeEvent(event)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import click
 
-from boxoffice.programs.cli.app import App
 from boxoffice.errors import ValidationError
+from boxoffice.programs.cli.app import App
 from hardware.readers.reader import Reader
 from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from boxoffice.domain.enums import Direction, GateKind, Role
+from boxoffice.programs.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.services import checkins, events, organization, series
 from boxoffice.services.actor import resolve_actor
-from boxoffice.programs.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.store.opening import open_store
 from tests.helpers.reports import MIXED_CATEGORY, MIXED_GATE, MIXED_MEMBER, Demo
 

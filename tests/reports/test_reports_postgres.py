@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from boxoffice.programs.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.reports.build import build_report
 from boxoffice.reports.kinds import ReportKind
 from boxoffice.reports.pdf import render_pdf
 from boxoffice.services.actor import resolve_actor
-from boxoffice.programs.sim.demo import EVENT, OWNER, seed_festival
 from boxoffice.store.opening import open_store
 from tests.helpers.reports import pdf_text
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from boxoffice.domain.enums import BandStatus
 from boxoffice.programs.server.embedded import EmbeddedServer
+from boxoffice.programs.sim.demo import OWNER, seed_festival
 from boxoffice.services import auth, band_status, series
 from boxoffice.services.actor import resolve_actor
-from boxoffice.programs.sim.demo import OWNER, seed_festival
 from boxoffice.store.models import SeriesWristbandAssignment, Wristband
 from tests.helpers.gate_sim import GATE_DEVICE, MANAGER, PASSWORD, Festival
 from tests.helpers.stores import migrated_store

@@ -17,9 +17,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from boxoffice.programs.cli import cli
 from boxoffice.errors import ValidationError
-from boxoffice.programs.sim.gate_client import GRACE_SECONDS, Credentials, GateSim, GateSimConfig, GateSimError
+from boxoffice.programs.cli import cli
+from boxoffice.programs.sim.gate_client import (
+    GRACE_SECONDS,
+    Credentials,
+    GateSim,
+    GateSimConfig,
+    GateSimError,
+)
 from boxoffice.programs.sim.gate_traffic import OFFLINE_FROM, OFFLINE_UNTIL, Mix, PlannedTap, Profile, TapKind
 from boxoffice.store.models import Checkin
 from tests.helpers.gate_sim import GATE_DEVICE, MANAGER, PASSWORD, Festival

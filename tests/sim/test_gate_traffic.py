@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from boxoffice.programs.cli import cli
 from boxoffice.domain.enums import BandStatus, Direction, GateKind
 from boxoffice.errors import ValidationError
+from boxoffice.programs.cli import cli
 from boxoffice.programs.sim.gate_traffic import (
     OFFLINE_FROM,
     OFFLINE_UNTIL,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from boxoffice.domain.enums import GateKind, Role
@@ -33,6 +34,7 @@ from tests.helpers.windows import EVENT, TZ, Festival, WindowFactory
 from ui.app import build_window
 from ui.heap import settle_heap
 from ui.main_window import MainWindow
+from ui.ops import asyncio_on_qt
 
 #: How long a test's background work may take to notice that its window closed.
 WORK_STOP_BOUND_S = 15.0
@@ -67,6 +69,13 @@ def _no_work_left_running() -> Iterator[None]:
     left = _running_work(before)
     if left:
         pytest.fail(f"background work still running {WORK_STOP_BOUND_S:g} s after the test: {', '.join(left)}")
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_on_qt(qapp: QApplication) -> Iterator[None]:
+    """The pages' coroutines run on Qt's loop, as qasync runs them in the app (``ui.ops.asyncio_on_qt``)."""
+    with asyncio_on_qt():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -103,7 +103,7 @@ def test_a_duplicate_a_foreign_tag_and_a_ticket_link(qtbot: QtBot, store: Store,
     page = encode_page(qtbot, window)
     page.choose("GA", ["Friday"], None)
     qtbot.mouseClick(page.start, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.job is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: page.session is not None and page.session.encode_job is not None, timeout=10_000)
     qtbot.keyClicks(page.ticket, "T-1001")
     qtbot.keyClick(page.ticket, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "linked to" in page.ticket_note.text() or page.failed_label.text() != "0",

@@ -72,7 +72,7 @@ def test_taps_through_the_server_reach_the_charts_and_the_alerts(
     S.DENIAL_MIN_SCANS.write(qs, 6)
     S.DENIAL_RATE.write(qs, 30.0)
     window = make_window(resolve_actor(station, "owner@example.org"), over=station)
-    worker = SyncWorker(station, wait=1.0)
+    worker = SyncWorker(station, window.ctx.ops, wait=1.0)
     assert worker.start()
     try:
         window.show_page("Gates")

@@ -18,8 +18,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from boxoffice.services.actor import resolve_actor
 from boxoffice.programs.sim.demo import OWNER, seed_festival
+from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from tests.helpers.windows import WindowFactory, wait_idle

@@ -57,7 +57,7 @@ def test_a_100000_row_sync_does_not_block_the_window(qtbot: QtBot, tmp_path: Pat
         window, ctx = build_window(store, actor, station="bench")
         qtbot.addWidget(window)
         window.show()
-        sync = SyncWorker(store, wait=0.5)
+        sync = SyncWorker(store, ctx.ops, wait=0.5)
         sync.status.connect(window.status.show_sync)
         meter = StallMeter(catch_ms=100)
         meter.start()

@@ -1,10 +1,11 @@
 """The encoding station: choose what to encode, then tap band after band.
 
-The reader and the job run in their own thread (``hardware.station.encode_job``);
-every job event crosses to the GUI thread through a queued signal
-(``JobBridge``), where the page updates the prompt, the counters and the log
-and plays the tone. The page never touches the reader: it only opens one by
-its path through ``hardware.readers.paths.reader_for`` and hands it to the job.
+The batch is an ``EncodingSession`` (``ui.encoding_session``): the reader and
+the ``EncodeJob`` run as one ``Ops`` job, and their events reach the page as
+signals in the GUI thread, where it updates the prompt, the counters and the
+log and plays the tone. The page never touches the reader; it only hands the
+session a factory for the configured one. Loading the choices and running a
+batch are coroutines (``Ops.launch``) that read top to bottom.
 
 The prompt is meant to be read from a metre away: one short sentence, large,
 on a colour that says how the last band went.
@@ -13,7 +14,6 @@ on a colour that says how the last band went.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -51,10 +51,11 @@ from boxoffice.schemas.series import SeriesView
 from boxoffice.services import band_numbers, events
 from boxoffice.services import series as series_svc
 from hardware.readers.reader import Reader, ReaderEvent, ReaderEventKind
-from hardware.station.encode_job import BatchParams, EncodeJob, EventKind, JobEvent, JobResult
+from hardware.station.encode_job import BatchParams, EventKind, JobEvent, JobResult
 from ui import settings as S
 from ui.context import AppContext
-from ui.ops import describe_failure, log_unexpected
+from ui.encoding_session import EncodingSession
+from ui.ops import describe_failure
 from ui.resources import sound
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 
@@ -78,16 +79,6 @@ OUTCOME_WORDS = {
     EncodeOutcome.WRITE_FAILED: "Write failed",
     EncodeOutcome.REMOVED: "Removed too early",
 }
-
-
-class JobBridge(QObject):
-    """Carries job and reader events from the job's thread to the GUI thread."""
-
-    job_event = Signal(object)  # JobEvent
-    reader_event = Signal(object)  # ReaderEvent
-    finished = Signal(object)  # JobResult
-    failed = Signal(object)  # BaseException
-    reader_state = Signal(str, bool)  # words for the status bar, connected?
 
 
 class Tones:
@@ -118,10 +109,14 @@ class Tones:
 
 
 class EncodePage(QWidget):
-    """Emits ``loaded`` when its choices are filled, ``batch_finished(JobResult)`` at the end of a batch."""
+    """Emits ``loaded`` when its choices are filled, ``batch_finished(JobResult)`` at the end of a batch.
+
+    ``reader_status(text, ok)`` says how the reader is, for the status bar.
+    """
 
     loaded = Signal()
     batch_finished = Signal(object)
+    reader_status = Signal(str, bool)
     title = "Encode"
 
     def __init__(self, ctx: AppContext, reader_factory: ReaderFactory | None = None,
@@ -132,14 +127,11 @@ class EncodePage(QWidget):
         # None: the reader the settings name, looked up at each batch (its name shown, screenshots on sim).
         self._configured = reader_factory is None
         self._reader_factory: ReaderFactory = reader_factory or S.configured_reader
-        self.job: EncodeJob | None = None
-        self.reader: Reader | None = None
+        self.session: EncodingSession | None = None  # the running batch
         self.result: JobResult | None = None
-        self.bridge = JobBridge(self)
         self.tones = Tones(self)
         self._events: list[EventView] = []
         self._pending_ticket: str | None = None
-        self._stop_requested = threading.Event()  # Stop before the job exists (the reader still opening)
 
         # -- choices
         self.event_choice = QComboBox()
@@ -263,22 +255,29 @@ class EncodePage(QWidget):
         self.cancel.clicked.connect(self.cancel_batch)
         self.save_manifest.clicked.connect(self.ask_save_manifest)
         self.ticket.returnPressed.connect(self.take_ticket)
-        self.bridge.job_event.connect(self._on_job_event)
-        self.bridge.reader_event.connect(self._on_reader_event)
-        self.bridge.finished.connect(self._on_finished)
-        self.bridge.failed.connect(self._on_failed)
-        self.bridge.reader_state.connect(self._show_reader_state)
         self._set_running(False)
 
     # ------------------------------------------------------------------ choices
 
     def refresh(self) -> None:
-        if self.job is not None:
+        if self.session is not None:
             return  # never reshuffle the choices under a running batch
         self.reader_path.setText(self._reader_name())
+        self.ctx.ops.launch("encode choices", self._load_choices(), owner=self)
+
+    async def _load_choices(self) -> None:
         ctx = self.ctx
-        ctx.ops.run("encode choices", lambda: events.list_events(ctx.store, ctx.actor), self._events_loaded,
-                    self._failed, owner=self)
+        try:
+            found = await ctx.ops.call("encode events", lambda: events.list_events(ctx.store, ctx.actor))
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._events_loaded(found)
+        event_id = self.event_choice.currentData()
+        if event_id is None:
+            self.loaded.emit()
+            return
+        await self._load_event(str(event_id))
 
     def _reader_name(self) -> str:
         return S.READER.read(S.qsettings()) if self._configured else "as configured"
@@ -293,23 +292,26 @@ class EncodePage(QWidget):
         index = self.event_choice.findData(current) if current is not None else 0
         self.event_choice.setCurrentIndex(max(index, 0))
         self.event_choice.blockSignals(False)
-        self._event_changed()
 
     def _event_changed(self, *_: object) -> None:
         event_id = self.event_choice.currentData()
         if event_id is None:
             self.loaded.emit()
             return
+        self.ctx.ops.launch("encode choices", self._load_event(str(event_id)), owner=self)
+
+    async def _load_event(self, event_id: str) -> None:
         ctx = self.ctx
 
         def read() -> tuple[list[CategoryView], list[SeriesView]]:
-            return (events.list_categories(ctx.store, ctx.actor, str(event_id)),
-                    series_svc.list_series(ctx.store, ctx.actor, str(event_id)))
+            return (events.list_categories(ctx.store, ctx.actor, event_id),
+                    series_svc.list_series(ctx.store, ctx.actor, event_id))
 
-        ctx.ops.run("encode choices", read, self._choices_loaded, self._failed, owner=self)
-
-    def _choices_loaded(self, data: tuple[list[CategoryView], list[SeriesView]]) -> None:
-        categories, series = data
+        try:
+            categories, series = await ctx.ops.call("encode choices", read)
+        except Exception as exc:
+            self._failed(exc)
+            return
         self.category.clear()
         for c in categories:
             self.category.addItem(c.name, c.id)
@@ -364,7 +366,7 @@ class EncodePage(QWidget):
     # ------------------------------------------------------------------ the batch
 
     def start_batch(self) -> None:
-        if self.job is not None:
+        if self.session is not None:
             return
         event_id, category_id = self.event_choice.currentData(), self.category.currentData()
         if event_id is None or category_id is None:
@@ -376,82 +378,60 @@ class EncodePage(QWidget):
             count=None if self.open_ended.isChecked() else self.count.value(), station=self.ctx.station,
         )
         self.result = None
-        self._stop_requested.clear()
         self.log.setRowCount(0)
         self._show_progress(0, 0, 0, params.count)
         self.tones.enabled = S.SOUNDS.read(S.qsettings())
         self.show_prompt("Opening the reader…", IDLE_BG)
         self._set_running(True)
-        factory = self._reader_factory
-        bridge = self.bridge
-        store, actor = self.ctx.store, self.ctx.actor
-        started = threading.Event()
+        session = EncodingSession(self.ctx.ops, self._reader_factory, self.ctx.store, self.ctx.actor, params,
+                                  self)
+        session.job_event.connect(self._on_job_event)
+        session.reader_event.connect(self._on_reader_event)
+        session.reader_state.connect(self.reader_status)
+        self.session = session
+        session.start()
+        self.ctx.ops.launch("encoding batch", self._run_batch(session), owner=self)
 
-        def run() -> None:
-            try:
-                reader = factory()
-            except BaseException as exc:  # a driver that cannot even be made: said, not a dead thread
-                started.set()
-                bridge.failed.emit(exc)
-                return
-            reader.on_event(bridge.reader_event.emit)
-            try:
-                reader.open()
-                self.reader = reader
-                bridge.reader_state.emit(f"{reader.name}, connected", True)
-                job = EncodeJob(reader, store, actor, params, on_event=bridge.job_event.emit)
-                self.job = job
-                if self._stop_requested.is_set():  # Stop (or the window closing) came while opening
-                    job.cancel()
-                started.set()
-                result = job.run()
-                bridge.finished.emit(result)
-            except BaseException as exc:
-                bridge.failed.emit(exc)
-            finally:
-                started.set()
-                reader.close()
-                bridge.reader_state.emit(f"{reader.name}, idle", True)
-
-        self._thread = threading.Thread(target=run, name="boxoffice-encode", daemon=True)
-        self._thread.start()
+    async def _run_batch(self, session: EncodingSession) -> None:
+        try:
+            result = await session
+        except Exception as exc:  # logged by Ops when it is a bug; said here as a sentence
+            self._on_failed(exc)
+        else:
+            self._on_finished(result)
+        finally:
+            session.deleteLater()
 
     def toggle_pause(self) -> None:
-        job = self.job
-        if job is None:
+        session = self.session
+        if session is None:
             return
         if self.pause.text() == "&Resume":
-            job.resume()
+            session.resume()
             self.pause.setText("&Pause")
         else:
-            job.pause()
+            session.pause()
             self.pause.setText("&Resume")
 
     def cancel_batch(self) -> None:
-        self._stop_requested.set()
+        if self.session is None:
+            return
         self.show_prompt("Stopping after this band…", IDLE_BG)
-        if self.job is not None:
-            self.job.cancel()
+        self.session.cancel()
 
     def take_ticket(self) -> None:
         code = self.ticket.text().strip()
-        job = self.job
+        session = self.session
         if not code:
             return
-        if job is None:
+        if session is None:
             self.ticket_note.setText("Start a batch first; then scan the ticket and tap its band.")
             return
-        job.link_next_ticket(code)
+        session.link_next_ticket(code)
         self._pending_ticket = code
         self.ticket.clear()
         self.ticket_note.setText(f"Ticket {code}: tap its band now.")
         self.show_prompt(f"Tap the band for ticket {code}", IDLE_BG)
-
-    def wait_finished(self, timeout: float = 30.0) -> None:
-        """Block until the job's thread ends (shutdown and tests; never called from a click)."""
-        thread = getattr(self, "_thread", None)
-        if thread is not None:
-            thread.join(timeout)
 
     # ------------------------------------------------------------------ events from the job
 
@@ -495,8 +475,6 @@ class EncodePage(QWidget):
     _reader_gone_prompt = "Reader unplugged — plug it back in"
 
     def _on_reader_event(self, event: ReaderEvent) -> None:
-        window = self.window()
-        status = getattr(window, "status", None)
         gone = event.kind.gone
         if event.kind is ReaderEventKind.NOT_ANSWERING:
             self._reader_gone_prompt = "The reader is not answering — check it"
@@ -505,18 +483,11 @@ class EncodePage(QWidget):
         if gone:
             self.show_prompt(self._reader_gone_prompt, ERROR_COLOR)
             self.detail.setText(event.message)
-        if status is not None and hasattr(status, "show_reader"):
-            status.show_reader(f"{event.reader} {event.kind.value if gone else 'connected'}", not gone)
-
-    def _show_reader_state(self, text: str, ok: bool) -> None:
-        status = getattr(self.window(), "status", None)
-        if status is not None and hasattr(status, "show_reader"):
-            status.show_reader(text, ok)
+        self.reader_status.emit(f"{event.reader} {event.kind.value if gone else 'connected'}", not gone)
 
     def _on_finished(self, result: JobResult) -> None:
         self.result = result
-        self.job = None
-        self.reader = None
+        self.session = None
         self._set_running(False)
         p = result.progress
         cancelled = result.status == "cancelled"
@@ -530,9 +501,7 @@ class EncodePage(QWidget):
         self.batch_finished.emit(result)
 
     def _on_failed(self, exc: BaseException) -> None:
-        log_unexpected("encoding batch", exc)
-        self.job = None
-        self.reader = None
+        self.session = None
         self._set_running(False)
         self.show_prompt("The batch could not run", ERROR_COLOR)
         self.detail.setText(describe_failure(exc))
@@ -620,12 +589,6 @@ class EncodePage(QWidget):
         self.show_prompt(describe_failure(exc), ERROR_COLOR)
         self.loaded.emit()
 
-    def shutdown(self) -> None:
-        """The window is closing: stop a running batch (it is finished as cancelled)."""
-        self._stop_requested.set()
-        if self.job is not None:
-            self.job.cancel()
-        self.wait_finished(10.0)
 
 
 def numbers_text(held: list[band_numbers.HeldNumbers], category_id: uuid.UUID) -> str:

@@ -1,7 +1,7 @@
 """Lookup: tap a band or type a UID or ticket code, see its card; void, mark lost or replace it.
 
-Tapping works through the reader interface in ``hardware`` in a thread of its
-own (``TapListener``): the page hears "a band with this UID" through a signal
+Tapping works through the reader interface in ``hardware``, as an ``Ops``
+job (``TapListener``): the page hears "a band with this UID" through a signal
 and looks it up like a typed UID. Every change asks for confirmation and a
 reason first; the card is read again afterwards so it shows what was stored.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -36,10 +35,10 @@ from boxoffice.domain.permissions import Action
 from boxoffice.schemas.wristband import WristbandView
 from boxoffice.services import band_status, events, lookup
 from boxoffice.services.lookup import BandCard
-from hardware.readers.reader import Reader
+from hardware.readers.reader import Reader, ReaderEvent
 from ui.context import AppContext
 from ui.dialogs.reason import ReasonDialog
-from ui.ops import describe_failure, log_unexpected
+from ui.ops import Job, JobControl, Ops, describe_failure
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
 
 log = logging.getLogger(__name__)
@@ -49,51 +48,67 @@ STATUS_COLORS = {BandStatus.ACTIVE: OK_COLOR, BandStatus.PENDING: WARN_COLOR,
 
 
 class TapListener(QObject):
-    """Waits for bands on a reader in its own thread and reports each UID once per tap."""
+    """Waits for bands on a reader (an ``Ops`` job) and reports each UID once per tap.
+
+    Turned off and on again before the reader has closed, the new listening
+    starts when the old one has ended, so two never hold the reader at once.
+    """
 
     tapped = Signal(str)
     failed = Signal(str)
     notice = Signal(str, bool)  # what the reader said (unplugged, not answering, back); all well?
 
-    def __init__(self, factory: Callable[[], Reader], parent: QObject | None = None) -> None:
+    def __init__(self, ops: Ops, factory: Callable[[], Reader], parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._ops = ops
         self._factory = factory
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job: Job | None = None
+        self._again = False  # start again once the job that is stopping has ended
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._job is not None:
+            self._again = self._job.control.cancelled
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="boxoffice-lookup-reader", daemon=True)
-        self._thread.start()
+        self._job = self._ops.start("lookup-reader", self._listen, progress=self._heard, success=self._ended,
+                                    failure=self._ended, owner=self)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def stop(self) -> None:
+        """Stop listening; the reader closes within a second, in the background."""
+        self._again = False
+        if self._job is not None:
+            self._job.cancel()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None and not self._job.control.cancelled
 
-    def _run(self) -> None:
-        try:
-            reader = self._factory()
-            reader.on_event(lambda event: self.notice.emit(event.message, not event.kind.gone))
-            with reader:
-                while not self._stop.is_set():
-                    session = reader.wait_for_tag(self._stop)
-                    if session is None:
-                        continue
-                    with session:
-                        self.tapped.emit(session.uid.hex().upper())
-                        session.wait_removed(self._stop)
-        except Exception as exc:  # shown as a sentence; the page keeps working by typing
-            log.info("lookup reader stopped: %s", exc)
-            log_unexpected("lookup reader", exc)
-            self.failed.emit(describe_failure(exc))
+    def _listen(self, control: JobControl) -> None:
+        reader = self._factory()
+        reader.on_event(control.report)
+        with reader:
+            while not control.cancelled:
+                session = reader.wait_for_tag(control.stop)
+                if session is None:
+                    continue
+                with session:
+                    control.report(session.uid.hex().upper())
+                    session.wait_removed(control.stop)
+
+    def _heard(self, value: object) -> None:
+        if isinstance(value, str):
+            self.tapped.emit(value)
+        elif isinstance(value, ReaderEvent):
+            self.notice.emit(value.message, not value.kind.gone)
+
+    def _ended(self, outcome: object) -> None:
+        self._job = None
+        if isinstance(outcome, BaseException):  # logged by Ops when it is a bug; the page says the sentence
+            log.info("lookup reader stopped: %s", outcome)
+            self._again = False
+            self.failed.emit(describe_failure(outcome))
+        elif self._again:
+            self._again = False
+            self.start()
 
 
 class ReplaceDialog(QDialog):
@@ -137,7 +152,7 @@ class LookupPage(QWidget):
         self.card: BandCard | None = None
         self.reason_dialog: ReasonDialog | None = None
         self.replace_dialog: ReplaceDialog | None = None
-        self.listener = TapListener(reader_factory, self) if reader_factory is not None else None
+        self.listener = TapListener(ctx.ops, reader_factory, self) if reader_factory is not None else None
 
         self.query = QLineEdit()
         self.query.setObjectName("lookupQuery")

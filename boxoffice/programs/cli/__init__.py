@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from boxoffice import __version__
-from boxoffice.programs.cli.app import App, env_db
 from boxoffice.errors import BoxOfficeError, ValidationError
+from boxoffice.programs.cli.app import App, env_db
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import click
 
+from boxoffice.domain.enums import GateKind
 from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.programs.cli.timeparse import parse_date
-from boxoffice.domain.enums import GateKind
 from boxoffice.services import events
 
 event_option = click.option("--event", "event_ref", required=True, help="Event name or id.")

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.errors import ValidationError
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.programs.sim.gate_client import Credentials, GateSim, GateSimConfig, SimSummary
 from boxoffice.programs.sim.gate_traffic import Mix, Profile, parse_duration, parse_rate
 

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from boxoffice.domain.enums import CheckinResult, Direction
 from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.programs.cli.timeparse import parse_local
-from boxoffice.domain.enums import CheckinResult, Direction
 from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.services import checkins, refs
 from boxoffice.services import metrics as metrics_svc

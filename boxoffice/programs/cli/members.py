@@ -4,8 +4,8 @@ import sys
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.domain.enums import Role
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.services import auth, organization
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.domain.validation import MAX_NUMBER_BLOCK, NUMBER_BLOCK
 from boxoffice.errors import ValidationError
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.services import band_numbers, refs
 from boxoffice.store.models import Event
 from boxoffice.sync import client as sync_client

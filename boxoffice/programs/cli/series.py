@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
-from boxoffice.programs.cli.timeparse import parse_local, show_local
 from boxoffice.domain.enums import RecurrenceKind, ReentryPolicy, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule, parse_weekdays
 from boxoffice.errors import Problem, ValidationError
+from boxoffice.programs.cli.app import App, pass_app
+from boxoffice.programs.cli.timeparse import parse_local, show_local
 from boxoffice.schemas.series import SeriesDetail, SeriesView
 from boxoffice.services import assignments, events, recurring, refs
 from boxoffice.services import series as svc

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.errors import OrganizationChoiceError
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.sync import client as sync_client
 from boxoffice.sync.local import scope_notice, superseded, superseded_text
 from boxoffice.sync.refused import refused_changes

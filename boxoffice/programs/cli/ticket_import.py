@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.errors import ImportFileError
+from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.services import ticket_import as svc
 
 

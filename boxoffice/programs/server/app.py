@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__, cache_bounds
-from boxoffice.programs.server import deps, design_routes, errors, event_routes, routes, series_routes, sync_routes
+from boxoffice.programs.server import (
+    deps,
+    design_routes,
+    errors,
+    event_routes,
+    routes,
+    series_routes,
+    sync_routes,
+)
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog

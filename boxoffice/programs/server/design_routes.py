@@ -22,13 +22,13 @@ from fastapi import APIRouter, Query
 from starlette.exceptions import HTTPException
 
 from boxoffice.domain.validation import default_checkin_window
+from boxoffice.programs.server import bodies, routes
+from boxoffice.programs.server import requests as rq
+from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.schemas.pages import CategoryFigures, ScannablesPage
 from boxoffice.schemas.series import AssignResult, SeriesChange, SeriesView
-from boxoffice.programs.server import bodies, routes
-from boxoffice.programs.server import requests as rq
-from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.services import assignments, metrics, recurring, scannables, series_views
 from boxoffice.services import series as svc
 

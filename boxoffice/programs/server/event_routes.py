@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from boxoffice.schemas.event import CategoryView, EventView, GateView, TicketView
-from boxoffice.schemas.pages import ScannablesPage, TicketPage
 from boxoffice.programs.server import bodies
 from boxoffice.programs.server import requests as rq
 from boxoffice.programs.server.deps import ActorDep, StoreDep
+from boxoffice.schemas.event import CategoryView, EventView, GateView, TicketView
+from boxoffice.schemas.pages import ScannablesPage, TicketPage
 from boxoffice.services import event_admin, events, paging, scannables, tickets
 
 router = APIRouter(prefix="/api", responses=rq.ERROR_RESPONSES)

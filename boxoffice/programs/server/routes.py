@@ -18,13 +18,13 @@ from boxoffice.domain import login_limits
 from boxoffice.domain.enums import SeriesStatus
 from boxoffice.errors import AuthenticationError, ValidationError
 from boxoffice.monitor import summary
+from boxoffice.programs.server import requests as rq
+from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.schemas.board import GateBoardView
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.schemas.event import CategoryView, EventView, GateView
 from boxoffice.schemas.metrics import SeriesMetrics
 from boxoffice.schemas.series import AssignResult, SeriesChange, SeriesDetail, SeriesView
-from boxoffice.programs.server import requests as rq
-from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.services import assignments, auth, band_numbers, checkins, events, metrics, recurring
 from boxoffice.services import series as svc
 from boxoffice.services.actor import Actor

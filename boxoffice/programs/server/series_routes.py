@@ -11,11 +11,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime
 
 from boxoffice.domain.enums import CheckinResult, Direction, Reason
+from boxoffice.programs.server import requests as rq
+from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.schemas.event import GateView
 from boxoffice.schemas.pages import BandPage, CategoryFigures, CheckinPage, SeriesBandChange
 from boxoffice.schemas.series import TransitionView
-from boxoffice.programs.server import requests as rq
-from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.services import checkin_log, paging, series_bands, series_delete, series_views
 
 router = APIRouter(prefix="/api/series", tags=["series"], responses=rq.ERROR_RESPONSES)

@@ -24,10 +24,10 @@ from typing import Any
 from boxoffice import files
 from boxoffice.errors import BoxOfficeError
 from boxoffice.programs.server.embedded import EmbeddedServer
+from boxoffice.programs.sim.demo import OWNER, DemoSummary, seed_festival
 from boxoffice.services import auth
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import resolve_actor
-from boxoffice.programs.sim.demo import OWNER, DemoSummary, seed_festival
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import changelog
