@@ -11,7 +11,16 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__, cache_bounds
-from boxoffice.programs.server import deps, design_routes, errors, event_routes, routes, series_routes, sync_routes
+from boxoffice.programs.server import (
+    deps,
+    design_routes,
+    errors,
+    event_routes,
+    routes,
+    sales_routes,
+    series_routes,
+    sync_routes,
+)
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
 from boxoffice.sync import changelog
@@ -64,6 +73,7 @@ def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app.include_router(series_routes.router)
     app.include_router(event_routes.router)
     app.include_router(sync_routes.router)
+    app.include_router(sales_routes.router)
     return app
 
 
