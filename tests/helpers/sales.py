@@ -8,6 +8,7 @@ for; ``recount_ok`` is the invariant every concurrency test ends on.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,9 +64,10 @@ def open_shop(target: str | Path, *, quota: int = 10) -> Iterator[Shop]:
         store.dispose()
 
 
-def counters(store: Store, product_id: object) -> tuple[int, int, int]:
+def counters(store: Store, product_id: uuid.UUID | str) -> tuple[int, int, int]:
+    """(quota, sold, held) of a product as kept now."""
     with store.read() as session:
-        return quotas.counters(session, product_id)  # type: ignore[arg-type]
+        return quotas.counters(session, uuid.UUID(str(product_id)))
 
 
 def recount_ok(store: Store) -> None:
