@@ -100,7 +100,8 @@ def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
         if refund.payment is PaymentKind.CASH:
             cash[key][currency] -= refund.amount_minor
     groups = []
-    for key in sorted(set(sales) | set(refunds) | set(comps) | set(cash), key=lambda k: (k[0] or "", str(k[1]))):
+    keys = set(sales) | set(refunds) | set(comps) | set(cash)
+    for key in sorted(keys, key=lambda k: (k[0] or "", str(k[1]))):
         station, operator_id = key
         groups.append(CashUpGroup(
             station=station, operator=operators.get(operator_id) if operator_id else None,
@@ -109,5 +110,5 @@ def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
             refunds=[RefundLine(payment=k, currency=c, tickets=f[0], amount_minor=f[1])
                      for (k, c), f in sorted(refunds[key].items())],
             complimentary=comps[key], expected_cash=dict(cash[key])))
-    return CashUpView(start=start, end=end, groups=groups,
-                      hourly=[HourlySales(product=p, hour=h, tickets=n) for (p, h), n in sorted(hourly.items())])
+    per_hour = [HourlySales(product=p, hour=h, tickets=n) for (p, h), n in sorted(hourly.items())]
+    return CashUpView(start=start, end=end, groups=groups, hourly=per_hour)

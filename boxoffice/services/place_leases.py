@@ -136,7 +136,8 @@ def grant(store: Store, actor: Actor, product_ref: str, wanted: int, *, station:
                                    expires_at=now + LEASE_DURATION)
                 session.add(lease)
                 session.flush()
-                log.info("leased %d of %s to %s (asked %d)", size, product.name, station or actor.email, wanted)
+                log.info("leased %d of %s to %s (asked %d)", size, product.name, station or actor.email,
+                         wanted)
                 return _view(lease)
             name, product_id = product.name, product.id
         if attempt == 0 and reclaim_expired(store, product_id=product_id, now=now):
@@ -170,7 +171,8 @@ def settle(store: Store, actor: Actor, lease_id: uuid.UUID, *, now: datetime | N
         returned = _close(session, lease.id, now)
         session.refresh(lease)
         if returned is not None:
-            log.info("lease %s settled: %d of %d used, %d returned", lease.id, lease.used, lease.size, returned)
+            log.info("lease %s settled: %d of %d used, %d returned", lease.id, lease.used, lease.size,
+                     returned)
         return _view(lease)
 
 
@@ -209,8 +211,8 @@ def keep(store: Store, lease: LeaseView, member_id: uuid.UUID | None) -> None:
     with store.write() as session:
         if session.get(PlaceLease, lease.id) is None:
             session.add(PlaceLease(id=lease.id, product_id=lease.product_id, member_id=member_id,
-                                   station=lease.station, size=lease.size, used=0, granted_at=lease.granted_at,
-                                   expires_at=lease.expires_at))
+                                   station=lease.station, size=lease.size, used=0,
+                                   granted_at=lease.granted_at, expires_at=lease.expires_at))
 
 
 def take(session: Session, product: Product, n: int, now: datetime) -> list[tuple[uuid.UUID, int]]:
@@ -269,7 +271,8 @@ def due_for_return(store: Store, now: datetime | None = None) -> list[uuid.UUID]
 def returned(store: Store, lease_id: uuid.UUID, at: datetime) -> None:
     """Mark this station's copy of a lease as given back (the server has settled it)."""
     with store.write() as session:
-        session.execute(update(_L).where(_L.c.id == lease_id, _L.c.returned_at.is_(None)).values(returned_at=at))
+        session.execute(update(_L).where(_L.c.id == lease_id, _L.c.returned_at.is_(None))
+                        .values(returned_at=at))
 
 
 def wanted(store: Store, member_id: uuid.UUID, now: datetime | None = None) -> list[tuple[uuid.UUID, int]]:

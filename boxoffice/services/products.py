@@ -74,7 +74,8 @@ def _check(price_minor: int | None, quota: int | None, opens: datetime | None,
         raise ValidationError(problems)
 
 
-def _set_series(session: Session, actor: Actor, product: Product, ev: Event, series_refs: Sequence[str]) -> None:
+def _set_series(session: Session, actor: Actor, product: Product, ev: Event,
+                series_refs: Sequence[str]) -> None:
     if not series_refs:
         raise ValidationError.single("series", "Say which series the product admits to (one at least).")
     ids = sorted({refs.series(session, actor, ref, ev).id for ref in series_refs})
@@ -158,7 +159,8 @@ def list_products(store: Store, actor: Actor, event_ref: str | None = None) -> l
             Event.organization_id == actor.organization_id)
         if event_ref is not None:
             query = query.where(Product.event_id == refs.event(session, actor, event_ref).id)
-        return [view(session, p) for p in session.scalars(query.order_by(Product.sales_opens_at, Product.name))]
+        found = session.scalars(query.order_by(Product.sales_opens_at, Product.name))
+        return [view(session, p) for p in found]
 
 
 def get_product(store: Store, actor: Actor, product_ref: str, event_ref: str | None = None) -> ProductView:

@@ -97,8 +97,8 @@ def mismatches(session: Session) -> list[str]:
         select(PlaceLease.product_id, func.sum(PlaceLease.size - PlaceLease.used))
         .where(PlaceLease.returned_at.is_(None)).group_by(PlaceLease.product_id)).all())
     for product_id, n in session.execute(
-            select(WaitlistEntry.product_id, func.count()).where(WaitlistEntry.status == WaitlistStatus.OFFERED)
-            .group_by(WaitlistEntry.product_id)):
+            select(WaitlistEntry.product_id, func.count())
+            .where(WaitlistEntry.status == WaitlistStatus.OFFERED).group_by(WaitlistEntry.product_id)):
         held[product_id] = int(held.get(product_id) or 0) + n
     out = []
     for product_id, quota, kept_sold, kept_held in session.execute(

@@ -38,8 +38,9 @@ from boxoffice.store.types import utcnow
 log = logging.getLogger(__name__)
 
 
-def refund(store: Store, actor: Actor, reference: str, *, reason: str, ticket_codes: Sequence[str] | None = None,
-           station: str | None = None, now: datetime | None = None) -> RefundView:
+def refund(store: Store, actor: Actor, reference: str, *, reason: str,
+           ticket_codes: Sequence[str] | None = None, station: str | None = None,
+           now: datetime | None = None) -> RefundView:
     """Refund the tickets ``ticket_codes`` of an order (all of them when None); the refund, or a sentence."""
     actor.require(Action.REFUND)
     require_authority(store)
@@ -73,8 +74,9 @@ def refund(store: Store, actor: Actor, reference: str, *, reason: str, ticket_co
         session.flush()
         ids = [st.ticket_id for st, _ in rows]
         # Conditional on "not refunded yet": a concurrent refund of the same ticket refunds it once.
-        hit = session.execute(update(SoldTicket).where(SoldTicket.ticket_id.in_(ids), SoldTicket.refund_id.is_(None))
-                              .values(refund_id=record.id).returning(SoldTicket.ticket_id)).all()
+        hit = session.execute(
+            update(SoldTicket).where(SoldTicket.ticket_id.in_(ids), SoldTicket.refund_id.is_(None))
+            .values(refund_id=record.id).returning(SoldTicket.ticket_id)).all()
         if len(hit) != len(ids):
             raise SalesStateError(f"A ticket of order {order.reference} was refunded meanwhile; nothing was "
                                   "refunded. Look the order up again.")

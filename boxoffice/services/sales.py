@@ -193,15 +193,17 @@ def check_payment(payment: Payment, total_minor: int, currency: str) -> Payment:
             raise ValidationError([problem])
         if payment.tendered_minor < total_minor:
             short = total_minor - payment.tendered_minor
+            given, due, more = (_money(payment.tendered_minor, currency), _money(total_minor, currency),
+                                _money(short, currency))
             raise ValidationError.single(
-                "tendered", f"Cash tendered ({_money(payment.tendered_minor, currency)}) is less than the total "
-                            f"({_money(total_minor, currency)}): {_money(short, currency)} more is due.")
+                "tendered", f"Cash tendered ({given}) is less than the total ({due}): {more} more is due.")
         return Payment.cash(payment.tendered_minor)
     if payment.kind is PaymentKind.CARD:
         ref = validate_optional_text("card_reference", "card payment's reference", payment.card_reference,
                                      MAX_PAYMENT_REFERENCE)
         if ref is None:
-            raise ValidationError.single("card_reference", "Type the card terminal's reference for this payment.")
+            raise ValidationError.single("card_reference",
+                                         "Type the card terminal's reference for this payment.")
         return Payment.card(ref)
     return Payment.complimentary(validate_reason("reason", "reason for the complimentary tickets",
                                                  payment.reason))
@@ -244,11 +246,12 @@ def _write_order(session: Session, actor: Actor, *, order_id: uuid.UUID, event_i
             reference = new_reference()
         try:
             with session.begin_nested():
-                order = Order(id=order_id, organization_id=ev.organization_id, event_id=ev.id, reference=reference,
-                              station=station, operator_id=actor.member_id, holder_name=holder.name,
-                              holder_email=holder.email, currency=currency, total_minor=total,
-                              payment=payment.kind, tendered_minor=payment.tendered_minor, change_minor=change,
-                              card_reference=payment.card_reference, comp_reason=payment.reason, sold_at=sold_at)
+                order = Order(id=order_id, organization_id=ev.organization_id, event_id=ev.id,
+                              reference=reference, station=station, operator_id=actor.member_id,
+                              holder_name=holder.name, holder_email=holder.email, currency=currency,
+                              total_minor=total, payment=payment.kind, tendered_minor=payment.tendered_minor,
+                              change_minor=change, card_reference=payment.card_reference,
+                              comp_reason=payment.reason, sold_at=sold_at)
                 session.add(order)
                 session.flush()
                 for i, t in enumerate(tickets, start=1):
@@ -257,7 +260,8 @@ def _write_order(session: Session, actor: Actor, *, order_id: uuid.UUID, event_i
                                        code=code, holder_name=holder.name, holder_email=holder.email))
                 session.flush()
                 for t in tickets:
-                    session.add_all(SeriesTicket(series_id=s, ticket_id=t.ticket_id) for s in series_of[t.product_id])
+                    session.add_all(SeriesTicket(series_id=s, ticket_id=t.ticket_id)
+                                    for s in series_of[t.product_id])
                     session.add(SoldTicket(ticket_id=t.ticket_id, order_id=order.id, product_id=t.product_id,
                                            price_minor=t.price_minor, lease_id=t.lease_id))
                 session.flush()
@@ -316,8 +320,8 @@ def _sell_once(store: Store, actor: Actor, lines: Sequence[tuple[str, int]], pay
         allocations: list[tuple[Product, int, list[uuid.UUID | None]]] = []
         for product, qty in wanted:
             if store.mode == "station":
-                leases: list[uuid.UUID | None] = [lid for lid, k in place_leases.take(session, product, qty, now)
-                                                  for _ in range(k)]
+                taken = place_leases.take(session, product, qty, now)
+                leases: list[uuid.UUID | None] = [lid for lid, k in taken for _ in range(k)]
             else:
                 if not quotas.sell(session, product.id, qty):
                     quota, sold, held = quotas.counters(session, product.id)
@@ -350,7 +354,8 @@ def _change(order: Order, tickets: list[TicketSold]) -> dict[str, object]:
         sold_at=order.sold_at, tickets=tickets).model_dump()
 
 
-def record_pushed(store: Store, actor: Actor, change: OrderSellChange, *, now: datetime | None = None) -> None:
+def record_pushed(store: Store, actor: Actor, change: OrderSellChange, *,
+                  now: datetime | None = None) -> None:
     """Keep an order a station sold (offline or from its lease), counting it against the lease it names.
 
     A ticket whose lease is no longer open (its places went back after it
@@ -377,7 +382,8 @@ def record_pushed(store: Store, actor: Actor, change: OrderSellChange, *, now: d
             product = session.get_one(Product, product_id)
             names[product_id] = product.name
             if product.event_id != change.event_id:
-                raise ValidationError.single("tickets", f"{product.name} is not a product of this order's event.")
+                raise ValidationError.single("tickets",
+                                             f"{product.name} is not a product of this order's event.")
             if lease_id is not None and place_leases.consume(session, actor, lease_id, product_id, n):
                 continue
             if quotas.sell(session, product_id, n):
@@ -386,8 +392,8 @@ def record_pushed(store: Store, actor: Actor, change: OrderSellChange, *, now: d
                 continue
             raise SoldOutError(
                 f"Order {change.reference} ({n} × {product.name}, sold at {change.station or 'a station'} "
-                f"on {change.sold_at:%Y-%m-%d %H:%M} UTC) came after the station's lease of places had ended, "
-                f"and {product.name} has no place left: the sale cannot be kept. Refund the buyer.")
+                f"on {change.sold_at:%Y-%m-%d %H:%M} UTC) came after the station's lease of places had "
+                f"ended, and {product.name} has no place left: the sale cannot be kept. Refund the buyer.")
         payment = Payment(kind=change.payment, tendered_minor=change.tendered_minor,
                           card_reference=change.card_reference, reason=change.comp_reason)
         order = _write_order(session, actor, order_id=change.id, event_id=change.event_id,
@@ -418,7 +424,8 @@ def accept_offer(store: Store, actor: Actor, entry_id: uuid.UUID, *, payment: Pa
         if entry.status is WaitlistStatus.SERVED:
             raise SalesStateError(f"{entry.name} has already been served; nothing was sold.")
         if entry.status is not WaitlistStatus.OFFERED:
-            raise SalesStateError(f"{entry.name} has no open offer (it is {entry.status.value}); nothing was sold.")
+            raise SalesStateError(f"{entry.name} has no open offer (it is {entry.status.value}); "
+                                  "nothing was sold.")
         _check_window(product, now)
         total = 0 if payment.kind is PaymentKind.COMPLIMENTARY else product.price_minor
         kept = check_payment(payment, total, product.currency)
@@ -431,9 +438,9 @@ def accept_offer(store: Store, actor: Actor, entry_id: uuid.UUID, *, payment: Pa
         tickets = _tickets(reference, [(product, 1, [None])], kept)
         who = Holder(name=validate_holder_name(holder.name if holder and holder.name else entry.name),
                      email=validate_holder_email(holder.email if holder else None))
-        order = _write_order(session, actor, order_id=new_id(), event_id=product.event_id, reference=reference,
-                             station=station, holder=who, currency=product.currency, payment=kept,
-                             tickets=tickets, sold_at=now)
+        order = _write_order(session, actor, order_id=new_id(), event_id=product.event_id,
+                             reference=reference, station=station, holder=who, currency=product.currency,
+                             payment=kept, tickets=tickets, sold_at=now)
         session.execute(update(WaitlistEntry).where(WaitlistEntry.id == entry.id).values(order_id=order.id))
         log.info("waitlist: %s bought %s (order %s)", entry.name, product.name, order.reference)
         return order_view(session, order)

@@ -62,7 +62,8 @@ def validate_contact(value: str) -> str:
 
 
 def view(session: Session, entry: WaitlistEntry) -> WaitlistEntryView:
-    reference = session.scalar(select(Order.reference).where(Order.id == entry.order_id)) if entry.order_id else None
+    reference = (session.scalar(select(Order.reference).where(Order.id == entry.order_id))
+                 if entry.order_id else None)
     return WaitlistEntryView(
         id=entry.id, product_id=entry.product_id, product=session.get_one(Product, entry.product_id).name,
         name=entry.name, contact=entry.contact, status=entry.status, added_at=entry.added_at,
@@ -70,7 +71,7 @@ def view(session: Session, entry: WaitlistEntry) -> WaitlistEntryView:
 
 
 def _make_offer(session: Session, entry_id: uuid.UUID, product_id: uuid.UUID, now: datetime) -> bool:
-    """Hold a place and offer it to a waiting entry; False (nothing held) when no place or no longer waiting."""
+    """Hold a place and offer it to a waiting entry; False (nothing held) if no place or not waiting."""
     if not quotas.hold(session, product_id, 1):
         return False
     offered = session.execute(
@@ -115,7 +116,8 @@ def expire_offers(session: Session, product_id: uuid.UUID, now: datetime | None 
     now = now or utcnow()
     expired = 0
     for entry_id in session.scalars(select(_W.id).where(
-            _W.product_id == product_id, _W.status == WaitlistStatus.OFFERED, _W.offer_expires_at <= now)).all():
+            _W.product_id == product_id, _W.status == WaitlistStatus.OFFERED,
+            _W.offer_expires_at <= now)).all():
         if session.execute(update(_W).where(_W.id == entry_id, _W.status == WaitlistStatus.OFFERED)
                            .values(status=WaitlistStatus.EXPIRED).returning(_W.id)).first() is not None:
             quotas.release(session, product_id, 1)
@@ -209,10 +211,12 @@ def to_call(store: Store, actor: Actor, *, event_ref: str | None = None,
         return [view(session, e) for e in entries]
 
 
-def entries(store: Store, actor: Actor, product_ref: str, *, event_ref: str | None = None) -> list[WaitlistEntryView]:
+def entries(store: Store, actor: Actor, product_ref: str, *,
+            event_ref: str | None = None) -> list[WaitlistEntryView]:
     """A product's whole waitlist, in order."""
     actor.require(Action.SELL)
     with store.read() as session:
         product = find(session, actor, product_ref, event_ref)
-        rows = session.scalars(select(_W).where(_W.product_id == product.id).order_by(_W.added_at, _W.id)).all()
+        rows = session.scalars(select(_W).where(_W.product_id == product.id)
+                               .order_by(_W.added_at, _W.id)).all()
         return [view(session, e) for e in rows]

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers.sales import Shop, open_shop
 from tests.helpers.sync import no_keyring
+from tests.helpers.sync_fixtures import server, station  # noqa: F401  (fixtures, shared by name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -16,7 +16,6 @@ from boxoffice.sync.state import rejected_entries
 from tests.helpers.sales import add_product, counters, recount_ok
 from tests.helpers.seeding import Live
 from tests.helpers.sync import Station, sync
-from tests.helpers.sync_fixtures import server, station  # noqa: F401  (fixtures, shared by name)
 
 CARD = sales.Payment.card("T-1")
 

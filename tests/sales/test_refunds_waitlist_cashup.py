@@ -9,7 +9,16 @@ import pytest
 from boxoffice.domain.enums import Direction, PaymentKind, WaitlistStatus
 from boxoffice.domain.validation import OFFER_DURATION
 from boxoffice.errors import DuplicateError
-from boxoffice.services import cashup, checkins, encoding_bands, encoding_batches, products, refunds, sales, waitlist
+from boxoffice.services import (
+    cashup,
+    checkins,
+    encoding_bands,
+    encoding_batches,
+    products,
+    refunds,
+    sales,
+    waitlist,
+)
 from boxoffice.store.types import utcnow
 from tests.helpers.sales import PRICE, Shop, counters, recount_ok
 

@@ -72,8 +72,8 @@ def list_products(app: App, event_ref: str | None) -> None:
 @click.option("--closes", required=True, help="Sales close.")
 @click.option("--quota", type=int, required=True, help="How many places are for sale.")
 @pass_app
-def add_product(app: App, event_ref: str, name: str, category_ref: str, series_refs: tuple[str, ...], price: str,
-                currency: str, opens: str, closes: str, quota: int) -> None:
+def add_product(app: App, event_ref: str, name: str, category_ref: str, series_refs: tuple[str, ...],
+                price: str, currency: str, opens: str, closes: str, quota: int) -> None:
     """Add a product."""
     tz = _zone(app, event_ref)
     made = svc.create_product(app.store, app.actor, event_ref, name, category_ref, list(series_refs),
@@ -155,7 +155,8 @@ def sell(app: App, lines: tuple[str, ...], event_ref: str | None, tendered: str 
          card_reference: str | None, comp_reason: str | None, holder: str | None, email: str | None,
          station: str | None) -> None:
     """Sell tickets: LINES are PRODUCT or PRODUCT=QUANTITY; pay with one of --cash, --card, --comp."""
-    chosen = [k for k, v in (("cash", tendered), ("card", card_reference), ("comp", comp_reason)) if v is not None]
+    given = (("cash", tendered), ("card", card_reference), ("comp", comp_reason))
+    chosen = [k for k, v in given if v is not None]
     if len(chosen) != 1:
         raise ValidationError.single("payment", "Say how it is paid: one of --cash AMOUNT, --card REFERENCE "
                                                 "or --comp REASON.")

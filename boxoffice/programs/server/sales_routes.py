@@ -106,8 +106,8 @@ class OfferAccept(rq.Body):
 
 
 def _payment(body: PaymentBody) -> sales.Payment:
-    return sales.Payment(kind=body.kind, tendered_minor=body.tendered_minor, card_reference=body.card_reference,
-                         reason=body.reason)
+    return sales.Payment(kind=body.kind, tendered_minor=body.tendered_minor,
+                         card_reference=body.card_reference, reason=body.reason)
 
 
 @router.get("/products", tags=["sales"])
@@ -117,7 +117,7 @@ def list_products(store: StoreDep, actor: ActorDep, event_id: uuid.UUID | None =
 
 @router.post("/products", tags=["sales"], status_code=201)
 def create_product(body: ProductCreate, store: StoreDep, actor: ActorDep) -> ProductView:
-    """A product: a category's admission to some series, at a price (minor units), in a window, up to a quota."""
+    """A category's admission to some series, at a price (minor units), in a window, up to a quota."""
     return products.create_product(
         store, actor, str(body.event_id), body.name, body.category, body.series, price_minor=body.price_minor,
         currency=body.currency, sales_opens_at=body.sales_opens_at, sales_closes_at=body.sales_closes_at,
@@ -125,7 +125,8 @@ def create_product(body: ProductCreate, store: StoreDep, actor: ActorDep) -> Pro
 
 
 @router.patch("/products/{product_id}", tags=["sales"])
-def update_product(product_id: uuid.UUID, body: ProductUpdate, store: StoreDep, actor: ActorDep) -> ProductView:
+def update_product(product_id: uuid.UUID, body: ProductUpdate, store: StoreDep,
+                   actor: ActorDep) -> ProductView:
     """Only the fields sent; a quota below what is sold and held is refused."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     return products.update_product(store, actor, str(product_id), changes)
@@ -172,7 +173,8 @@ def add_to_waitlist(product_id: uuid.UUID, body: WaitlistAdd, store: StoreDep,
 
 
 @router.get("/waitlist/to-call", tags=["sales"])
-def waitlist_to_call(store: StoreDep, actor: ActorDep, event_id: uuid.UUID | None = None) -> list[WaitlistEntryView]:
+def waitlist_to_call(store: StoreDep, actor: ActorDep,
+                     event_id: uuid.UUID | None = None) -> list[WaitlistEntryView]:
     """The open offers, soonest to expire first: who to call now."""
     return waitlist.to_call(store, actor, event_ref=str(event_id) if event_id else None)
 
