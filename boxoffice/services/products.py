@@ -118,6 +118,10 @@ def update_product(store: Store, actor: Actor, product_ref: str, changes: dict[s
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationError.single(sorted(unknown)[0], f"A product has no field {sorted(unknown)[0]}.")
+    cleared = sorted(field for field, value in changes.items() if value is None)
+    if cleared:
+        raise ValidationError.single(cleared[0], f"A product's {cleared[0].replace('_', ' ')} cannot be "
+                                                 "left empty; leave the field out to keep it.")
     if "name" in changes:
         changes["name"] = validate_name("name", changes["name"])
     if "currency" in changes:
