@@ -149,6 +149,10 @@ def grant(store: Store, actor: Actor, product_ref: str, wanted: int, *, station:
 
 def _close(session: Session, lease_id: uuid.UUID, now: datetime) -> int | None:
     """Close a lease and give its unused places back; how many, or None if it was closed already."""
+    product_id = session.scalar(select(_L.c.product_id).where(_L.c.id == lease_id))
+    if product_id is None:
+        return None
+    quotas.lock(session, product_id)  # the counter before the lease: the one lock order (``quotas``)
     row = session.execute(_CLOSE, {"l_id": lease_id, "l_now": now}).first()
     if row is None:
         return None
@@ -184,7 +188,8 @@ def reclaim_expired(store: Store, *, product_id: uuid.UUID | None = None, now: d
         query = select(_L.c.id).where(_L.c.returned_at.is_(None), _L.c.expires_at < now - LEASE_GRACE)
         if product_id is not None:
             query = query.where(_L.c.product_id == product_id)
-        for lease_id in session.scalars(query.order_by(_L.c.id)).all():
+        # In product order: each product's counter is locked before its leases (``quotas``).
+        for lease_id in session.scalars(query.order_by(_L.c.product_id, _L.c.id)).all():
             returned = _close(session, lease_id, now)
             if returned:
                 total += returned
@@ -194,6 +199,7 @@ def reclaim_expired(store: Store, *, product_id: uuid.UUID | None = None, now: d
 
 def consume(session: Session, actor: Actor, lease_id: uuid.UUID, product_id: uuid.UUID, n: int) -> bool:
     """Count ``n`` pushed sales against the pusher's live lease (held becomes sold); False if it cannot."""
+    quotas.lock(session, product_id)  # the counter before the lease: the one lock order (``quotas``)
     row = session.execute(_CONSUME, {"l_id": lease_id, "l_product": product_id, "l_member": actor.member_id,
                                      "l_n": n}).first()
     if row is None:

@@ -15,6 +15,12 @@ ones before: the decision and the increment cannot be separated. An order
 of several products claims them in the order of their ids, so two orders
 never wait on each other in a circle.
 
+**Lock order.** A statement that moves a product's places and another row
+(a lease, a waitlist entry) locks the product's counter row first
+(``lock``), and several products in the order of their ids: two
+transactions then never hold what the other waits for (a settle and an
+expiry sweep of the same lease deadlocked before this rule).
+
 The invariant, which ``mismatches`` checks: ``sold`` is the product's sold
 tickets not refunded, and ``held`` is the unused places of its open leases
 plus its open waitlist offers.
@@ -46,6 +52,14 @@ _RELEASE = update(_C).where(_WHERE, _C.c.held >= _N).values(held=_C.c.held - _N)
 _UNSELL = update(_C).where(_WHERE, _C.c.sold >= _N).values(sold=_C.c.sold - _N).returning(_C.c.sold)
 _SET_QUOTA = update(_C).where(_WHERE, _C.c.sold + _C.c.held <= bindparam("q_quota")) \
     .values(quota=bindparam("q_quota")).returning(_C.c.quota)
+
+
+_LOCK = select(_C.c.product_id).where(_WHERE).with_for_update()
+
+
+def lock(session: Session, product_id: uuid.UUID) -> None:
+    """Lock the product's counter row until the transaction ends (SQLite's one writer already does)."""
+    session.execute(_LOCK, {"q_product": product_id})
 
 
 def _moved(session: Session, statement: Any, product_id: uuid.UUID, n: int) -> bool:

@@ -429,6 +429,7 @@ def accept_offer(store: Store, actor: Actor, entry_id: uuid.UUID, *, payment: Pa
         _check_window(product, now)
         total = 0 if payment.kind is PaymentKind.COMPLIMENTARY else product.price_minor
         kept = check_payment(payment, total, product.currency)
+        quotas.lock(session, product.id)  # the counter before the entry: the one lock order (``quotas``)
         served = session.execute(update(WaitlistEntry).where(
             WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.OFFERED)
             .values(status=WaitlistStatus.SERVED).returning(WaitlistEntry.id)).first()

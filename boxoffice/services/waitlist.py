@@ -115,6 +115,11 @@ def expire_offers(session: Session, product_id: uuid.UUID, now: datetime | None 
     """End the offers of a product that ran out; their places go back (and on to the next person)."""
     now = now or utcnow()
     expired = 0
+    due = select(_W.id).where(_W.product_id == product_id, _W.status == WaitlistStatus.OFFERED,
+                              _W.offer_expires_at <= now).limit(1)
+    if session.scalar(due) is None:
+        return 0
+    quotas.lock(session, product_id)  # the counter before the entries: the one lock order (``quotas``)
     for entry_id in session.scalars(select(_W.id).where(
             _W.product_id == product_id, _W.status == WaitlistStatus.OFFERED,
             _W.offer_expires_at <= now)).all():
