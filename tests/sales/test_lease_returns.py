@@ -6,6 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from boxoffice.domain.validation import LEASE_DURATION, LEASE_GRACE
 from boxoffice.services import place_leases
 from boxoffice.store.types import utcnow
@@ -39,3 +41,18 @@ def test_a_lease_within_its_grace_is_kept(shop: Shop) -> None:
     just_expired = utcnow() + LEASE_DURATION + LEASE_GRACE - timedelta(minutes=1)
     assert place_leases.reclaim_expired(shop.store, now=just_expired) == 0
     assert counters(shop.store, shop.product.id) == (10, 0, 3)
+
+
+def test_a_station_never_sells_from_an_expired_lease(shop: Shop) -> None:
+    from boxoffice.errors import SoldOutError
+    from boxoffice.store.models import Product
+
+    lease = place_leases.grant(shop.store, shop.station, "Day ticket", 3, station="Box")
+    after = lease.expires_at + timedelta(seconds=1)
+    with shop.store.write() as session:
+        product = session.get_one(Product, shop.product.id)
+        assert place_leases.take(session, product, 2, lease.expires_at - timedelta(seconds=1)) == [(lease.id, 2)]
+    with shop.store.write() as session, pytest.raises(SoldOutError, match="holds only 0 places of Day ticket"):
+        place_leases.take(session, session.get_one(Product, shop.product.id), 1, after)
+    [held] = place_leases.held(shop.store, now=after)
+    assert (held.remaining, held.used_up, held.expires_at) == (0, True, None)

@@ -48,3 +48,13 @@ def test_the_last_places_and_then_sold_out(shop: Shop) -> None:
         sales.sell(shop.store, shop.station, lines=[("Day ticket", 1)], payment=sales.Payment.card("x"))
     assert counters(shop.store, shop.product.id) == (10, 10, 0)
     recount_ok(shop.store)
+
+
+def test_a_booking_reference_that_is_taken_is_replaced(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = sales.sell(shop.store, shop.station, lines=[("Day ticket", 1)], payment=sales.Payment.card("x"))
+    drawn = iter([first.reference, "Z2Z2Z2"])
+    monkeypatch.setattr(sales, "new_reference", lambda: next(drawn))
+    second = sales.sell(shop.store, shop.station, lines=[("Day ticket", 2)], payment=sales.Payment.card("x"))
+    assert second.reference == "Z2Z2Z2"
+    assert [t.code for t in second.tickets] == ["Z2Z2Z2-1", "Z2Z2Z2-2"]
+    recount_ok(shop.store)
