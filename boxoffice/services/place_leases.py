@@ -284,7 +284,8 @@ def returned(store: Store, lease_id: uuid.UUID, at: datetime) -> None:
 def wanted(store: Store, member_id: uuid.UUID, now: datetime | None = None) -> list[tuple[uuid.UUID, int]]:
     """The leases this station should ask for now: (product, size), sized by ``domain.sales.lease_size``.
 
-    Every product on sale now, for a login that may sell, is kept at least
+    Every product on sale now or within a lease's life (a station that is
+    offline when sales open still sells), for a login that may sell, is kept at least
     half a lease ahead (a lease ending within ``LEASE_RENEW_BEFORE`` does not
     count: it is given back at this sync).
     """
@@ -295,8 +296,9 @@ def wanted(store: Store, member_id: uuid.UUID, now: datetime | None = None) -> l
             return []
         products = session.scalars(
             select(Product.id).join(Event, Event.id == Product.event_id)
-            .where(Event.organization_id == me.organization_id, Product.sales_opens_at <= now,
-                   Product.sales_closes_at > now).order_by(Product.id)).all()
+            .where(Event.organization_id == me.organization_id,
+                   Product.sales_opens_at <= now + LEASE_DURATION, Product.sales_closes_at > now)
+            .order_by(Product.id)).all()
         if not products:
             return []
         have = dict(session.execute(
