@@ -8,6 +8,7 @@ the server and the UI all show it as it is. Anything that is not a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -147,6 +148,24 @@ class StaleVersionError(BoxOfficeError):
 
 class LimitExceededError(BoxOfficeError):
     code = "limit_exceeded"
+
+
+class SoldOutError(LimitExceededError):
+    """No room left for what a sale, a lease or an offer asks (the product's quota, or a station's lease)."""
+
+    code = "sold_out"
+
+    def __init__(self, message: str, *, product_id: uuid.UUID | None = None) -> None:
+        super().__init__(message)
+        # Which product had no room, when one did: the seller may free expired leases and try again.
+        self.product_id = product_id
+
+
+class SalesStateError(BoxOfficeError):
+    """A sale, refund or waitlist step the current state does not allow (a ticket already refunded,
+    an offer to a person already served); nothing was written."""
+
+    code = "sales_state"
 
 
 class DeleteRefusedError(BoxOfficeError):

@@ -123,3 +123,20 @@ class EncodeOutcome(StrEnum):
     LOCKED = "locked"
     WRITE_FAILED = "write_failed"
     REMOVED = "removed"
+
+
+class PaymentKind(StrEnum):
+    """How an order was paid; a refund gives the money back the same way."""
+
+    CASH = "cash"
+    CARD = "card"
+    COMPLIMENTARY = "complimentary"
+
+
+class WaitlistStatus(StrEnum):
+    """Where a person on a product's waitlist is: waiting, offered a held place, or done."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"
+    SERVED = "served"
+    EXPIRED = "expired"

@@ -38,12 +38,17 @@ class Action(StrEnum):
     VERIFY = "verify"
     VIEW_TICKETS = "view_tickets"
     VIEW_SCANNABLES = "view_scannables"
+    VIEW_PRODUCTS = "view_products"
+    MANAGE_PRODUCTS = "manage_products"
+    SELL = "sell"
+    REFUND = "refund"
+    VIEW_SALES = "view_sales"
 
 
 _A = Action
 _VIEW_ALL = frozenset(
     {_A.VIEW_SERIES, _A.VIEW_CHECKINS, _A.VIEW_BANDS, _A.VIEW_METRICS, _A.VIEW_TICKETS,
-     _A.VIEW_SCANNABLES}
+     _A.VIEW_SCANNABLES, _A.VIEW_PRODUCTS}
 )
 
 # The policy. Read a row as "a <role> may ...".
@@ -65,11 +70,16 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
             _A.MANAGE_TICKETS,
             _A.ENCODE_BANDS,
             _A.VOID_BANDS,
+            # The door sales: products and their quotas, selling, refunds and the cash-up.
+            _A.MANAGE_PRODUCTS,
+            _A.SELL,
+            _A.REFUND,
+            _A.VIEW_SALES,
         },
         # Members can see everything, including who came in, but change nothing.
         Role.MEMBER: _VIEW_ALL,
         # Viewers (sponsors, the municipality) see figures, never per-person data.
-        Role.VIEWER: frozenset({_A.VIEW_SERIES, _A.VIEW_METRICS}),
+        Role.VIEWER: frozenset({_A.VIEW_SERIES, _A.VIEW_METRICS, _A.VIEW_PRODUCTS}),
         # A gate scanner is a device on a pole: it only answers "may this band pass?",
         # online or, from the list of bands it may admit that it keeps, offline.
         Role.GATE: frozenset({_A.VERIFY, _A.VIEW_SCANNABLES}),
@@ -84,6 +94,10 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 _A.ENCODE_BANDS,
                 _A.VOID_BANDS,
                 _A.MANAGE_TICKETS,
+                # Sells at the door (and from a lease of places while offline); refunds
+                # and the cash-up are a manager's.
+                _A.VIEW_PRODUCTS,
+                _A.SELL,
             }
         ),
     }
@@ -117,6 +131,9 @@ HOLD: Mapping[str, Action] = MappingProxyType(
         "series_wristband_assignments": _A.VIEW_BANDS,
         "checkins": _A.VIEW_CHECKINS,
         "series_presence": _A.VIEW_CHECKINS,
+        # What the box office sells, and the series each admits to: prices, no per-person data.
+        "products": _A.VIEW_PRODUCTS,
+        "product_series": _A.VIEW_PRODUCTS,
         # Who is who, with e-mails and roles: who manages members. Everyone else
         # holds one row of it, their own, which a station needs to know who is working.
         "members": _A.MANAGE_MEMBERS,
@@ -158,6 +175,11 @@ _DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
         _A.VERIFY: "verify wristbands at a gate",
         _A.VIEW_TICKETS: "view tickets and their holders",
         _A.VIEW_SCANNABLES: "download the wristbands a gate may admit",
+        _A.VIEW_PRODUCTS: "view the products the box office sells",
+        _A.MANAGE_PRODUCTS: "set up products, prices and quotas",
+        _A.SELL: "sell tickets",
+        _A.REFUND: "refund or void a sale",
+        _A.VIEW_SALES: "see the sales and the cash-up",
     }
 )
 

@@ -70,6 +70,44 @@ NUMBER_BLOCK = 200
 MAX_NUMBER_BLOCK = 5_000
 # A band number is printed with four digits and kept in a 32-bit column.
 BAND_NUMBER_RANGE = (1, 2**31 - 1)
+
+# Door sales (``boxoffice.services.products``, ``sales``, ``place_leases``, ``waitlist``).
+# A price in minor units (cents): up to 100,000.00 a ticket; more is a typo of the decimal point.
+MAX_PRICE_MINOR = 10_000_000
+# Places a product can have: a very large festival day, well inside the 32-bit column.
+MAX_QUOTA = 1_000_000
+# Tickets of one product in one sale: a family or a small group at the counter; more is a typo
+# (a group booking is made in several sales, or through the ticketing system).
+MAX_QUANTITY_PER_LINE = 20
+# Lines of one order: every product of a small festival at once.
+MAX_LINES_PER_ORDER = 20
+# A card terminal's receipt number, a complimentary ticket's reason, a refund's reason.
+MAX_PAYMENT_REFERENCE = 64
+MAX_REASON = 500
+# A booking reference staff read aloud: six characters without the 0/O and 1/I look-alikes
+# (32**6, about a billion references: a collision is retried, never kept).
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
+REFERENCE_ATTEMPTS = 8
+# Places leased to a station at once, and for how long (see ``services.place_leases``): a
+# lease is sized from the station's recent sales (``domain.sales.lease_size``) between these.
+MIN_LEASE = 5
+MAX_LEASE = 200
+# The sales a lease is sized on: the places sold at the station over this past window, and
+# the time ahead a lease should cover (an afternoon without network at that rate).
+LEASE_RATE_WINDOW = timedelta(hours=1)
+LEASE_COVERS = timedelta(hours=2)
+# A lease's life; a station never sells from it after ``expires_at`` by its own clock.
+LEASE_DURATION = timedelta(hours=4)
+# How long after ``expires_at`` the server waits before it takes back a lease's unused places:
+# more than a station's clock may be wrong by (``MAX_CLOCK_SKEW``), so a sale the station made
+# just before expiry by its clock is still inside the lease when it arrives.
+LEASE_GRACE = timedelta(minutes=15)
+# A station gives a lease back at sync when it ends within this, and leases a fresh one.
+LEASE_RENEW_BEFORE = timedelta(minutes=30)
+# How long a waitlist offer holds its place before it passes to the next person.
+OFFER_DURATION = timedelta(minutes=30)
+MAX_CONTACT = 254
 _HEX = frozenset("0123456789ABCDEFabcdef")
 # Deliberately loose: an address is an identifier here, not a mailbox we write to.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -487,3 +525,63 @@ def check_gates_belong(event_id: object, gates: Iterable[tuple[str, object]]) ->
     else:
         message = f"These gates belong to another event: {', '.join(strangers)}."
     raise ValidationError.single("gates", message)
+
+
+def validate_currency(value: str) -> str:
+    """An ISO 4217 code ("EUR"), upper-cased; three letters, nothing else."""
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError.single("currency", f"A currency is three letters, like EUR or GBP; "
+                                                 f"{value!r} is not.")
+    return code
+
+
+def price_problem(price_minor: int) -> Problem | None:
+    """A price (in cents) that cannot be: below zero, or more than ``MAX_PRICE_MINOR``."""
+    if price_minor < 0:
+        return Problem("price", "A price cannot be negative; a free ticket has price 0.")
+    if price_minor > MAX_PRICE_MINOR:
+        return Problem("price", f"A price can be at most {MAX_PRICE_MINOR / 100:,.2f}; "
+                                f"{price_minor / 100:,.2f} is surely a typo.")
+    return None
+
+
+def quota_problem(quota: int) -> Problem | None:
+    if quota < 0:
+        return Problem("quota", "A quota cannot be negative.")
+    if quota > MAX_QUOTA:
+        return Problem("quota", f"A quota can be at most {MAX_QUOTA:,}; it is {quota:,}.")
+    return None
+
+
+def quantity_problem(quantity: int, product: str = "") -> Problem | None:
+    """A number of tickets in one line of a sale: 1 to ``MAX_QUANTITY_PER_LINE``."""
+    of = f" of {product}" if product else ""
+    if quantity < 1:
+        return Problem("quantity", f"Sell at least one ticket{of}; {quantity} is not a quantity.")
+    if quantity > MAX_QUANTITY_PER_LINE:
+        return Problem("quantity", f"At most {MAX_QUANTITY_PER_LINE} tickets{of} in one sale; "
+                                   f"{quantity} is surely a typo (sell a group in several sales).")
+    return None
+
+
+def validate_reason(field: str, label: str, value: str | None) -> str:
+    """A reason a person must give (a complimentary ticket, a refund): not empty, one paragraph."""
+    text = validate_optional_text(field, label, value, MAX_REASON)
+    if text is None:
+        raise ValidationError.single(field, f"Say the {label}.")
+    return text
+
+
+def contact_key(contact: str) -> str:
+    """What two ways of writing one contact share: an e-mail lower-cased, a phone number's digits.
+
+    One waitlist entry per person and product rests on it (a unique key), so
+    "+31 6 1234 5678" and "0031612345678" are not yet the same person, but
+    "+31 6-1234 5678" and "+31612345678" are.
+    """
+    text = contact.strip().lower()
+    if "@" in text:
+        return text
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return ("+" if text.startswith("+") else "") + digits if digits else text

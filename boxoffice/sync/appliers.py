@@ -28,6 +28,7 @@ from boxoffice.services import (
     organization,
     outbox,
     recurring,
+    sales,
     series,
     series_delete,
     ticket_import,
@@ -354,3 +355,9 @@ def _ticket_update(store: Store, actor: Actor, entry: PushEntry) -> None:
 @applier("ticket.delete")
 def _ticket_delete(store: Store, actor: Actor, entry: PushEntry) -> None:
     tickets.delete_ticket(store, actor, entry.entity_id)
+
+
+@applier("order.sell")
+def _order_sell(store: Store, actor: Actor, entry: PushEntry) -> None:
+    # Counted against the lease each ticket names; past its lease, only into a free place.
+    sales.record_pushed(store, actor, parse(sales.OrderSellChange, entry))

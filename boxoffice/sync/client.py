@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import OutboxStatus
 from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError, MemberRemovedError
-from boxoffice.services import band_numbers
+from boxoffice.schemas.sales import LeaseView
+from boxoffice.services import band_numbers, place_leases
 from boxoffice.store.database import Store
 from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
 from boxoffice.store.types import utcnow
@@ -118,6 +119,9 @@ class SyncReport:
     notices: list[str] = field(default_factory=list)
     # Blocks of band numbers reserved for printing offline (``services.band_numbers``).
     number_blocks: int = 0
+    # Leases of places given back and granted for selling offline (``services.place_leases``).
+    leases_returned: int = 0
+    leases_granted: int = 0
 
 
 class Backoff:
@@ -379,6 +383,43 @@ class SyncClient:
         log.info("band numbers %d-%d reserved for category %s", block.first, block.last, category_id)
         return block
 
+    # -- leases of places ---------------------------------------------------
+
+    def lease_places(self, report: SyncReport | None = None) -> SyncReport:
+        """Give back the leases that are used up or ending, then lease what the recent sales call for.
+
+        After the push, so the server has counted every sale made from a
+        lease before it settles it. A product the server refuses (sold out,
+        sales closed) is skipped: this station then sells it online only.
+        """
+        report = report or SyncReport()
+        for lease_id in place_leases.due_for_return(self.store):
+            try:
+                response = self._request("POST", f"/api/place-leases/{lease_id}/return")
+            except SyncRefusedError as exc:
+                log.info("lease %s not settled: %s", lease_id, exc.message)
+                continue
+            settled = LeaseView.model_validate(response.json())
+            place_leases.returned(self.store, lease_id, settled.returned_at or utcnow())
+            report.leases_returned += 1
+        for product_id, size in place_leases.wanted(self.store, self.login.member_id):
+            try:
+                self.lease(product_id, size)
+            except SyncRefusedError as exc:
+                log.info("no lease of product %s: %s", product_id, exc.message)
+                continue
+            report.leases_granted += 1
+        return report
+
+    def lease(self, product_id: uuid.UUID, size: int) -> LeaseView:
+        """Lease up to ``size`` places of a product from the server, kept here to sell offline."""
+        response = self._request("POST", f"/api/products/{product_id}/leases",
+                                 json={"size": size, "station": self.login.station})
+        lease = LeaseView.model_validate(response.json())
+        place_leases.keep(self.store, lease, self.login.member_id)
+        log.info("leased %d places of product %s until %s", lease.size, product_id, lease.expires_at)
+        return lease
+
     # -- together -----------------------------------------------------------
 
     def sync_once(self, wait: float = 0.0) -> SyncReport:
@@ -387,6 +428,7 @@ class SyncClient:
             report.pushed = self.push()
             report.pulled = self.pull(wait, report)
             report.number_blocks = self.reserve_numbers()
+            self.lease_places(report)
         except ServerUnreachableError as exc:
             self._record_health(online=False, error=exc.message)
             raise

@@ -40,7 +40,7 @@ _OWNED: dict[str, tuple[Table, str, str]] = {
 }
 _WORDS = {"events": "event", "event_series": "series", "gates": "gate", "categories": "category",
           "tickets": "ticket", "wristbands": "wristband", "members": "member", "tag_secrets": "tag secret",
-          "encode_batches": "encoding batch"}
+          "encode_batches": "encoding batch", "products": "product"}
 _OWNERS = Owners()
 
 

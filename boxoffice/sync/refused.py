@@ -43,6 +43,7 @@ _KIND_WORDS = {
     "wristband.plan": "Band encoding",
     "wristband.activate": "Band activation",
     "member.create": "New member",
+    "order.sell": "Door sale",
 }
 
 

@@ -28,6 +28,8 @@ from boxoffice.store.models import (
     GateCategory,
     Member,
     Organization,
+    Product,
+    ProductSeries,
     SeriesCategoryLimit,
     SeriesGate,
     SeriesPresence,
@@ -65,6 +67,9 @@ _OWNER: dict[type[Base], tuple[str, str]] = {
     SeriesTicket: ("series_id", "series"),
     SeriesStateTransition: ("series_id", "series"),
     SeriesPresence: ("series_id", "series"),
+    # What the box office sells; the kept counters, leases and orders stay where they are made.
+    Product: ("event_id", "event"),
+    ProductSeries: ("series_id", "series"),
 }
 
 # Never leaves the server: stations authenticate against it, they do not hold hashes.

@@ -27,6 +27,8 @@ EXPECTED_TABLES = {
     "event_keys", "tag_secrets", "encode_batches", "encode_log", "checkin_minutes", "alembic_version",
     "band_number_counters", "band_number_blocks",
     "series_occupancy", "category_occupancy",
+    "products", "product_series", "product_counters", "place_leases", "orders", "sold_tickets", "refunds",
+    "waitlist_entries",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",

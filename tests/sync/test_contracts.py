@@ -13,7 +13,7 @@ from boxoffice.sync.contracts import Ref, id_fields, references
 
 def test_every_kind_a_use_case_can_record_has_an_applier_and_no_applier_is_orphaned() -> None:
     assert set(outbox.CHANGES) == set(APPLIERS) == set(CONTRACTS)
-    assert len(outbox.CHANGES) == 39
+    assert len(outbox.CHANGES) == 40
 
 
 def test_every_change_is_declared_next_to_the_use_case_that_records_it() -> None:

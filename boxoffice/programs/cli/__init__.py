@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "numbers": "boxoffice.programs.cli.numbers:numbers",
     "tickets": "boxoffice.programs.cli.ticket_import:tickets",
     "report": "boxoffice.programs.cli.report:report",
+    "products": "boxoffice.programs.cli.sales:products",
+    "sell": "boxoffice.programs.cli.sales:sell",
 }
 
 

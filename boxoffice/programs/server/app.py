@@ -17,6 +17,7 @@ from boxoffice.programs.server import (
     errors,
     event_routes,
     routes,
+    sales_routes,
     series_routes,
     sync_routes,
 )
@@ -72,6 +73,7 @@ def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app.include_router(series_routes.router)
     app.include_router(event_routes.router)
     app.include_router(sync_routes.router)
+    app.include_router(sales_routes.router)
     return app
 
 

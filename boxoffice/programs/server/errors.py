@@ -27,6 +27,7 @@ STATUS: dict[type[e.BoxOfficeError], int] = {
     e.LimitExceededError: 409,
     e.DeleteRefusedError: 409,
     e.InUseError: 409,
+    e.SalesStateError: 409,
     e.ValidationError: 422,
     e.OrganizationChoiceError: 409,
     e.TooManyAttemptsError: 429,

@@ -12,6 +12,16 @@ from boxoffice.store.models.checkin import (
 from boxoffice.store.models.encoding import EncodeBatch, EncodeLogEntry, EventKey, TagSecret
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
 from boxoffice.store.models.organization import Member, Organization
+from boxoffice.store.models.sales import (
+    Order,
+    PlaceLease,
+    Product,
+    ProductCounter,
+    ProductSeries,
+    Refund,
+    SoldTicket,
+    WaitlistEntry,
+)
 from boxoffice.store.models.series import (
     EventSeries,
     SeriesCategoryLimit,
@@ -50,8 +60,14 @@ __all__ = [
     "LocalSetting",
     "LoginThrottle",
     "Member",
+    "Order",
     "Organization",
     "OutboxEntry",
+    "PlaceLease",
+    "Product",
+    "ProductCounter",
+    "ProductSeries",
+    "Refund",
     "SeriesCategoryLimit",
     "SeriesGate",
     "SeriesMetricsCache",
@@ -60,9 +76,11 @@ __all__ = [
     "SeriesStateTransition",
     "SeriesTicket",
     "SeriesWristbandAssignment",
+    "SoldTicket",
     "SyncChange",
     "SyncState",
     "TagSecret",
     "Ticket",
+    "WaitlistEntry",
     "Wristband",
 ]

@@ -50,6 +50,11 @@ EXPECTED: dict[str, tuple[bool, ...]] = {
     "verify":               (Y, Y, N, N, N, Y, N),
     "view_tickets":         (Y, Y, Y, Y, N, N, Y),
     "view_scannables":      (Y, Y, Y, Y, N, Y, Y),
+    "view_products":        (Y, Y, Y, Y, Y, N, Y),
+    "manage_products":      (Y, Y, Y, N, N, N, N),
+    "sell":                 (Y, Y, Y, N, N, N, Y),
+    "refund":               (Y, Y, Y, N, N, N, N),
+    "view_sales":           (Y, Y, Y, N, N, N, N),
 }  # fmt: skip
 
 
