@@ -7,6 +7,7 @@ so the threading the app uses is the threading under test.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import threading
@@ -73,9 +74,24 @@ def _no_work_left_running() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _asyncio_on_qt(qapp: QApplication) -> Iterator[None]:
-    """The pages' coroutines run on Qt's loop, as qasync runs them in the app (``ui.ops.asyncio_on_qt``)."""
-    with asyncio_on_qt():
+    """The pages' coroutines run on Qt's loop, as qasync runs them in the app (``ui.ops.asyncio_on_qt``).
+
+    A coroutine still pending once the test's windows have closed (their
+    ``Ops`` cancel theirs) fails the test, naming it, like a thread left running.
+    """
+    with asyncio_on_qt() as loop:
         yield
+        deadline = time.monotonic() + WORK_STOP_BOUND_S
+        while _pending_tasks(loop) and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            time.sleep(0.02)
+        left = _pending_tasks(loop)
+        if left:
+            pytest.fail(f"coroutines still pending {WORK_STOP_BOUND_S:g} s after the test: {', '.join(left)}")
+
+
+def _pending_tasks(loop: asyncio.AbstractEventLoop) -> list[str]:
+    return sorted(task.get_name() for task in asyncio.all_tasks(loop) if not task.done())
 
 
 @pytest.fixture(autouse=True)
