@@ -118,7 +118,7 @@ def _drawer(view: CashUpView, counted: Mapping[str, int], known: set[str]) -> Ta
         note += " Write the counted amount on the line, and the difference counted less expected."
     return Table("drawer", "The drawer: expected and counted cash",
                  ["Currency", "Expected", "Counted", "Difference", "Over or short"], rows,
-                 numeric=frozenset({1, 2, 3}), note=note)
+                 numeric=frozenset({1, 2, 3}), money=frozenset({1, 2, 3}), note=note)
 
 
 def build(session: Session, ev: Event, view: CashUpView, *, counted: Mapping[str, int] | None = None,

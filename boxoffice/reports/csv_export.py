@@ -26,7 +26,7 @@ class ExportError(BoxOfficeError):
 
 
 def _money_columns(table: Table) -> set[int]:
-    return {i for row in table.rows for i, v in enumerate(row) if isinstance(v, Money)}
+    return set(table.money) | {i for row in table.rows for i, v in enumerate(row) if isinstance(v, Money)}
 
 
 def _value(value: Cell) -> Any:

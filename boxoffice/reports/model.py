@@ -39,6 +39,8 @@ class Table:
     # The last row is a total (the last ``total_rows`` rows: one per currency): drawn bold.
     has_total: bool = False
     total_rows: int = 1
+    # Columns of amounts (Money cells) even where a row leaves them blank: the CSV's shape stays the same.
+    money: frozenset[int] = frozenset()
     note: str = ""
 
 

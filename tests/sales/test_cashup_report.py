@@ -50,7 +50,7 @@ def _recount(shop: Shop) -> tuple[dict[tuple[str, str, str], tuple[int, int]], d
     """Straight from the tables: sales (station, operator, payment) -> (tickets, amount); cash
     refunds and expected cash per (station, operator)."""
     with shop.store.read() as session:
-        email = dict(session.execute(select(Member.id, Member.email)).tuples().all())
+        email = {m: e for m, e in session.execute(select(Member.id, Member.email))}
         sold = {(st, email[op], pay.value): (n, int(amount)) for st, op, pay, n, amount in session.execute(
             select(Order.station, Order.operator_id, Order.payment, func.count(), func.sum(SoldTicket.price_minor))
             .join(SoldTicket, SoldTicket.order_id == Order.id)
