@@ -43,6 +43,7 @@ class Action(StrEnum):
     SELL = "sell"
     REFUND = "refund"
     VIEW_SALES = "view_sales"
+    VIEW_OWN_SALES = "view_own_sales"
 
 
 _A = Action
@@ -75,6 +76,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
             _A.SELL,
             _A.REFUND,
             _A.VIEW_SALES,
+            _A.VIEW_OWN_SALES,
         },
         # Members can see everything, including who came in, but change nothing.
         Role.MEMBER: _VIEW_ALL,
@@ -95,9 +97,10 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 _A.VOID_BANDS,
                 _A.MANAGE_TICKETS,
                 # Sells at the door (and from a lease of places while offline); refunds
-                # and the cash-up are a manager's.
+                # and the whole cash-up are a manager's; it cashes up its own sales.
                 _A.VIEW_PRODUCTS,
                 _A.SELL,
+                _A.VIEW_OWN_SALES,
             }
         ),
     }
@@ -180,6 +183,7 @@ _DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
         _A.SELL: "sell tickets",
         _A.REFUND: "refund or void a sale",
         _A.VIEW_SALES: "see the sales and the cash-up",
+        _A.VIEW_OWN_SALES: "cash up its own sales",
     }
 )
 
@@ -205,6 +209,16 @@ def people_allowed(action: Action) -> list[str]:
 def describe(action: Action) -> str:
     """A phrase that completes "Your role may not ..."."""
     return _DESCRIPTIONS[action]
+
+
+def sales_seen(role: Role) -> str | None:
+    """Whose sales a role sees in a cash-up: "all" (``VIEW_SALES``), "own" (``VIEW_OWN_SALES``: the
+    orders and refunds the login itself made), or None (none at all)."""
+    if may(role, _A.VIEW_SALES):
+        return "all"
+    if may(role, _A.VIEW_OWN_SALES):
+        return "own"
+    return None
 
 
 def require(role: Role, action: Action) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from boxoffice.errors import ValidationError
-from boxoffice.reports import conflicts, gates, reconciliation
+from boxoffice.reports import cashup, conflicts, gates, reconciliation
 from boxoffice.reports import event as event_report
+from boxoffice.reports import sales as sales_report
 from boxoffice.reports import series as series_report
 from boxoffice.reports.kinds import PERMISSION, TITLES, ReportKind
 from boxoffice.reports.model import Report
+from boxoffice.services import cashup as cashup_service
 from boxoffice.services import refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
@@ -15,9 +20,13 @@ from boxoffice.store.models import Event
 
 
 def build_report(store: Store, actor: Actor, kind: str, *, series: str | None = None,
-                 event: str | None = None) -> Report:
-    """Gather one report. ``series`` is needed for the series report; ``event`` for the event, gates
-    and reconciliation reports (or found from ``series``); the conflicts report needs neither."""
+                 event: str | None = None, start: datetime | None = None, end: datetime | None = None,
+                 counted: Mapping[str, int] | None = None, station: str | None = None) -> Report:
+    """Gather one report. ``series`` is needed for the series report; ``event`` for the event, gates,
+    reconciliation, cash-up and sales reports (or found from ``series``); the conflicts report needs
+    neither. The cash-up and sales reports cover ``[start, end)`` (by default from the event's first
+    sale until now); the cash-up compares the drawer with ``counted`` (minor units per currency, from
+    ``cashup.parse_counted``) and may cover one ``station``."""
     try:
         which = ReportKind(kind)
     except ValueError:
@@ -43,4 +52,16 @@ def build_report(store: Store, actor: Actor, kind: str, *, series: str | None = 
             return event_report.build(session, ev)
         if which is ReportKind.GATES:
             return gates.build(session, dialect, ev, found)
-        return reconciliation.build(session, dialect, ev)
+        if which is ReportKind.RECONCILIATION:
+            return reconciliation.build(session, dialect, ev)
+        start, end = cashup.default_range(session, ev, start, end)
+        if which is ReportKind.CASHUP:
+            cashup.check_counted(counted or {}, cashup.currencies(session, ev), ev)
+    # The sales themselves are the service's to gather (and to decide whose the caller may see).
+    view = cashup_service.cash_up(store, actor, start=start, end=end, event_ref=str(ev.id),
+                                  station=station if which is ReportKind.CASHUP else None)
+    with store.read() as session:
+        ev = session.get_one(Event, ev.id)
+        if which is ReportKind.CASHUP:
+            return cashup.build(session, ev, view, counted=counted, station=station)
+        return sales_report.build(ev, view)

@@ -13,6 +13,8 @@ class ReportKind(StrEnum):
     GATES = "gates"
     RECONCILIATION = "reconciliation"
     CONFLICTS = "conflicts"
+    CASHUP = "cashup"
+    SALES = "sales"
 
 
 TITLES = {
@@ -21,6 +23,8 @@ TITLES = {
     ReportKind.GATES: "Gate throughput",
     ReportKind.RECONCILIATION: "Box-office reconciliation",
     ReportKind.CONFLICTS: "Sync conflicts",
+    ReportKind.CASHUP: "Cash-up",
+    ReportKind.SALES: "Sales per product and hour",
 }
 # Reconciliation names operators: per-person data, so it asks for what looking bands up asks for.
 PERMISSION = {
@@ -29,4 +33,8 @@ PERMISSION = {
     ReportKind.GATES: Action.VIEW_METRICS,
     ReportKind.RECONCILIATION: Action.VIEW_BANDS,
     ReportKind.CONFLICTS: Action.VIEW_METRICS,
+    # A station's login cashes up its own sales; whose it sees is ``permissions.sales_seen``.
+    ReportKind.CASHUP: Action.VIEW_OWN_SALES,
+    # Booking rates: the managers' view of every sale.
+    ReportKind.SALES: Action.VIEW_SALES,
 }

@@ -10,7 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-Cell = str | int | float | None
+from boxoffice.domain.money import Money
+
+
+class Blank:
+    """A cell left for a person to fill in by hand (a counted amount): a line in the PDF, empty in the CSV."""
+
+    def __repr__(self) -> str:
+        return "BLANK"
+
+
+BLANK = Blank()
+
+# A Money cell prints as "EUR 12.50"; its CSV column is the bare amount with a currency column beside it.
+Cell = str | int | float | Money | Blank | None
 
 
 @dataclass
@@ -23,8 +36,11 @@ class Table:
     rows: Sequence[Sequence[Cell]]
     # Columns drawn right-aligned (counts, percentages).
     numeric: frozenset[int] = frozenset()
-    # The last row is a total: drawn bold.
+    # The last row is a total (the last ``total_rows`` rows: one per currency): drawn bold.
     has_total: bool = False
+    total_rows: int = 1
+    # Columns of amounts (Money cells) even where a row leaves them blank: the CSV's shape stays the same.
+    money: frozenset[int] = frozenset()
     note: str = ""
 
 
@@ -45,6 +61,8 @@ class BarChart:
     series: list[tuple[str, list[int]]]
     x_title: str = ""
     y_title: str = ""
+    # Said instead of the chart when there is nothing to draw.
+    empty: str = "No tap was recorded, so there is nothing to chart."
 
 
 @dataclass

@@ -129,7 +129,7 @@ def story(report: Report, width: float) -> list[Flowable]:
                 out.append(KeepTogether([heading, BarChartFlowable(block)]))
             else:
                 out += [heading,
-                        Paragraph("No tap was recorded, so there is nothing to chart.", styles["note"])]
+                        Paragraph(fonts.markup(block.empty), styles["note"])]
         elif isinstance(block, Table):
             # Keep a heading with at least the first rows of its table.
             out.append(CondPageBreak(60))

@@ -15,8 +15,9 @@ from reportlab.lib import colors
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable
 
+from boxoffice.domain.money import Money
 from boxoffice.reports import fonts
-from boxoffice.reports.model import Cell, Table
+from boxoffice.reports.model import Blank, Cell, Table
 
 SIZE = 7.5
 LEADING = 9.2
@@ -31,6 +32,10 @@ MAX_ADVANCE = 1.0
 def cell_text(value: Cell) -> str:
     if value is None:
         return "–"
+    if isinstance(value, Blank):
+        return "_" * 18
+    if isinstance(value, Money):
+        return str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -84,8 +89,12 @@ def column_widths(table: Table, avail: float, sample: int = 300) -> list[float]:
         texts = [cell_text(r[i]) for r in rows]
         cell_word = max([0.0] + [min(fonts.string_width(w, SIZE), word_cap)
                                  for text in texts for w in text.split()])
+        # Total rows are drawn bold, so wider.
+        totals = [cell_text(r[i]) for r in table.rows[len(table.rows) - table.total_rows:]] \
+            if table.has_total else []
         widest = max([fonts.string_width(name, SIZE, fonts.BOLD)]
-                     + [fonts.string_width(text, SIZE) for text in texts])
+                     + [fonts.string_width(text, SIZE) for text in texts]
+                     + [fonts.string_width(text, SIZE, fonts.BOLD) for text in totals])
         natural.append((max(widest, 18.0) + 2 * PAD, max(header_word, cell_word) + 2 * PAD,
                         header_word + 2 * PAD))
     total = sum(n for n, _, _ in natural)
@@ -185,7 +194,7 @@ class PagedTable(Flowable):
         top = y - hh
         for i in range(self.start, self.start + self._count):
             h = self._row_height(i)
-            total = self.table.has_total and i == last
+            total = self.table.has_total and i > last - self.table.total_rows
             if i % 2 == 1 and not total:
                 canvas.setFillColor(ZEBRA)
                 canvas.rect(0, top - h, total_width, h, stroke=0, fill=1)

@@ -152,3 +152,5 @@ class CashUpView(View):
     end: datetime
     groups: list[CashUpGroup]
     hourly: list[HourlySales]
+    # Only the caller's own sales and refunds (a box-office station's login), not every operator's.
+    own_only: bool = False

@@ -6,6 +6,10 @@ tickets with their reasons, and the cash the drawer should hold: cash
 tendered, less change given, less cash refunded, per currency. A refund
 counts in the range and against the station and operator that made it,
 not the ones that sold the order. For managers, sales per product per hour.
+
+Who sees what is ``permissions.sales_seen``: a manager every station and
+operator; a box-office station login only what it sold and refunded itself
+(its own drawer), the view saying so (``own_only``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from boxoffice.domain.enums import PaymentKind
-from boxoffice.domain.permissions import Action
+from boxoffice.domain.permissions import Action, sales_seen
 from boxoffice.domain.validation import ensure_aware
 from boxoffice.errors import ValidationError
 from boxoffice.schemas.sales import (
@@ -40,9 +44,16 @@ Key = tuple[str | None, uuid.UUID | None]
 
 
 def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
-            event_ref: str | None = None) -> CashUpView:
-    """Everything sold and refunded in ``[start, end)``, grouped by station and operator."""
-    actor.require(Action.VIEW_SALES)
+            event_ref: str | None = None, station: str | None = None) -> CashUpView:
+    """Everything sold and refunded in ``[start, end)``, grouped by station and operator.
+
+    ``station`` narrows it to one counter (one drawer); an actor who sees only its own sales
+    (``permissions.sales_seen``) gets the orders and refunds it made itself.
+    """
+    seen = sales_seen(actor.role)
+    if seen is None:
+        actor.require(Action.VIEW_SALES)
+    own = actor.member_id if seen == "own" else None
     ensure_aware("start", start)
     ensure_aware("end", end)
     if end <= start:
@@ -53,6 +64,10 @@ def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
         event_id = refs.event(session, actor, event_ref).id if event_ref is not None else None
         if event_id is not None:
             orders = orders.where(Order.event_id == event_id)
+        if station is not None:
+            orders = orders.where(Order.station == station)
+        if own is not None:
+            orders = orders.where(Order.operator_id == own)
         order_rows = session.scalars(orders).all()
         by_id = {o.id: o for o in order_rows}
         lines = session.execute(
@@ -67,6 +82,10 @@ def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
                         .group_by(Refund.id, Order.currency))
         if event_id is not None:
             refund_query = refund_query.where(Order.event_id == event_id)
+        if station is not None:
+            refund_query = refund_query.where(Refund.station == station)
+        if own is not None:
+            refund_query = refund_query.where(Refund.operator_id == own)
         refund_rows = session.execute(refund_query).all()
         operators = {m.id: m.email for m in session.scalars(select(Member).where(
             Member.organization_id == actor.organization_id))}
@@ -111,4 +130,4 @@ def cash_up(store: Store, actor: Actor, *, start: datetime, end: datetime,
                      for (k, c), f in sorted(refunds[key].items())],
             complimentary=comps[key], expected_cash=dict(cash[key])))
     per_hour = [HourlySales(product=p, hour=h, tickets=n) for (p, h), n in sorted(hourly.items())]
-    return CashUpView(start=start, end=end, groups=groups, hourly=per_hour)
+    return CashUpView(start=start, end=end, groups=groups, hourly=per_hour, own_only=own is not None)

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.enums import PaymentKind, WaitlistStatus
+from boxoffice.domain.money import format_money
 from boxoffice.domain.permissions import Action
 from boxoffice.domain.references import NEW, EventId, New, NotARef, ProductId
 from boxoffice.domain.sales import change_due, new_reference, ticket_code
@@ -139,10 +140,6 @@ class OrderSellChange(outbox.Payload):
 outbox.declare("order.sell", OrderSellChange, NEW)
 
 
-def _money(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency}"
-
-
 def _lines(session: Session, actor: Actor, lines: Sequence[tuple[str, int]],
            event_ref: str | None) -> list[tuple[Product, int]]:
     """The products of a sale with their quantities (a product named twice counts once, added up)."""
@@ -193,8 +190,8 @@ def check_payment(payment: Payment, total_minor: int, currency: str) -> Payment:
             raise ValidationError([problem])
         if payment.tendered_minor < total_minor:
             short = total_minor - payment.tendered_minor
-            given, due, more = (_money(payment.tendered_minor, currency), _money(total_minor, currency),
-                                _money(short, currency))
+            given, due, more = (format_money(payment.tendered_minor, currency),
+                                format_money(total_minor, currency), format_money(short, currency))
             raise ValidationError.single(
                 "tendered", f"Cash tendered ({given}) is less than the total ({due}): {more} more is due.")
         return Payment.cash(payment.tendered_minor)
@@ -341,7 +338,7 @@ def _sell_once(store: Store, actor: Actor, lines: Sequence[tuple[str, int]], pay
         view = order_view(session, order)
         outbox.record(session, actor, "order.sell", order.id, _change(order, tickets))
         log.info("order %s: %d tickets, %s by %s at %s", order.reference, len(tickets),
-                 _money(order.total_minor, currency), kept.kind.value, station or actor.email)
+                 format_money(order.total_minor, currency), kept.kind.value, station or actor.email)
         return view
 
 

@@ -32,7 +32,7 @@ def _calls(live: Live, product_id: str, reference: str) -> list[tuple[Action, st
         (Action.SELL, "POST", f"/api/products/{product_id}/leases", {"size": 2, "station": tag}),
         (Action.REFUND, "POST", f"/api/orders/{reference}/refunds", {"reason": "test"}),
         (Action.SELL, "GET", "/api/waitlist/to-call", None),
-        (Action.VIEW_SALES, "GET", "/api/cash-up", None),
+        (Action.VIEW_OWN_SALES, "GET", "/api/cash-up", None),
     ]
 
 

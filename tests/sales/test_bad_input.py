@@ -71,7 +71,7 @@ def test_a_negative_or_absurd_price(shop: Shop, price: int, said: str) -> None:
 def test_cash_tendered_less_than_the_total(shop: Shop) -> None:
     _refused(shop, lambda: sales.sell(shop.store, shop.station, lines=[("Day ticket", 2)],
                                       payment=sales.Payment.cash(4_000)),
-             ValidationError, "Cash tendered (40.00 EUR) is less than the total (50.00 EUR): 10.00 EUR more is due.")
+             ValidationError, "Cash tendered (EUR 40.00) is less than the total (EUR 50.00): EUR 10.00 more is due.")
 
 
 def test_a_card_without_reference_and_a_complimentary_ticket_without_reason(shop: Shop) -> None:

@@ -31,9 +31,9 @@ def test_products_and_a_sale_from_the_command_line(cli: Cli) -> None:
     edited = cli.ok("--json", "products", "edit", "Day ticket", "--quota", "4", "--price", "20", as_=owner).json
     assert (edited["quota"], edited["price_minor"]) == (4, 2000)
     sold = cli.ok("sell", "Day ticket=2", "--cash", "50", "--holder", "Ana", "--station", "Box 1", as_=owner).out
-    assert "2 tickets, 40.00 EUR (cash)" in sold and "Change due: 10.00 EUR" in sold
+    assert "2 tickets, EUR 40.00 (cash)" in sold and "Change due: EUR 10.00" in sold
     listed = cli.ok("products", "list", as_=owner).out
-    assert "Day ticket  (GA)  20.00 EUR" in listed and "2/4 sold, 0 held, 2 free" in listed
+    assert "Day ticket  (GA)  EUR 20.00" in listed and "2/4 sold, 0 held, 2 free" in listed
     order = cli.ok("--json", "sell", "Day ticket", "--comp", "press", as_=owner).json
     assert order["payment"] == "complimentary" and order["total_minor"] == 0 and len(order["tickets"]) == 1
 
@@ -45,7 +45,7 @@ def test_bad_input_on_the_command_line_is_one_sentence(cli: Cli) -> None:
            "2999-12-31 23:00", "--quota", "1", as_=owner)
     cases = [
         (("sell", "Day ticket=2", "--card", "T1"), "Only 1 place of Day ticket is left; 2 were asked for."),
-        (("sell", "Day ticket", "--cash", "10"), "Cash tendered (10.00 EUR) is less than the total (25.00 EUR)"),
+        (("sell", "Day ticket", "--cash", "10"), "Cash tendered (EUR 10.00) is less than the total (EUR 25.00)"),
         (("sell", "Day ticket"), "Say how it is paid"),
         (("sell", "Night ticket", "--card", "T1"), "No product Night ticket was found."),
         (("products", "edit", "Day ticket", "--price", "-3"), "A price cannot be negative"),

@@ -50,6 +50,8 @@ COMMANDS: dict[str, str] = {
     "report": "boxoffice.programs.cli.report:report",
     "products": "boxoffice.programs.cli.sales:products",
     "sell": "boxoffice.programs.cli.sales:sell",
+    "refund": "boxoffice.programs.cli.refunds:refund",
+    "waitlist": "boxoffice.programs.cli.refunds:waitlist_group",
 }
 
 

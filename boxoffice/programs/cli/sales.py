@@ -6,13 +6,13 @@ units (cents); times are read in the event's time zone, as elsewhere.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from boxoffice.domain.enums import PaymentKind
+from boxoffice.domain.money import format_money, parse_money
 from boxoffice.errors import ValidationError
 from boxoffice.programs.cli.app import App, pass_app
 from boxoffice.programs.cli.timeparse import parse_local
@@ -21,19 +21,8 @@ from boxoffice.services import products as svc
 from boxoffice.services import refs, sales
 
 
-def parse_money(field: str, text: str) -> int:
-    """ "25", "25.5", "25.50" as minor units (2500, 2550, 2550); a sentence for anything else."""
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValidationError.single(field, f"{text!r} is not an amount; write it like 25.00.") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise ValidationError.single(field, f"{text!r} is not an amount in cents; write it like 25.00.")
-    return int(value * 100)
-
-
 def _money(minor: int | None, currency: str) -> str:
-    return "-" if minor is None else f"{minor / 100:,.2f} {currency}"
+    return "-" if minor is None else format_money(minor, currency)
 
 
 def _product_line(p: ProductView) -> str:

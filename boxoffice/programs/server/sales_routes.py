@@ -191,6 +191,8 @@ def accept_offer(entry_id: uuid.UUID, body: OfferAccept, store: StoreDep, actor:
 
 @router.get("/cash-up", tags=["sales"])
 def cash_up(store: StoreDep, actor: ActorDep, start: Annotated[datetime, Query()],
-            end: Annotated[datetime, Query()], event_id: uuid.UUID | None = None) -> CashUpView:
+            end: Annotated[datetime, Query()], event_id: uuid.UUID | None = None,
+            station: str | None = None) -> CashUpView:
     """Per station and operator in [start, end): sales, refunds, complimentary tickets, expected cash."""
-    return cashup.cash_up(store, actor, start=start, end=end, event_ref=str(event_id) if event_id else None)
+    return cashup.cash_up(store, actor, start=start, end=end, event_ref=str(event_id) if event_id else None,
+                          station=station)

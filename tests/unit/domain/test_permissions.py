@@ -55,6 +55,7 @@ EXPECTED: dict[str, tuple[bool, ...]] = {
     "sell":                 (Y, Y, Y, N, N, N, Y),
     "refund":               (Y, Y, Y, N, N, N, N),
     "view_sales":           (Y, Y, Y, N, N, N, N),
+    "view_own_sales":       (Y, Y, Y, N, N, N, Y),
 }  # fmt: skip
 
 
