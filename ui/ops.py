@@ -300,7 +300,9 @@ class Job(QObject):
 
     ``progress(value)`` carries what the work reports; ``finished(result)`` or
     ``failed(exception)`` comes once at the end; all three in the GUI thread.
-    ``await job`` gives the result (or raises the failure) in a coroutine.
+    ``await job`` gives the result (or raises the failure) in a coroutine:
+    start the job in that coroutine, so it is awaited before it can end (a
+    failure nobody awaits or handles goes to the window's error line).
     """
 
     progress = Signal(object)

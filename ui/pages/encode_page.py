@@ -389,10 +389,12 @@ class EncodePage(QWidget):
         session.reader_event.connect(self._on_reader_event)
         session.reader_state.connect(self.reader_status)
         self.session = session
-        session.start()
         self.ctx.ops.launch("encoding batch", self._run_batch(session), owner=self)
 
     async def _run_batch(self, session: EncodingSession) -> None:
+        # Started here, in the step that awaits it: the result cannot arrive before it is awaited,
+        # so a failure reaches this handler, never the window's error box as well.
+        session.start()
         try:
             result = await session
         except Exception as exc:  # logged by Ops when it is a bug; said here as a sentence
