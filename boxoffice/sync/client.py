@@ -182,7 +182,9 @@ class SyncClient:
 
     # -- HTTP ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, *, refused: str | None = "The server refused the sync",
+                 **kwargs: Any) -> httpx.Response:
+        """One call; every failure a sentence. ``refused`` prefixes a 4xx's message (None: as it is)."""
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -208,8 +210,13 @@ class SyncClient:
                 message = response.json().get("message", response.text)
             except ValueError:
                 message = response.text
-            raise SyncRefusedError(f"The server refused the sync: {message}")
+            raise SyncRefusedError(f"{refused}: {message}" if refused else str(message))
         return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call to one of the server's API routes with this login (``sync.door``); a refusal is the
+        server's own sentence."""
+        return self._request(method, path, refused=None, **kwargs)
 
     # -- push ---------------------------------------------------------------
 
