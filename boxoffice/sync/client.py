@@ -98,6 +98,7 @@ class ServerUnreachableError(BoxOfficeError):
 
 class SyncRefusedError(BoxOfficeError):
     code = "sync_refused"
+    server_code: str | None = None  # the server's own error code (``sold_out``, ``forbidden``…)
 
 
 @dataclass
@@ -210,7 +211,9 @@ class SyncClient:
                 message = response.json().get("message", response.text)
             except ValueError:
                 message = response.text
-            raise SyncRefusedError(f"{refused}: {message}" if refused else str(message))
+            error = SyncRefusedError(f"{refused}: {message}" if refused else str(message))
+            error.server_code = _error_code(response)
+            raise error
         return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -420,7 +423,7 @@ class SyncClient:
 
     def lease(self, product_id: uuid.UUID, size: int) -> LeaseView:
         """Lease up to ``size`` places of a product from the server, kept here to sell offline."""
-        response = self._request("POST", f"/api/products/{product_id}/leases",
+        response = self._request("POST", f"/api/products/{product_id}/leases", refused=None,
                                  json={"size": size, "station": self.login.station})
         lease = LeaseView.model_validate(response.json())
         place_leases.keep(self.store, lease, self.login.member_id)

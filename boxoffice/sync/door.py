@@ -19,11 +19,12 @@ import uuid
 from collections.abc import Sequence
 
 from boxoffice.domain.validation import MIN_LEASE
+from boxoffice.errors import SoldOutError
 from boxoffice.schemas.sales import LeaseView, RefundView, WaitlistEntryView
 from boxoffice.services import place_leases, refunds, waitlist
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from boxoffice.sync.client import SyncClient
+from boxoffice.sync.client import SyncClient, SyncRefusedError
 
 #: Seconds a door call waits for the server: a person is waiting at the counter.
 TIMEOUT = 10.0
@@ -79,4 +80,9 @@ def lease_more(store: Store, product_id: uuid.UUID) -> LeaseView:
     """
     with _client(store) as client:
         sizes = dict(place_leases.wanted(store, client.login.member_id))
-        return client.lease(product_id, sizes.get(product_id, MIN_LEASE))
+        try:
+            return client.lease(product_id, sizes.get(product_id, MIN_LEASE))
+        except SyncRefusedError as exc:
+            if exc.server_code == SoldOutError.code:  # the page then offers the waitlist
+                raise SoldOutError(exc.message, product_id=product_id) from exc
+            raise

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 
 from boxoffice.domain.enums import PaymentKind
 from boxoffice.domain.permissions import Action
-from boxoffice.errors import BoxOfficeError
+from boxoffice.errors import BoxOfficeError, SoldOutError
 from boxoffice.schemas.sales import HeldPlaces, OrderView, ProductView, WaitlistEntryView
 from boxoffice.services import place_leases, products, sales
 from boxoffice.store.types import utcnow
@@ -136,6 +136,13 @@ def rows_for(found: list[ProductView], held: list[HeldPlaces] | None, now: datet
     return out
 
 
+def sold_out_row(row: Row) -> Row:
+    """A station's row for a product the server said is sold out (it refused to lease any place)."""
+    p = row.product
+    return Row(p, 0, "Sold out", f"{p.name} is sold out: add the buyer to the waitlist (Alt+W).",
+               sold_out=True)
+
+
 class ProductTable(QTableWidget):
     """The product list: arrows move, ``+``/``-`` and digits set the quantity, Enter moves on."""
 
@@ -189,6 +196,7 @@ class SalesPage(QWidget):
         self._typed_at = 0.0
         self._typed_row = -1
         self._asked: dict[uuid.UUID, float] = {}  # product -> when more places were last asked for
+        self._sold_out_at_server: set[uuid.UUID] = set()  # the server had no place to lease
         self._tickets: list[str] = []  # the codes being encoded, in order
         self._done = 0
 
@@ -206,6 +214,7 @@ class SalesPage(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         products_label = QLabel("&Products  (arrows; + − or digits for how many; Enter)")
         products_label.setBuddy(self.table)
+        products_label.setWordWrap(True)
         self.note = QLabel()
         self.note.setObjectName("salesNote")
         self.note.setWordWrap(True)
@@ -227,6 +236,7 @@ class SalesPage(QWidget):
         self.total_label = QLabel("Total: –")
         self.total_label.setObjectName("salesTotal")
         self.total_label.setStyleSheet("font-size: 20pt; font-weight: 700;")
+        self.total_label.setWordWrap(True)
         self.cash = QRadioButton("C&ash (F2)")
         self.card = QRadioButton("Car&d (F3)")
         self.comp = QRadioButton("Complimentar&y (F4)")
@@ -234,10 +244,11 @@ class SalesPage(QWidget):
         for i, button in enumerate((self.cash, self.card, self.comp)):
             self.kinds.addButton(button, i)
         self.cash.setChecked(True)
-        kind_row = QHBoxLayout()
-        for button in (self.cash, self.card, self.comp):
-            kind_row.addWidget(button)
-        kind_row.addStretch(1)
+        kind_row = QGridLayout()  # two rows: the page fits beside the page list on an 800-pixel screen
+        kind_row.addWidget(self.cash, 0, 0)
+        kind_row.addWidget(self.card, 0, 1)
+        kind_row.addWidget(self.comp, 1, 0, 1, 2)
+        kind_row.setColumnStretch(2, 1)
         self.tendered = QLineEdit()
         self.tendered.setObjectName("salesTendered")
         self.tendered.setPlaceholderText("What was handed over, e.g. 50")
@@ -260,6 +271,7 @@ class SalesPage(QWidget):
         self.change_label = QLabel()
         self.change_label.setObjectName("salesChange")
         self.change_label.setStyleSheet(f"font-size: 20pt; font-weight: 700; color: {OK_COLOR};")
+        self.change_label.setWordWrap(True)
 
         self.sell_button = QPushButton("&Sell")
         self.sell_button.setObjectName("salesSell")
@@ -310,11 +322,13 @@ class SalesPage(QWidget):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
         self.print_button = QPushButton("Pr&int receipt…")
-        self.pdf_button = QPushButton("Sa&ve receipt as PDF…")
+        self.pdf_button = QPushButton("Sa&ve as PDF…")
+        self.pdf_button.setToolTip("Save the receipt as a PDF file")
         self.stop_button = QPushButton("Stop encodin&g")
-        order_buttons = QHBoxLayout()
-        for order_button in (self.print_button, self.pdf_button, self.stop_button):
-            order_buttons.addWidget(order_button)
+        order_buttons = QGridLayout()
+        order_buttons.addWidget(self.print_button, 0, 0)
+        order_buttons.addWidget(self.pdf_button, 0, 1)
+        order_buttons.addWidget(self.stop_button, 1, 0, 1, 2)
         self.calls = QTableWidget(0, 4)
         self.calls.setObjectName("salesToCall")
         self.calls.setHorizontalHeaderLabels(["Name", "Contact", "Product", "Offer until"])
@@ -323,6 +337,7 @@ class SalesPage(QWidget):
         self.calls.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         calls_label = QLabel("Who to ca&ll  (waitlist offers, soonest to end first)")
         calls_label.setBuddy(self.calls)
+        calls_label.setWordWrap(True)
 
         right = QVBoxLayout()
         right.addWidget(ref_caption)
@@ -337,7 +352,6 @@ class SalesPage(QWidget):
         layout = QHBoxLayout(self)
         left_box = QWidget()
         left_box.setLayout(left)
-        left_box.setMinimumWidth(430)
         left_box.setMaximumWidth(620)
         layout.addWidget(left_box, 5)
         layout.addLayout(right, 6)
@@ -391,9 +405,10 @@ class SalesPage(QWidget):
             self.say(describe_failure(exc), ERROR_COLOR)
             self.loaded.emit()
             return
-        self.show_rows(rows_for(found, held, utcnow()))
+        rows = rows_for(found, held, utcnow())
+        self.show_rows(rows)
         self.loaded.emit()
-        for row in self.rows:
+        for row in rows:
             if row.lease_out:
                 self.ask_for_more(row.product)
         if ctx.may(Action.SELL):
@@ -401,6 +416,8 @@ class SalesPage(QWidget):
 
     def show_rows(self, rows: list[Row]) -> None:
         current = self.table.currentRow()
+        rows = [sold_out_row(r) if r.lease_out and r.product.id in self._sold_out_at_server else r
+                for r in rows]
         self.rows = rows
         known = {r.product.id for r in rows}
         self.quantities = {k: v for k, v in self.quantities.items() if k in known}
@@ -725,10 +742,15 @@ class SalesPage(QWidget):
         try:
             lease = await self.ctx.ops.call("lease more", lambda: door.lease_more(store, product.id),
                                             own_thread=True)
-        except Exception as exc:
-            self.note_text(f"No more places of {product.name}: {describe_failure(exc)}", ERROR_COLOR,
-                           sticky=True)
+        except SoldOutError as exc:  # sold out everywhere: say so in its row, and offer the waitlist
+            self._sold_out_at_server.add(product.id)
+            self.show_rows(self.rows)
+            self.note_text(exc.message, ERROR_COLOR, sticky=True)
             return
+        except Exception as exc:
+            self.note_text(describe_failure(exc), ERROR_COLOR, sticky=True)
+            return
+        self._sold_out_at_server.discard(product.id)
         self.note_text(f"The server leased {lease.size:,} more place{'s' * (lease.size != 1)} of "
                        f"{product.name} to this station.", OK_COLOR, sticky=True)
         self.refresh()
