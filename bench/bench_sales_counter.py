@@ -133,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         db = workdir / "shop.sqlite3"
         make_shop(db, args.sales * args.tickets + 10)
+        from ui.app import application
         from ui.ops import asyncio_on_qt
 
-        with asyncio_on_qt():
+        application()
+        with asyncio_on_qt():  # the page's coroutines run on Qt's loop, as under qasync in the app
             counter, bands = measure(db, args.sales, args.tickets)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -223,6 +223,8 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     with seeded_server(tmp_path / "server.sqlite3") as state:
         server_owner = resolve_actor(state.store, "owner@example.org")
         add_product(state.store, server_owner, quota=40, event="Gate Fest", series="Today")
+        add_product(state.store, server_owner, "Weekend", quota=1, event="Gate Fest", series="Today")
+        sales.sell(state.store, server_owner, lines=[("Weekend", 1)], payment=sales.Payment.card("T-9"))
         yield state
 
 
@@ -240,13 +242,32 @@ def test_a_station_shows_its_leases_asks_for_more_when_they_run_out_and_refunds_
     manager = resolve_actor(station, "manager@example.org")
     window = open_window(qtbot, station, manager, SimulatedField(blank_bands(6, seed=5)))
     qtbot.waitUntil(lambda: window.status.lease_label.text() == "Leases: Day 5", timeout=10_000)
-    page = sales_page(qtbot, window)
+    page = sales_page(qtbot, window, rows=2)
+    assert [page.table.item(i, 0).text() for i in range(2)] == ["Day ticket", "Weekend"]
     assert page.table.item(0, 2).text() == "5"
+    # None of Weekend is leased here; the page asks the server, which has none free: sold out, waitlist.
+    qtbot.waitUntil(lambda: page.table.item(1, 2).text() == "Sold out", timeout=20_000)
+    assert "no place of Weekend free to lease" in page.note.text()
+    page.table.setCurrentCell(1, 0)
+    assert page.waitlist_button.isEnabled()
+    qtbot.mouseClick(page.waitlist_button, Qt.MouseButton.LeftButton)
+    assert page.waitlist_dialog is not None
+    qtbot.keyClicks(page.waitlist_dialog.name, "Olu Bakker")
+    qtbot.keyClicks(page.waitlist_dialog.contact, "olu@example.org")
+    page.waitlist_dialog.accept()
+    qtbot.waitUntil(lambda: "on the waitlist" in page.note.text(), timeout=20_000)
+    server_owner = resolve_actor(live_server.store, "owner@example.org")
+    assert [e.name for e in waitlist.entries(live_server.store, server_owner, "Weekend")] == ["Olu Bakker"]
     page.table.setCurrentCell(0, 0)
+    window.activateWindow()  # back from the dialog
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus, timeout=5_000)
     qtbot.keyClick(page.table, Qt.Key.Key_5)
     qtbot.keyClick(page.table, Qt.Key.Key_F3)
     qtbot.keyClicks(page.card_ref, "TERM-0042")
-    with qtbot.waitSignal(page.encoding_finished, timeout=180_000):
+    assert page.card.isChecked() and page.table.item(0, 3).text() == "5", page.note.text()
+    with qtbot.waitSignal(page.encoding_finished, timeout=60_000):
         qtbot.keyClick(page.card_ref, Qt.Key.Key_Return)
     order = page.order
     assert order is not None and len(order.tickets) == 5

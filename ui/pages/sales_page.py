@@ -136,6 +136,16 @@ def rows_for(found: list[ProductView], held: list[HeldPlaces] | None, now: datet
     return out
 
 
+def offer_left(until: datetime | None, now: datetime) -> str:
+    """How long a waitlist offer still holds its place: "25 min left (21:50 UTC)", or that it ended."""
+    if until is None:
+        return "–"
+    minutes = int((until - now).total_seconds() // 60)
+    if minutes < 0:
+        return f"ended {until:%H:%M} UTC"
+    return f"{minutes} min left ({until:%H:%M} UTC)"
+
+
 def sold_out_row(row: Row) -> Row:
     """A station's row for a product the server said is sold out (it refused to lease any place)."""
     p = row.product
@@ -331,7 +341,7 @@ class SalesPage(QWidget):
         order_buttons.addWidget(self.stop_button, 1, 0, 1, 2)
         self.calls = QTableWidget(0, 4)
         self.calls.setObjectName("salesToCall")
-        self.calls.setHorizontalHeaderLabels(["Name", "Contact", "Product", "Offer until"])
+        self.calls.setHorizontalHeaderLabels(["Name", "Contact", "Product", "Offer ends"])
         self.calls.verticalHeader().setVisible(False)
         self.calls.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.calls.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -460,8 +470,7 @@ class SalesPage(QWidget):
         self.to_call_rows = found
         self.calls.setRowCount(len(found))
         for i, entry in enumerate(found):
-            until = entry.offer_expires_at
-            ends = f"{until.astimezone():%H:%M}" if until is not None else "–"
+            ends = offer_left(entry.offer_expires_at, utcnow())
             for col, text in enumerate((entry.name, entry.contact, entry.product, ends)):
                 self.calls.setItem(i, col, QTableWidgetItem(text))
 
@@ -745,7 +754,10 @@ class SalesPage(QWidget):
         except SoldOutError as exc:  # sold out everywhere: say so in its row, and offer the waitlist
             self._sold_out_at_server.add(product.id)
             self.show_rows(self.rows)
-            self.note_text(exc.message, ERROR_COLOR, sticky=True)
+            log.info("no lease of %s: %s", product.name, exc.message)
+            self.note_text(f"The server has no place of {product.name} free to lease (sold out, or held by "
+                           "other stations): add the buyer to the waitlist (Alt+W).", ERROR_COLOR,
+                           sticky=True)
             return
         except Exception as exc:
             self.note_text(describe_failure(exc), ERROR_COLOR, sticky=True)
