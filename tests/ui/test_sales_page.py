@@ -287,3 +287,38 @@ def test_a_station_shows_its_leases_asks_for_more_when_they_run_out_and_refunds_
     assert "125.00 EUR, refund it to the card" in page.note.text()
     with live_server.store.read() as session:  # the server decided it: the order was pushed first
         assert session.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+def test_every_label_on_the_page_has_a_buddy_for_its_accelerator(
+        qtbot: QtBot, store: Store, owner: Actor, festival: Festival) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    add_product(store, owner)
+    page = sales_page(qtbot, open_window(qtbot, store, owner))
+    labelled = [label for label in page.findChildren(QLabel) if "&" in label.text()]
+    assert len(labelled) >= 7
+    for label in labelled:
+        assert label.buddy() is not None, f"{label.text()!r} shows its ampersand"
+
+
+def test_money_as_typed_rows_and_offer_times() -> None:
+    from uuid import uuid4
+
+    from boxoffice.schemas.sales import HeldPlaces
+    from ui.pages.sales_page import offer_left, parse_money, rows_for
+
+    assert [parse_money(t) for t in ("50", "50.5", "50,50", " 7 ", "", "abc", "-3")] == [
+        5000, 5050, 5050, 700, None, None, None]
+    now = datetime.now(UTC)
+    product = ProductView(id=uuid4(), event_id=uuid4(), category_id=uuid4(), category="GA", name="Day",
+                          series_ids=[], price_minor=100, currency="EUR", sales_opens_at=now - timedelta(hours=1),
+                          sales_closes_at=now + timedelta(hours=1), quota=5, sold=5, held=0, free=0)
+    later = product.model_copy(update={"id": uuid4(), "name": "Late", "sales_opens_at": now + timedelta(hours=2),
+                                       "sales_closes_at": now + timedelta(hours=3)})
+    own = rows_for([product, later], None, now)
+    assert [(r.status, r.sold_out) for r in own] == [("Sold out", True), ("Not yet", False)]
+    held = [HeldPlaces(product_id=product.id, product="Day", remaining=0, expires_at=None, used_up=True)]
+    station = rows_for([product], held, now)
+    assert (station[0].status, station[0].lease_out) == ("Lease used up", True)
+    assert offer_left(now + timedelta(minutes=25, seconds=30), now).startswith("25 min left")
+    assert offer_left(now - timedelta(minutes=1), now).startswith("ended")
