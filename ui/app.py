@@ -40,13 +40,14 @@ from ui.pages.encode_page import EncodePage, ReaderFactory
 from ui.pages.lookup_page import LookupPage
 from ui.pages.monitor_page import MonitorPage
 from ui.pages.reports_page import ReportsPage
+from ui.pages.sales_page import SalesPage
 from ui.pages.series_page import SeriesPage
 from ui.resources import app_icon
 from ui.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
-PAGE_TITLES = ("Series", "Encode", "Lookup", "Gates", "Reports")
+PAGE_TITLES = ("Series", "Encode", "Sales", "Lookup", "Gates", "Reports")
 #: The window size screenshots are taken at unless told otherwise: a 13" laptop's.
 SCREENSHOT_SIZE = (1280, 800)
 
@@ -69,11 +70,12 @@ def application() -> QApplication:
 
 
 def build_pages(ctx: AppContext, reader_factory: ReaderFactory | None = None) -> list[QWidget]:
-    """The pages; the Encode and Lookup pages use ``reader_factory``, else the settings' reader."""
+    """The pages; the Encode, Sales and Lookup pages use ``reader_factory``, else the settings' reader."""
     factory = reader_factory or S.configured_reader
     return [
         SeriesPage(ctx),
         EncodePage(ctx, reader_factory),
+        SalesPage(ctx, reader_factory),
         LookupPage(ctx, factory),
         MonitorPage(ctx),
         ReportsPage(ctx),
@@ -90,7 +92,7 @@ def build_window(store: Store, actor: Actor, *, station: str | None = None,
     window = MainWindow(ctx, build_pages(ctx, reader_factory), on_close=on_close)
     ops.setParent(window)
     for page in window.pages:
-        if isinstance(page, EncodePage):
+        if isinstance(page, EncodePage | SalesPage):
             page.reader_status.connect(window.status.show_reader)
     return window, ctx
 

@@ -1,7 +1,7 @@
 """The main window: a page list on the left, the page on the right, the status bar below.
 
 Geometry, dock state and the last page are kept in QSettings (``state/…``),
-apart from the settings a person chooses. Shortcuts: Ctrl+1…5 switch pages,
+apart from the settings a person chooses. Shortcuts: Ctrl+1…6 switch pages,
 F5 reloads the page, Ctrl+, opens the settings.
 """
 

@@ -98,6 +98,7 @@ class ServerUnreachableError(BoxOfficeError):
 
 class SyncRefusedError(BoxOfficeError):
     code = "sync_refused"
+    server_code: str | None = None  # the server's own error code (``sold_out``, ``forbidden``…)
 
 
 @dataclass
@@ -182,7 +183,9 @@ class SyncClient:
 
     # -- HTTP ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, *, refused: str | None = "The server refused the sync",
+                 **kwargs: Any) -> httpx.Response:
+        """One call; every failure a sentence. ``refused`` prefixes a 4xx's message (None: as it is)."""
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -208,8 +211,15 @@ class SyncClient:
                 message = response.json().get("message", response.text)
             except ValueError:
                 message = response.text
-            raise SyncRefusedError(f"The server refused the sync: {message}")
+            error = SyncRefusedError(f"{refused}: {message}" if refused else str(message))
+            error.server_code = _error_code(response)
+            raise error
         return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call to one of the server's API routes with this login (``sync.door``); a refusal is the
+        server's own sentence."""
+        return self._request(method, path, refused=None, **kwargs)
 
     # -- push ---------------------------------------------------------------
 
@@ -413,7 +423,7 @@ class SyncClient:
 
     def lease(self, product_id: uuid.UUID, size: int) -> LeaseView:
         """Lease up to ``size`` places of a product from the server, kept here to sell offline."""
-        response = self._request("POST", f"/api/products/{product_id}/leases",
+        response = self._request("POST", f"/api/products/{product_id}/leases", refused=None,
                                  json={"size": size, "station": self.login.station})
         lease = LeaseView.model_validate(response.json())
         place_leases.keep(self.store, lease, self.login.member_id)

@@ -30,6 +30,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -69,6 +70,9 @@ class BatchParams:
     series_refs: tuple[str, ...]
     count: int | None  # None: open-ended, until Cancel
     station: str | None = None
+    # Tickets to link, one to each band encoded, in order (the Sales page: one band per ticket sold);
+    # a ticket scanned with ``link_next_ticket`` goes before them.
+    ticket_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class EncodeJob:
         self.progress = Progress(requested=params.count)
         self._encoded: dict[str, BandReport] = {}  # UID -> its OK report, for repeat taps
         self._next_ticket: str | None = None
+        self._queued_tickets: deque[str] = deque(params.ticket_refs)
         self.bands: list[BandReport] = []
         reader.on_event(lambda event: self._emit(EventKind.READER, message=event.message))
 
@@ -296,6 +301,9 @@ class EncodeJob:
         try:
             with self._lock:
                 ticket = self._next_ticket
+                queued = ticket is None and bool(self._queued_tickets)
+                if queued:
+                    ticket = self._queued_tickets[0]
             plan = encoding_bands.plan_band(self.store, self.actor, batch_id=self.batch_id, uid=uid,
                                             ticket_ref=ticket)
         except AlreadyEncodedError as error:
@@ -330,7 +338,9 @@ class EncodeJob:
             return self._failed(uid, Outcome.WRITE_FAILED, str(error), plan.label, plan.band_id)
         if ticket is not None:
             with self._lock:
-                if self._next_ticket == ticket:
+                if queued and self._queued_tickets and self._queued_tickets[0] == ticket:
+                    self._queued_tickets.popleft()
+                elif self._next_ticket == ticket:
                     self._next_ticket = None
         return BandReport(uid, Outcome.OK, message, plan.label, plan.band_id, resumed=plan.resumed)
 

@@ -26,9 +26,9 @@ def test_pages_switch_by_shortcut_and_the_last_page_and_size_are_kept(
 ) -> None:
     window = make_window(owner)
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
-        "Series", "Encode", "Lookup", "Gates", "Reports"]
+        "Series", "Encode", "Sales", "Lookup", "Gates", "Reports"]
     assert window.stack.currentWidget() is window.page_named("Series")
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is window.page_named("Gates")
     window.resize(window.width(), 502)
     size = (window.width(), window.height())

@@ -51,7 +51,7 @@ def test_the_screenshot_command_saves_every_page_at_each_size(
     take_screenshots(window, tmp_path / "shots", lambda: done.append(True), settle_ms=300, sizes=SIZES)
     qtbot.waitUntil(lambda: bool(done), timeout=30_000)
     names = sorted(p.name for p in (tmp_path / "shots").iterdir())
-    pages = ["01-series", "02-encode", "03-lookup", "04-gates", "05-reports"]
+    pages = ["01-series", "02-encode", "03-sales", "04-lookup", "05-gates", "06-reports"]
     assert names == sorted([f"{p}.png" for p in pages] + [f"{p}-1920x1080.png" for p in pages])
     for name in names:
         image = QImage(str(tmp_path / "shots" / name))

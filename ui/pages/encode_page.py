@@ -8,7 +8,8 @@ session a factory for the configured one. Loading the choices and running a
 batch are coroutines (``Ops.launch``) that read top to bottom.
 
 The prompt is meant to be read from a metre away: one short sentence, large,
-on a colour that says how the last band went.
+on a colour that says how the last band went (``ui.widgets.band_prompt``,
+shared with the Sales page).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -56,57 +55,12 @@ from ui import settings as S
 from ui.context import AppContext
 from ui.encoding_session import EncodingSession
 from ui.ops import describe_failure
-from ui.resources import sound
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
-
-if TYPE_CHECKING:  # imported for real in Tones: a Qt build may lack multimedia
-    from PySide6.QtMultimedia import QSoundEffect
+from ui.widgets.band_prompt import IDLE_BG, OUTCOME_WORDS, BandPrompt, Tones, band_feedback
 
 log = logging.getLogger(__name__)
 
 ReaderFactory = Callable[[], Reader]
-
-IDLE_BG = "#34495E"
-OUTCOME_COLORS = {
-    EncodeOutcome.OK: OK_COLOR,
-    EncodeOutcome.DUPLICATE: WARN_COLOR,
-}
-OUTCOME_WORDS = {
-    EncodeOutcome.OK: "Encoded",
-    EncodeOutcome.DUPLICATE: "Already encoded",
-    EncodeOutcome.FOREIGN_TAG: "Not a wristband",
-    EncodeOutcome.LOCKED: "Locked band",
-    EncodeOutcome.WRITE_FAILED: "Write failed",
-    EncodeOutcome.REMOVED: "Removed too early",
-}
-
-
-class Tones:
-    """The three tones, loaded once; silent when sounds are off or the machine has no audio."""
-
-    def __init__(self, parent: QObject) -> None:
-        self.enabled = True
-        self.played: list[str] = []  # what was asked for, newest last (tests and the log read it)
-        self._effects: dict[str, QSoundEffect] = {}
-        try:
-            from PySide6.QtMultimedia import QSoundEffect
-        except ImportError:  # a Qt build without multimedia: the colours still tell
-            log.info("no QtMultimedia: encoding without sounds")
-            return
-        for name in ("ok", "error", "duplicate"):
-            effect = QSoundEffect(parent)
-            effect.setSource(QUrl.fromLocalFile(str(sound(name))))
-            effect.setVolume(0.8)
-            self._effects[name] = effect
-
-    def play(self, name: str) -> None:
-        if not self.enabled:
-            return
-        self.played.append(name)
-        effect = self._effects.get(name)
-        if effect is not None:
-            effect.play()
-
 
 class EncodePage(QWidget):
     """Emits ``loaded`` when its choices are filled, ``batch_finished(JobResult)`` at the end of a batch.
@@ -189,16 +143,8 @@ class EncodePage(QWidget):
         self.ticket_note.setObjectName("encodeTicketNote")
 
         # -- the prompt and counters
-        self.prompt = QLabel("Choose what to encode, then Start.")
+        self.prompt = BandPrompt("Choose what to encode, then Start.")
         self.prompt.setObjectName("encodePrompt")
-        self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prompt.setWordWrap(True)
-        self.prompt.setMinimumHeight(150)
-        font = QFont()
-        font.setPointSize(30)
-        font.setBold(True)
-        self.prompt.setFont(font)
-        self._paint_prompt(IDLE_BG)
         self.detail = QLabel()
         self.detail.setObjectName("encodeDetail")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -444,27 +390,13 @@ class EncodePage(QWidget):
             self.show_prompt(self._next_prompt(p.done, p.requested), IDLE_BG)
         elif event.kind is EventKind.BAND and event.band is not None:
             band = event.band
-            outcome = band.outcome
-            color = OUTCOME_COLORS.get(outcome, ERROR_COLOR)
-            self._log(band.uid, band.label, outcome, band.message)
-            if outcome is EncodeOutcome.OK:
-                self.tones.play("ok" if not band.repeat else "duplicate")
-                self.show_prompt(f"✓ {band.label or 'Band'} — take it, tap the next", color)
-                if self._pending_ticket is not None and not band.repeat:
-                    self.ticket_note.setText(f"Ticket {self._pending_ticket} linked to {band.label}.")
-                    self._pending_ticket = None
-            elif outcome is EncodeOutcome.DUPLICATE:
-                self.tones.play("duplicate")
-                self.show_prompt(f"{OUTCOME_WORDS[outcome]}: {band.label or band.uid}", color)
-            elif outcome is EncodeOutcome.REMOVED and band.reader_gone:
-                self.tones.play("error")
-                self.show_prompt(self._reader_gone_prompt, color)
-            elif outcome is EncodeOutcome.REMOVED:
-                self.tones.play("error")
-                self.show_prompt("Removed too early — tap that band again", color)
-            else:
-                self.tones.play("error")
-                self.show_prompt(f"{OUTCOME_WORDS.get(outcome, 'Failed')} — put this one aside", color)
+            self._log(band.uid, band.label, band.outcome, band.message)
+            text, color, tone = band_feedback(band, self._reader_gone_prompt)
+            self.tones.play(tone)
+            self.show_prompt(text, color)
+            if band.outcome is EncodeOutcome.OK and self._pending_ticket is not None and not band.repeat:
+                self.ticket_note.setText(f"Ticket {self._pending_ticket} linked to {band.label}.")
+                self._pending_ticket = None
             self.detail.setText(band.message)
         elif event.kind is EventKind.PAUSED:
             self.show_prompt("Paused", WARN_COLOR)
@@ -530,12 +462,7 @@ class EncodePage(QWidget):
     # ------------------------------------------------------------------ display
 
     def show_prompt(self, text: str, background: str) -> None:
-        self.prompt.setText(text)
-        self._paint_prompt(background)
-
-    def _paint_prompt(self, background: str) -> None:
-        self.prompt.setStyleSheet(
-            f"background: {background}; color: white; border-radius: 10px; padding: 16px;")
+        self.prompt.say(text, background)
 
     def _next_prompt(self, done: int, requested: int | None) -> str:
         return f"Tap band {done + 1} of {requested}" if requested else f"Tap band {done + 1}"

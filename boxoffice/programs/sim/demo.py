@@ -32,7 +32,18 @@ from boxoffice.domain.enums import (
     SeriesStatus,
 )
 from boxoffice.domain.recurrence import RecurrenceRule
-from boxoffice.services import assignments, events, keys, organization, recurring, refs
+from boxoffice.services import (
+    assignments,
+    events,
+    keys,
+    organization,
+    products,
+    recurring,
+    refs,
+    refunds,
+    sales,
+    waitlist,
+)
 from boxoffice.services import series as series_svc
 from boxoffice.services.actor import Actor
 from boxoffice.services.checkins import decide_and_record
@@ -55,6 +66,9 @@ MEMBERS = (("admin@example.org", Role.ADMIN), ("manager@example.org", Role.MANAG
            ("box@example.org", Role.MEMBER), ("viewer@example.org", Role.VIEWER),
            ("gate-1@example.org", Role.GATE), ("station-1@example.org", Role.STATION))
 STATIONS = (("Box office 1", "box@example.org"), ("Box office 2", "manager@example.org"))
+# The door's products: (name, category, the festival days it admits to, price in cents, quota).
+DOOR_PRODUCTS = (("Day ticket", "GA", (0,), 4500, 400), ("Weekend", "GA", (0, 1, 2), 11500, 150),
+                 ("VIP day", "VIP", (0,), 9500, 12))
 # Holders' names as people type them: the reports and the lookup must show every one.
 FIRST_NAMES = ("Anna", "Zoë", "Łukasz", "Søren", "Amélie", "João", "Nguyễn", "Mehmet", "Fatima", "Olu",
                "Jan", "Sanne", "Yuki", "Wei", "Priya", "Ørjan", "Siobhán", "Dmitri", "Chloé", "Kwame")
@@ -124,7 +138,37 @@ def seed_festival(store: Store, *, bands: int = 2000, seed: int = 2026,
                                      "Programme published")
     series_svc.transition_series(store, owner, str(days[0].id), SeriesStatus.ACTIVE, "Doors open")
     allowed, denied, taps = _day_of_checkins(store, days[0].id, band_rows, rng, now)
+    _door_sales(store, owner, str(ev.id), [str(d.id) for d in days], rng, now)
     return DemoSummary(ORGANIZATION, EVENT, OWNER, [d.name for d in days], bands, taps, allowed, denied)
+
+
+def _door_sales(store: Store, owner: Actor, event_id: str, day_ids: list[str], rng: random.Random,
+                now: datetime) -> None:
+    """Products on sale at the door, a morning of sales at the other box office, a sold-out VIP day
+    with its waitlist and one offer to call: the Sales page and the cash-up show real figures."""
+    opens, closes = now - timedelta(hours=6), now + timedelta(hours=10)
+    for name, category, days, price, quota in DOOR_PRODUCTS:
+        products.create_product(store, owner, event_id, name, category, [day_ids[d] for d in days],
+                                price_minor=price, currency="EUR", sales_opens_at=opens,
+                                sales_closes_at=closes, quota=quota)
+    for _ in range(14):
+        n = rng.choice((1, 1, 2, 2, 3, 4))
+        product = rng.choice(("Day ticket", "Day ticket", "Day ticket", "Weekend"))
+        price = next(p[3] for p in DOOR_PRODUCTS if p[0] == product)
+        payment = (sales.Payment.card(f"T-{rng.randrange(10**6):06d}") if rng.random() < 0.6
+                   else sales.Payment.cash((n * price + 999) // 1000 * 1000))
+        holder = sales.Holder(name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
+        sales.sell(store, owner, lines=[(product, n)], payment=payment, holder=holder,
+                   station=STATIONS[1][0], event_ref=event_id)
+    vip_quota = next(p[4] for p in DOOR_PRODUCTS if p[0] == "VIP day")
+    sold = [sales.sell(store, owner, lines=[("VIP day", 2)], payment=sales.Payment.card(f"V-{i}"),
+                       station=STATIONS[1][0], event_ref=event_id) for i in range(vip_quota // 2)]
+    for name, contact in (("Priya Nakamura", "+31 6 2345 6789"), ("Olu Bakker", "olu.bakker@example.org"),
+                          ("Chloé Dubois", "+31 6 8765 4321")):
+        waitlist.add(store, owner, "VIP day", name, contact, event_ref=event_id)
+    # A refund frees a place: it is offered to the first person on the waitlist, who is to be called.
+    refunds.refund(store, owner, sold[0].reference, reason="Could not come",
+                   ticket_codes=[sold[0].tickets[0].code], station=STATIONS[1][0])
 
 
 def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int, rng: random.Random,

@@ -181,6 +181,7 @@ class DemoStack:
         outcome = sync_client.login(self.station_store, url, OWNER, self.password, station=STATION)
         say(f"Station {STATION} logged in as {OWNER}; pulled {outcome.report.pulled:,} rows "
             f"into {self.station_db}")
+        self._sell_at_the_door(say)
         if self.rate > 0:
             day = self.summary.series[0]
             series_id = next(str(v.id) for v in series_svc.list_series(self.server_store, owner)
@@ -189,6 +190,26 @@ class DemoStack:
                                            ("manager@example.org", self.password), self.rate)
             self.traffic.start()
             say(f"Gate devices tapping bands on {day} at {self.rate:g}/s")
+
+    def _sell_at_the_door(self, say: Callable[[str], None]) -> None:
+        """A few sales at this station, from the places the server leased it at login, then a sync."""
+        from boxoffice.services import sales
+        from boxoffice.sync import client as sync_client
+
+        assert self.station_store is not None
+        me = resolve_actor(self.station_store, OWNER)
+        made = 0
+        for product, n, payment in (("Day ticket", 2, sales.Payment.cash(10_000)),
+                                    ("Weekend", 1, sales.Payment.card("T-004211")),
+                                    ("Day ticket", 1, sales.Payment.cash(5_000))):
+            try:
+                sales.sell(self.station_store, me, lines=[(product, n)], payment=payment, station=STATION)
+                made += 1
+            except BoxOfficeError as exc:  # no lease of it here: the demo goes on without this sale
+                log.info("demo sale of %s not made: %s", product, exc.message)
+        with sync_client.SyncClient.from_store(self.station_store) as sync:
+            sync.sync_once()
+        say(f"Station {STATION} sold {made} orders at the door from its leases of places")
 
     def stop(self) -> None:
         """Stop the traffic, the server and the databases, in that order; safe to call twice."""
