@@ -51,3 +51,34 @@ class ScannerConfig(View):
     payload_size: int
     version: int
     reasons: dict[str, ReasonWords]
+
+
+class GateLeaseView(View):
+    """Places of a series a gate scanner may admit while offline (``services.gate_leases``)."""
+
+    id: uuid.UUID
+    series_id: uuid.UUID
+    gate_id: uuid.UUID
+    device_id: str
+    size: int
+    used: int
+    granted_at: datetime
+    expires_at: datetime
+    returned_at: datetime | None
+
+
+class GateDeviceView(View):
+    """A gate scanner as the supervisor's Gates page shows it."""
+
+    device_id: str
+    lane: str
+    series_id: uuid.UUID | None
+    gate_id: uuid.UUID | None
+    gate: str | None
+    direction: str
+    queued: int
+    oldest_queued_at: datetime | None
+    data_at: datetime | None
+    lane_count: int
+    last_seen_at: datetime
+    online: bool

@@ -11,6 +11,8 @@ uses (from ``domain.access.MESSAGES``, the one declaration).
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,16 +20,27 @@ from boxoffice.domain import payload as pl
 from boxoffice.domain.access import ALLOWED_REASONS, MESSAGES
 from boxoffice.domain.enums import Reason, SeriesStatus
 from boxoffice.domain.permissions import Action
-from boxoffice.schemas.scanner import ReasonWords, ScannerConfig, ScannerGate, ScannerKeys, ScannerSeries
+from boxoffice.domain.validation import MAX_DEVICE_ID
+from boxoffice.errors import ValidationError
+from boxoffice.schemas.scanner import (
+    GateDeviceView,
+    ReasonWords,
+    ScannerConfig,
+    ScannerGate,
+    ScannerKeys,
+    ScannerSeries,
+)
 from boxoffice.services import keys, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
-from boxoffice.store.models import Event, EventSeries, Gate, SeriesGate
+from boxoffice.store.models import Event, EventSeries, Gate, GateDevice, SeriesGate
 from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
 _SCANNABLE = (SeriesStatus.SCHEDULED, SeriesStatus.ACTIVE)
+#: A scanner sends a heartbeat every 10 s while it can; one not heard from for this long is offline.
+ONLINE_WITHIN = timedelta(seconds=30)
 
 
 def reason_words() -> dict[str, ReasonWords]:
@@ -75,3 +88,42 @@ def series_keys(store: Store, actor: Actor, series_ref: str) -> ScannerKeys:
         found = keys.event_public_keys(session, series.event_id)
         return ScannerKeys(event_id=series.event_id, keys={k.hex(): v.hex() for k, v in found.items()},
                            generated_at=utcnow())
+
+
+def heartbeat(store: Store, actor: Actor, *, device_id: str, lane: str, series_id: uuid.UUID | None,
+              gate_id: uuid.UUID | None, direction: str, queued: int, oldest_queued_at: datetime | None,
+              data_at: datetime | None, lane_count: int, now: datetime | None = None) -> None:
+    """Keep what a scanner says of itself (its lane, its queue, the age of its data) and when it said it."""
+    actor.require(Action.VERIFY)
+    if not device_id or len(device_id) > MAX_DEVICE_ID:
+        raise ValidationError.single("device_id", f"A device name is 1 to {MAX_DEVICE_ID} characters.")
+    now = now or utcnow()
+    values = {"member_id": actor.member_id, "lane": lane[:120] or device_id, "series_id": series_id,
+              "gate_id": gate_id, "direction": direction, "queued": max(0, queued),
+              "oldest_queued_at": oldest_queued_at, "data_at": data_at, "lane_count": max(0, lane_count),
+              "last_seen_at": now}
+    with store.write() as session:
+        row = session.scalar(select(GateDevice).where(GateDevice.organization_id == actor.organization_id,
+                                                      GateDevice.device_id == device_id))
+        if row is None:
+            session.add(GateDevice(organization_id=actor.organization_id, device_id=device_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+
+
+def devices(store: Store, actor: Actor, *, now: datetime | None = None) -> list[GateDeviceView]:
+    """Every scanner of the organization heard from, by lane: online, queued scans, last contact."""
+    actor.require(Action.VIEW_SERIES)
+    now = now or utcnow()
+    with store.read() as session:
+        rows = session.execute(
+            select(GateDevice, Gate.name).outerjoin(Gate, Gate.id == GateDevice.gate_id)
+            .where(GateDevice.organization_id == actor.organization_id)
+            .order_by(GateDevice.lane, GateDevice.device_id)).all()
+        return [GateDeviceView(device_id=d.device_id, lane=d.lane, series_id=d.series_id, gate_id=d.gate_id,
+                               gate=gate, direction=d.direction, queued=d.queued,
+                               oldest_queued_at=d.oldest_queued_at, data_at=d.data_at,
+                               lane_count=d.lane_count,
+                               last_seen_at=d.last_seen_at, online=now - d.last_seen_at < ONLINE_WITHIN)
+                for d, gate in rows]

@@ -386,7 +386,7 @@ function comeBack() {
     uploading = (async () => {
       try {
         await upload();
-        await renewLease();
+        await renewLease({ settle: true });
         await heartbeat();
       } finally {
         uploading = null;
@@ -434,11 +434,13 @@ export async function upload() {
   }
 }
 
-async function renewLease() {
+// Back online (``settle``), a lease used offline is given back once the queue is up and a fresh
+// one taken; otherwise a lease half used or half way to its expiry is renewed.
+async function renewLease({ settle = false } = {}) {
   if (!state.setup || !state.online) return;
   const lease = state.lease;
   const halfLife = lease ? (Date.parse(lease.expires_at) - Date.parse(lease.granted_at)) / 2 : 0;
-  const fresh = lease && !lease.returned && lease.used < lease.size / 2
+  const fresh = lease && !lease.returned && lease.used < lease.size / 2 && !(settle && lease.used > 0)
     && Date.parse(lease.expires_at) - Date.now() > halfLife;
   if (fresh) return;
   try {
