@@ -117,7 +117,19 @@ def seed_gate_world(db: str | Path, *, capacity: int = 10_000,
             session.execute(update(Wristband).where(Wristband.uid.in_(uids[status.value])).values(status=status))
     uids["unassigned"] = add_bands(store, ev, "GA", 2, prefix="09")
     token = auth.issue_device_token(store, owner, "gate@example.org", "scanner tests")
-    return GateWorld(live, token, uids)
+    world = GateWorld(live, token, uids)
+    world.sign(uids["ga"][0])  # the event's key pair exists before any band reaches a gate
+    return world
+
+
+def checkins_of(world: GateWorld) -> list[tuple[str, str, str, str, str]]:
+    """(scan id, UID, direction, result, reason) of every check-in the server keeps, oldest first."""
+    from boxoffice.store.models import Checkin
+
+    with world.live.store.read() as session:
+        return [tuple(r) for r in session.execute(  # type: ignore[misc]
+            select(Checkin.client_scan_id, Checkin.uid, Checkin.direction, Checkin.result, Checkin.reason)
+            .order_by(Checkin.occurred_at)).all()]
 
 
 def serial(uid: str) -> str:
@@ -179,6 +191,18 @@ class ScannerPage:
         self.page.wait_for_function(f"window.scanner.state.answers > {before}")
         answer: dict[str, Any] = self.page.evaluate("window.scanner.state.lastAnswer")
         return answer
+
+    def wait_offline(self) -> None:
+        self.page.wait_for_function("!window.scanner.state.online")
+
+    def wait_uploaded(self, timeout_ms: int = 30_000) -> None:
+        """Until the page is online again with nothing waiting (it probes every 2 s)."""
+        self.page.wait_for_function("window.scanner.state.online && window.scanner.state.queued === 0",
+                                    timeout=timeout_ms)
+
+    def wait_worker(self) -> None:
+        """Until the service worker controls the page: from then on it starts with no server."""
+        self.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
 
     def queued(self) -> int:
         return int(self.page.evaluate("window.scanner.state.queued"))
