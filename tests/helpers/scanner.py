@@ -192,6 +192,14 @@ class ScannerPage:
         answer: dict[str, Any] = self.page.evaluate("window.scanner.state.lastAnswer")
         return answer
 
+    def shoot(self, name: str) -> None:
+        """A screenshot for the README (resources/screenshots) when BOXOFFICE_SCANNER_SCREENSHOTS names a folder."""
+        import os
+
+        folder = os.environ.get("BOXOFFICE_SCANNER_SCREENSHOTS")
+        if folder:
+            self.page.screenshot(path=str(Path(folder) / f"scanner-{name}.png"))
+
     def wait_offline(self) -> None:
         self.page.wait_for_function("!window.scanner.state.online")
 

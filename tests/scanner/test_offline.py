@@ -50,6 +50,7 @@ def test_server_stopped_mid_run_page_decides_queues_and_uploads_once(served: Any
     assert page.queued() == len(cases)
     assert "OFFLINE" in page.page.inner_text("#net")
     assert f"{len(cases)} scans waiting" in page.page.inner_text("#queue")
+    page.shoot("offline")
     typed = page.type_uid(ga[7])
     assert (typed["online"], typed["reason"]) == (False, "ok")
     before = checkins_of(w)

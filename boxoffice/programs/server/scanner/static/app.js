@@ -7,7 +7,7 @@
 // else is done with it, so a reload or a crash loses none.
 
 import * as db from "./db.js";
-import { bytesToBase64, base64ToBytes, hexToBytes, payloadProblem, verifier } from "./band.js";
+import { bytesToBase64, base64ToBytes, payloadProblem } from "./band.js";
 import { decideOffline } from "./decide.js";
 
 export const VERIFY_TIMEOUT_MS = 1500; // the one wait for the server before deciding on the device
@@ -611,7 +611,7 @@ async function startNfc() {
     reader.onreading = (event) => onReading(event).catch((err) => say(err.message));
     reader.onreadingerror = () => say("The band could not be read: hold it still, or type its UID.");
     $("nfc").hidden = true;
-    say(`Reading bands (signatures checked with ${verifier()} when offline).`);
+    say("Reading bands: hold one to the back of the phone.");
   } catch (err) {
     say(`NFC could not start: ${err.message}`);
   }
