@@ -35,7 +35,7 @@ def server(app: App, host: str, port: int, workers: int, certfile: str | None, k
     # process at a time: another server may be starting on the same database.
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("HTTPS needs both --certfile and --keyfile.")
-    tls = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if certfile else {}
+    tls: dict[str, str] = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if certfile and keyfile else {}
     scheme = "https" if certfile else "http"
     with preparation_lock(app.db):
         store = app.store
@@ -46,9 +46,11 @@ def server(app: App, host: str, port: int, workers: int, certfile: str | None, k
     click.echo(f"Per process: {cache_bounds.describe()}.", err=True)
     click.echo(f"Gate scanner page: {scheme}://{host}:{port}/scanner/", err=True)
     if workers == 1:
-        uvicorn.run(web_app, host=host, port=port, log_level="warning", **tls)
+        uvicorn.run(web_app, host=host, port=port, log_level="warning", ssl_certfile=tls.get("ssl_certfile"),
+                    ssl_keyfile=tls.get("ssl_keyfile"))
         return
     store.dispose()  # the change log has started once, here, not in a race between the workers
     os.environ[DB_VARIABLE] = app.db
     uvicorn.run("boxoffice.programs.server.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", **tls)
+                workers=workers, log_level="warning", ssl_certfile=tls.get("ssl_certfile"),
+                ssl_keyfile=tls.get("ssl_keyfile"))

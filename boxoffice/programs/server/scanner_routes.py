@@ -21,7 +21,7 @@ from boxoffice.domain.enums import Direction
 from boxoffice.programs.server import requests as rq
 from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.schemas.scanner import GateDeviceView, GateLeaseView, ScannerConfig, ScannerKeys, ScannerSeries
-from boxoffice.services import gate_devices, gate_leases
+from boxoffice.services import auth, gate_devices, gate_leases
 
 router = APIRouter(prefix="/api/scanner", tags=["scanner"], responses=rq.ERROR_RESPONSES)
 
@@ -99,6 +99,20 @@ def heartbeat(body: Heartbeat, store: StoreDep, actor: ActorDep) -> None:
                            gate_id=body.gate_id, direction=body.direction.value, queued=body.queued,
                            oldest_queued_at=body.oldest_queued_at, data_at=body.data_at,
                            lane_count=body.lane_count)
+
+
+class DeviceTokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    label: Annotated[str, Field(max_length=120)] = ""
+
+
+@router.post("/device-tokens", status_code=201)
+def device_token(body: DeviceTokenRequest, store: StoreDep, actor: ActorDep) -> dict[str, str]:
+    """A long-lived token for a gate member's phone, and the page's path: what the desktop's QR code holds."""
+    token = auth.issue_device_token(store, actor, body.email, body.label)
+    return {"token": token, "path": f"{PAGE_PATH}#token={token}"}
 
 
 @router.get("/devices")
