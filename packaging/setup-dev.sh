@@ -19,7 +19,8 @@ fi
 qt_libs=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libpulse0 fonts-dejavu-core
          xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
          libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1)
-for pkg in libusb-1.0-0 poppler-utils swig libpcsclite-dev "${qt_libs[@]}"; do
+# chromium: the gate scanner page's tests (tests/scanner) drive it headless through playwright.
+for pkg in libusb-1.0-0 poppler-utils swig libpcsclite-dev chromium "${qt_libs[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

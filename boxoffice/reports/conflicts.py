@@ -1,4 +1,10 @@
-"""Sync conflicts: every change the server refused, with station, time and reason.
+"""Sync conflicts: every change the server refused, with station, time and reason; and double uses.
+
+A double use is a band let in twice without leaving in between, which the
+server never allows online: two gate scanners, each offline, admitted the
+same band (a copied band at two lanes), and both taps were kept as decided
+when they were uploaded (``checkins.import_checkin``). The report lists each
+such second entry with both lanes.
 
 A station's own database holds the changes it pushed and the server refused (outbox entries in
 ``rejected``); the central server's holds every station's refused entries (``sync_applied_entries``).
@@ -13,12 +19,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.enums import OutboxStatus
+from boxoffice.domain.enums import CheckinResult, Direction, OutboxStatus, ReentryPolicy
 from boxoffice.reports.data import as_dict
 from boxoffice.reports.model import Facts, Report, Table
 from boxoffice.reports.timefmt import local
 from boxoffice.services.actor import Actor
-from boxoffice.store.models import AppliedEntry, Event, LocalSetting, Member, OutboxEntry
+from boxoffice.store.models import (
+    AppliedEntry,
+    Checkin,
+    Event,
+    EventSeries,
+    Gate,
+    LocalSetting,
+    Member,
+    OutboxEntry,
+)
 from boxoffice.store.types import utcnow
 from boxoffice.sync.refused import SEEN_KEY, kind_words
 from boxoffice.sync.state import SERVER_KEY
@@ -49,6 +64,32 @@ def _subject(payload: dict[str, object]) -> str:
         if value:
             return str(value)
     return ""
+
+
+def double_uses(session: Session, actor: Actor, ev: Event | None, tz: ZoneInfo) -> Table:
+    """Every allowed entry of a band already inside (its last allowed tap an entry), per series."""
+    query = (
+        select(Checkin.series_id, Checkin.uid, Checkin.direction, Checkin.occurred_at, Checkin.device_id,
+               Gate.name, EventSeries.name)
+        .join(EventSeries, EventSeries.id == Checkin.series_id).join(Gate, Gate.id == Checkin.gate_id)
+        .where(EventSeries.organization_id == actor.organization_id,
+               EventSeries.reentry_policy != ReentryPolicy.UNLIMITED,
+               Checkin.result == CheckinResult.ALLOWED, Checkin.uid.is_not(None))
+        .order_by(Checkin.series_id, Checkin.uid, Checkin.occurred_at, Checkin.id)
+    )
+    if ev is not None:
+        query = query.where(Checkin.event_id == ev.id)
+    rows: list[list[str | int | None]] = []
+    last: dict[tuple[object, object], tuple[str, str, str]] = {}
+    for series_id, uid, direction, at, device, gate, series in session.execute(query):
+        key = (series_id, uid)
+        before = last.get(key)
+        if direction is Direction.IN and before is not None and before[0] == "in":
+            rows.append([local(at, tz), series, uid, f"{before[1]} ({before[2]})", f"{gate} ({device})"])
+        last[key] = (direction.value, gate, device)
+    return Table("double_uses", "Bands let in twice without leaving (scanners offline at two lanes)",
+                 ["Second entry", "Series", "UID", "First in at", "Again in at"], rows,
+                 note="" if rows else "No band was let in twice.")
 
 
 def zone_for(session: Session, actor: Actor, ev: Event | None) -> str:
@@ -107,13 +148,15 @@ def build(session: Session, actor: Actor, ev: Event | None = None) -> Report:
         )],
         numeric=frozenset({1}),
     )
+    doubles = double_uses(session, actor, ev, tz)
     facts = Facts("Summary", [
         ("Refused here", f"{len(rows):,} ({sum(1 for r in rows if r[-1] == 'no'):,} not yet seen)"),
         ("Refused by this server", f"{len(server_rows):,}"),
+        ("Bands let in twice", f"{len(doubles.rows):,}"),
         ("Times in", zone),
     ])
     report = Report("conflicts", "Sync conflicts", "Every station of the organization", zone, utcnow())
-    report.blocks.extend([facts, local_table, server_table])
+    report.blocks.extend([facts, local_table, server_table, doubles])
     if by_reason.rows:
         report.blocks.append(by_reason)
     return report

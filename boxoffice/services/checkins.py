@@ -537,7 +537,7 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
             previous = session.scalar(select(Checkin).where(
                 Checkin.event_id == series.event_id, Checkin.client_scan_id == tap.client_scan_id))
             assert previous is not None
-            if previous.id != tap.id:
+            if previous.id != tap.id and not _same_tap(previous, tap, uid, gate.id):
                 raise ScanIdTakenError(tap.client_scan_id, _describe(previous, gate.name))
             return False
         if tap.result is CheckinResult.ALLOWED and band is not None:
@@ -545,6 +545,13 @@ def import_checkin(store: Store, actor: Actor, tap: CheckinView) -> bool:
             if moved is not None:
                 _write_presence(session, series, band.id, facts.presence, moved, counted=False)
         return True
+
+
+def _same_tap(previous: Checkin, tap: CheckinView, uid: str | None, gate_id: uuid.UUID) -> bool:
+    """A tap the server already decided online under this scan id: a scanner that gave up waiting for
+    the answer decided it itself and queued it with an id of its own. The server's record stands."""
+    return (previous.uid == uid and previous.gate_id == gate_id and previous.direction is tap.direction
+            and previous.device_id == tap.device_id)
 
 
 def _describe(checkin: Checkin, gate_name: str) -> str:

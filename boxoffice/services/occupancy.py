@@ -55,6 +55,11 @@ _CATEGORY = _table(CategoryOccupancy)
 _P = SeriesPresence.__table__.c
 
 
+def _taken(table: Table) -> Any:
+    """Places of a counter row that are not free: inside, and for a series those leased to scanners."""
+    return table.c.inside + table.c.held if "held" in table.c else table.c.inside
+
+
 def _upsert(dialect: Any, table: Table, keys: list[str], *, limited: bool) -> Any:
     """Add ``:o_delta`` to a counter row (making it if missing); with ``limited``, only below ``:o_limit``."""
     stmt = dialect.insert(table).values(
@@ -63,7 +68,8 @@ def _upsert(dialect: Any, table: Table, keys: list[str], *, limited: bool) -> An
     return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys],
         set_={"inside": table.c.inside + stmt.excluded.inside},
-        where=(table.c.inside < bindparam("o_limit")) if limited else None,
+        # A series' places leased to gate scanners (``held``, ``services.gate_leases``) are not free.
+        where=(_taken(table) < bindparam("o_limit")) if limited else None,
     ).returning(table.c.inside)
 
 
@@ -129,6 +135,11 @@ def enter(session: Session, series_id: uuid.UUID, category_id: uuid.UUID) -> Non
     session.execute(statements["series"], keys)
 
 
+def ensure_row(session: Session, series_id: uuid.UUID) -> None:
+    """Make the series' counter row if it has none (nobody inside), so it can be locked."""
+    session.execute(_ADD[_dialect(session)]["series"], {"o_series_id": series_id, "o_delta": 0})
+
+
 def leave(session: Session, series_id: uuid.UUID, category_id: uuid.UUID) -> None:
     """Give back the place of a band counted inside (under ``category_id``)."""
     keys = {"o_series_id": series_id, "o_category_id": category_id}
@@ -159,6 +170,13 @@ def recount(session: Session, series_ids: Iterable[uuid.UUID] | None = None) -> 
     series_totals: dict[uuid.UUID, int] = {}
     for series_id, _, n in rows:
         series_totals[series_id] = series_totals.get(series_id, 0) + n
+    # Places leased to gate scanners are not presence: they stay as they are.
+    held = dict(session.execute(select(_SERIES.c.series_id, _SERIES.c.held).where(_SERIES.c.held > 0)
+                                if ids is None else
+                                select(_SERIES.c.series_id, _SERIES.c.held)
+                                .where(_SERIES.c.held > 0, _SERIES.c.series_id.in_(ids))).all())
+    for series_id in held:
+        series_totals.setdefault(series_id, 0)
     if ids is None:
         session.execute(delete(_CATEGORY))
         session.execute(delete(_SERIES))
@@ -169,8 +187,9 @@ def recount(session: Session, series_ids: Iterable[uuid.UUID] | None = None) -> 
         session.execute(insert(_CATEGORY), [
             {"series_id": s, "category_id": c, "inside": n} for s, c, n in rows
         ])
+    if series_totals:
         session.execute(insert(_SERIES), [
-            {"series_id": s, "inside": n} for s, n in series_totals.items()
+            {"series_id": s, "inside": n, "held": held.get(s, 0)} for s, n in series_totals.items()
         ])
 
 

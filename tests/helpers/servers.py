@@ -73,8 +73,11 @@ class ServerProcess:
     """One ``python -m boxoffice --db DB server`` on a free loopback port."""
 
     def __init__(self, db: str | Path, log_path: Path, *, workers: int = 1,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, port: int = 0,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.db = str(db)
+        self.fixed_port = port  # 0: a free one at each start; else this one (a restart keeps its URL)
+        self.extra_args = extra_args
         self.log_path = log_path
         self.workers = workers
         self.env = server_env(env)
@@ -83,12 +86,14 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if "--certfile" in self.extra_args else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def spawn(self) -> None:
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         command = [sys.executable, "-m", "boxoffice", "--db", self.db, "server",
-                   "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
+                   "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+                   *self.extra_args]
         with self.log_path.open("ab") as err:
             # Its own session: stop() can kill a --workers server's children with it.
             self.process = subprocess.Popen(command, env=self.env, stdout=err, stderr=subprocess.STDOUT,
@@ -97,7 +102,7 @@ class ServerProcess:
     def wait_healthy(self, deadline: float) -> None:
         """Return once /api/health answers 200; raise if the process exits or ``deadline`` passes."""
         assert self.process is not None
-        with httpx.Client(timeout=2.0) as http:
+        with httpx.Client(timeout=2.0, verify=False) as http:
             while True:
                 if self.process.poll() is not None:
                     raise ServerStartError(f"the server on {self.url} exited with {self.process.returncode}:\n"

@@ -28,7 +28,7 @@ EXPECTED_TABLES = {
     "band_number_counters", "band_number_blocks",
     "series_occupancy", "category_occupancy",
     "products", "product_series", "product_counters", "place_leases", "orders", "sold_tickets", "refunds",
-    "waitlist_entries",
+    "waitlist_entries", "gate_leases", "gate_devices",
 }
 EXPECTED_INDEXES = {
     "event_series": {"ix_event_series_event_id", "ix_event_series_status_starts_at",

@@ -43,6 +43,7 @@ from boxoffice.monitor import loader, summary
 from boxoffice.monitor.alerts import Alert, Thresholds, evaluate
 from boxoffice.monitor.board import GateBoard, SeriesFill
 from boxoffice.schemas.board import GateBoardView
+from boxoffice.schemas.scanner import GateDeviceView
 from boxoffice.store.types import utcnow
 from ui import settings as S
 from ui.context import AppContext
@@ -74,6 +75,19 @@ def thresholds() -> Thresholds:
     except BoxOfficeError as exc:
         log.warning("alert thresholds in the settings are not usable (%s); using the defaults", exc)
         return Thresholds()
+
+
+SCANNERS_MS = 10_000  # the phones send a heartbeat every 10 s
+
+
+def describe_scanner(device: GateDeviceView, now: datetime) -> str:
+    """One phone in a few words: lane, gate, online or not, scans waiting on it, last contact."""
+    seconds = max(0, int((now - device.last_seen_at).total_seconds()))
+    contact = f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+    state = "online" if device.online else "OFFLINE"
+    waiting = f", {device.queued} scans waiting" if device.queued else ""
+    where = f"{device.gate or 'no gate'}, {device.direction}"
+    return f"{device.lane} ({where}): {state}{waiting}, last contact {contact}"
 
 
 class MonitorPage(QWidget):
@@ -122,6 +136,15 @@ class MonitorPage(QWidget):
         top.addWidget(self.message, 1)
         top.addWidget(self.last_hour)
         top.addWidget(self.whole_day)
+        self.scanner_login = QPushButton("Scanner login (QR)…")
+        self.scanner_login.setObjectName("monitorScannerLogin")
+        self.scanner_login.setToolTip("Make a gate token and show it as a QR code for a steward's phone")
+        top.addWidget(self.scanner_login)
+        # The gate scanner phones the server heard from (their heartbeats): lane, online, queue, contact.
+        self.scanners = QLabel()
+        self.scanners.setObjectName("monitorScanners")
+        self.scanners.setWordWrap(True)
+        self.scanners.hide()
 
         self.alert_list = AlertList()  # as tall as its alerts (a few rows at most), no empty band
         self.charts = GateCharts()
@@ -150,6 +173,7 @@ class MonitorPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.alert_list)
+        layout.addWidget(self.scanners)
         layout.addWidget(split, 1)
 
         self.poll_timer = QTimer(self)
@@ -161,6 +185,10 @@ class MonitorPage(QWidget):
         self.events.currentIndexChanged.connect(self._event_chosen)
         self.last_hour.clicked.connect(lambda: self.charts.show_last_hour(self.clock()))
         self.whole_day.clicked.connect(self.charts.show_day)
+        self.scanner_login.clicked.connect(self._scanner_login)
+        self.scanner_timer = QTimer(self)
+        self.scanner_timer.setInterval(SCANNERS_MS)
+        self.scanner_timer.timeout.connect(self.poll_scanners)
 
     # ------------------------------------------------------------------ loading
 
@@ -392,15 +420,38 @@ class MonitorPage(QWidget):
         self.update_seconds += time.perf_counter() - started
         self.redrawn.emit()
 
+    # ------------------------------------------------------------------ scanner phones
+
+    def _scanner_login(self) -> None:
+        from ui.dialogs.scanner_login import ScannerLoginDialog
+
+        ScannerLoginDialog(self.ctx, self).open()
+
+    def poll_scanners(self) -> None:
+        """Ask the server for the phones' heartbeats (a thread of its own); nothing without a server."""
+        from boxoffice.monitor import scanners
+
+        store = self.ctx.store
+        self.ctx.ops.spawn("scanner devices", lambda: scanners.devices(store), self.show_scanners,
+                           lambda exc: self.scanners.hide(), owner=self)
+
+    def show_scanners(self, devices: list[GateDeviceView]) -> None:
+        now = self.clock()
+        lines = [describe_scanner(d, now) for d in devices]
+        self.scanners.setText("Scanner phones: " + "; ".join(lines) if lines else "")
+        self.scanners.setVisible(bool(lines))
+
     # ------------------------------------------------------------------ visibility
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.scanner_timer.start()
         if self.board is not None:
             self.poll_timer.start()
             self.redraw_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
+        self.scanner_timer.stop()
         self.poll_timer.stop()
         self.redraw_timer.stop()
         if not self._polling:

@@ -18,6 +18,7 @@ from boxoffice.programs.server import (
     event_routes,
     routes,
     sales_routes,
+    scanner_routes,
     series_routes,
     sync_routes,
 )
@@ -74,6 +75,7 @@ def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app.include_router(event_routes.router)
     app.include_router(sync_routes.router)
     app.include_router(sales_routes.router)
+    scanner_routes.install(app)
     return app
 
 

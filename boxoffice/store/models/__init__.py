@@ -11,6 +11,7 @@ from boxoffice.store.models.checkin import (
 )
 from boxoffice.store.models.encoding import EncodeBatch, EncodeLogEntry, EventKey, TagSecret
 from boxoffice.store.models.event import Category, Event, Gate, GateCategory, Ticket
+from boxoffice.store.models.gate_devices import GateDevice, GateLease
 from boxoffice.store.models.organization import Member, Organization
 from boxoffice.store.models.sales import (
     Order,
@@ -57,6 +58,8 @@ __all__ = [
     "EventSeries",
     "Gate",
     "GateCategory",
+    "GateDevice",
+    "GateLease",
     "LocalSetting",
     "LoginThrottle",
     "Member",

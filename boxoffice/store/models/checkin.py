@@ -88,12 +88,16 @@ class SeriesOccupancy(Base):
     """
 
     __tablename__ = "series_occupancy"
-    __table_args__ = (CheckConstraint("inside >= 0", name="inside_not_negative"),)
+    __table_args__ = (CheckConstraint("inside >= 0", name="inside_not_negative"),
+                      CheckConstraint("held >= 0", name="held_not_negative"))
 
     series_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("event_series.id", ondelete="CASCADE"), primary_key=True
     )
     inside: Mapped[int]
+    # Places leased to gate scanners for admitting offline (``services.gate_leases``): an online
+    # entry claims a place only while ``inside + held < capacity``.
+    held: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class CategoryOccupancy(Base):
