@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRect, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QDate, QDateTime, QIODevice, QObject, QRect, QTime, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -22,17 +24,20 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from boxoffice.domain.permissions import Action
-from boxoffice.reports.kinds import TITLES, ReportKind
+from boxoffice.errors import BoxOfficeError
+from boxoffice.reports.cashup import parse_counted
+from boxoffice.reports.kinds import PERMISSION, TITLES, ReportKind
 from boxoffice.reports.scopes import EventScope, report_scopes
 from ui.context import AppContext
 from ui.ops import describe_failure
@@ -45,6 +50,20 @@ log = logging.getLogger(__name__)
 ALL_SERIES = "All series"
 # Printing renders each page to an image at this resolution: sharp on paper, small enough to be quick.
 PRINT_DPI = 200
+
+
+#: The reports over a time range of sales (the others cover what their event or series holds).
+RANGED = (ReportKind.CASHUP, ReportKind.SALES)
+
+
+@dataclass(frozen=True)
+class SalesRange:
+    """What the sales options ask for: ``start``/``end`` (None: the first sale, now), the drawer's count."""
+
+    start: datetime | None
+    end: datetime | None
+    counted: dict[str, int]
+    station: str | None
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,48 @@ class ReportsPage(QWidget):
         self.status = QLabel("Pick a report and what it covers, then Generate.")
         self.status.setObjectName("reportStatus")
 
+        # -- the cash-up's and sales report's options: a shift, the counted drawer, one station
+        self.from_on = QCheckBox("&From")
+        self.from_on.setObjectName("reportFromOn")
+        self.from_on.setToolTip("Unticked: from the event's first sale.")
+        self.from_time = QDateTimeEdit()
+        self.from_time.setObjectName("reportFrom")
+        self.to_on = QCheckBox("&To")
+        self.to_on.setObjectName("reportToOn")
+        self.to_on.setToolTip("Unticked: until now.")
+        self.to_time = QDateTimeEdit()
+        self.to_time.setObjectName("reportTo")
+        for edit in (self.from_time, self.to_time):
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+            edit.setCalendarPopup(True)
+            edit.setEnabled(False)
+        self.zone_note = QLabel()
+        self.zone_note.setObjectName("reportZone")
+        self.counted = QLineEdit()
+        self.counted.setObjectName("reportCounted")
+        self.counted.setPlaceholderText("e.g. EUR=412.50 (blank: lines to write on)")
+        self.counted.setToolTip("The cash counted in the drawer, once per currency, like EUR=412.50; "
+                                "the cash-up shows it against what the sales say and the difference.")
+        self.station = QLineEdit()
+        self.station.setObjectName("reportStation")
+        self.station.setPlaceholderText("all stations")
+        counted_label, station_label = QLabel("&Counted"), QLabel("St&ation")
+        counted_label.setBuddy(self.counted)
+        station_label.setBuddy(self.station)
+        self._cash_only = (counted_label, self.counted, station_label, self.station)
+        self.options = QWidget()
+        self.options.setObjectName("reportSalesOptions")
+        options = QHBoxLayout(self.options)
+        options.setContentsMargins(0, 0, 0, 0)
+        for option in (self.from_on, self.from_time, self.to_on, self.to_time, self.zone_note):
+            options.addWidget(option)
+        options.addSpacing(12)
+        options.addWidget(counted_label)
+        options.addWidget(self.counted, 1)
+        options.addWidget(station_label)
+        options.addWidget(self.station)
+        self.options.hide()
+
         self.document = QPdfDocument(self)
         self.view = QPdfView(self)
         self.view.setObjectName("reportPreview")
@@ -124,6 +185,7 @@ class ReportsPage(QWidget):
         actions.addWidget(self.print_button)
         layout = QVBoxLayout(self)
         layout.addLayout(pick)
+        layout.addWidget(self.options)
         layout.addLayout(actions)
         layout.addWidget(self.view, 1)
 
@@ -132,7 +194,8 @@ class ReportsPage(QWidget):
         self.generate.clicked.connect(self.start)
         self.save.clicked.connect(self.ask_save)
         self.print_button.clicked.connect(self.ask_print)
-        ctx.guard(self.generate, Action.VIEW_METRICS)
+        self.from_on.toggled.connect(self.from_time.setEnabled)
+        self.to_on.toggled.connect(self.to_time.setEnabled)
         self._update_buttons()
 
     # ------------------------------------------------------------------ scope pickers
@@ -173,6 +236,7 @@ class ReportsPage(QWidget):
                 self.series.addItem(name, str(sid))
         index = self.series.findData(current)
         self.series.setCurrentIndex(max(index, 0))
+        self._show_zone()
         self._update_buttons()
 
     def _kind_changed(self) -> None:
@@ -180,6 +244,43 @@ class ReportsPage(QWidget):
         self.event_choice.setEnabled(kind is not ReportKind.CONFLICTS)
         self._event_changed()
         self.series.setEnabled(kind in (ReportKind.SERIES, ReportKind.GATES))
+        self.options.setVisible(kind in RANGED)
+        for cash_widget in self._cash_only:
+            cash_widget.setVisible(kind is ReportKind.CASHUP)
+
+    def _zone(self) -> ZoneInfo | None:
+        scope = self._scope()
+        try:
+            return ZoneInfo(scope.timezone) if scope is not None else None
+        except (ValueError, KeyError):
+            return None
+
+    def _show_zone(self) -> None:
+        """The range is typed in the event's wall clock; the shift defaults to today there."""
+        zone = self._zone()
+        self.zone_note.setText(f"({zone.key})" if zone is not None else "")
+        if zone is None or self.from_on.isChecked() or self.to_on.isChecked():
+            return
+        now = datetime.now(zone).replace(second=0, microsecond=0, tzinfo=None)
+        midnight = datetime.combine(now.date(), time())
+        self.from_time.setDateTime(_wall(midnight))
+        self.to_time.setDateTime(_wall(now + timedelta(minutes=1)))
+
+    def sales_range(self) -> SalesRange:
+        """The options as the report asks for them; a sentence (ValidationError) for a bad count."""
+        zone = self._zone()
+
+        def instant(edit: QDateTimeEdit) -> datetime:
+            wall = edit.dateTime().toPython()
+            assert isinstance(wall, datetime)
+            return wall.replace(tzinfo=zone) if zone is not None else wall.astimezone()
+
+        start = instant(self.from_time) if self.from_on.isChecked() else None
+        end = instant(self.to_time) if self.to_on.isChecked() else None
+        cash = self._kind() is ReportKind.CASHUP
+        counted = parse_counted(self.counted.text().replace(",", " ").split()) if cash else {}
+        station = self.station.text().strip() or None if cash else None
+        return SalesRange(start, end, counted, station)
 
     def _kind(self) -> ReportKind:
         return ReportKind(self.kind.currentData())
@@ -201,7 +302,10 @@ class ReportsPage(QWidget):
         kind = self._kind()
         scoped = kind is ReportKind.CONFLICTS or (
             self._scope() is not None and (kind is not ReportKind.SERIES or self.series.currentData()))
-        self.generate.setEnabled(self.ctx.allowed(self.generate) and not running and bool(scoped))
+        # Each report asks for its own right (kinds.PERMISSION): a station may cash up, not read metrics.
+        allowed = self.ctx.may(PERMISSION[kind])
+        self.generate.setToolTip("" if allowed else self.ctx.why_not(PERMISSION[kind]))
+        self.generate.setEnabled(allowed and not running and bool(scoped))
         self.save.setEnabled(self.rendered is not None and not running)
         self.print_button.setEnabled(self.rendered is not None and not running)
 
@@ -212,13 +316,20 @@ class ReportsPage(QWidget):
         event_id = None if kind is ReportKind.CONFLICTS else self.event_choice.currentData()
         series_id = self.series.currentData() if kind in (ReportKind.SERIES, ReportKind.GATES) else None
         store, actor, progress = self.ctx.store, self.ctx.actor, self._progress
+        try:
+            options = self.sales_range() if kind in RANGED else SalesRange(None, None, {}, None)
+        except BoxOfficeError as exc:  # a count typed wrong: said, nothing gathered
+            self.status.setText(exc.message)
+            return
 
         def work() -> Rendered:
             # Imported here, on the worker: reportlab stays out of the window's start-up.
             from boxoffice.reports.build import build_report
             from boxoffice.reports.pdf import render_pdf
 
-            report = build_report(store, actor, kind.value, series=series_id, event=event_id)
+            report = build_report(store, actor, kind.value, series=series_id, event=event_id,
+                                  start=options.start, end=options.end, counted=options.counted,
+                                  station=options.station)
             buffer = io.BytesIO()
             pages = render_pdf(report, buffer, progress=progress.pages.emit)
             return Rendered(report, buffer.getvalue(), pages)
@@ -330,6 +441,10 @@ class ReportsPage(QWidget):
         self.status.setText(f"Sent {printed:,} page{'s' if printed != 1 else ''} to the printer.")
         log.info("printed %d pages of %s", printed, self.document.metaData(QPdfDocument.MetaDataField.Title))
         return printed
+
+
+def _wall(moment: datetime) -> QDateTime:
+    return QDateTime(QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute))
 
 
 __all__ = ["ReportsPage"]
