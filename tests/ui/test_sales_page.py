@@ -451,3 +451,29 @@ def test_a_refund_refused_inside_the_dialog_keeps_it_open_then_the_rest_is_refun
     qtbot.waitUntil(lambda: closed(dialog), timeout=5_000)
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Refund)) == 2
+
+
+@pytest.mark.slow
+def test_a_station_sells_a_waitlist_offer_through_the_server_then_its_band(
+        qtbot: QtBot, live_server: Live, station: Store) -> None:
+    server_owner = resolve_actor(live_server.store, "owner@example.org")
+    with live_server.store.read() as session:
+        weekend = session.scalar(select(Order.reference))
+    assert weekend is not None
+    waitlist.add(live_server.store, server_owner, "Weekend", "Olu Bakker", "olu@example.org")
+    refunds.refund(live_server.store, server_owner, weekend, reason="Cannot come")  # the place is offered
+    manager = resolve_actor(station, "manager@example.org")
+    window = open_window(qtbot, station, manager, SimulatedField(blank_bands(2, seed=9)))
+    page = sales_page(qtbot, window, rows=2)
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 1, timeout=20_000)
+    assert page.calls.item(0, 0).text() == "Olu Bakker" and "min left" in page.calls.item(0, 3).text()
+    qtbot.keyClick(page.table, Qt.Key.Key_F3)
+    qtbot.keyClicks(page.card_ref, "TERM-7")
+    page.calls.selectRow(0)
+    with qtbot.waitSignal(page.sold, timeout=30_000) as sold, \
+            qtbot.waitSignal(page.encoding_finished, timeout=60_000) as encoded:
+        qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
+    order = sold.args[0]
+    assert [t.product for t in order.tickets] == ["Weekend"] and order.payment.value == "card"
+    assert encoded.args[0] and all(r.status == "completed" for r in encoded.args[0]), page.detail.text()
+    assert waitlist.entries(live_server.store, server_owner, "Weekend")[0].status.value == "served"
