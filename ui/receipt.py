@@ -1,8 +1,10 @@
 """A sale's receipt: one HTML document, printed through the system's print dialog or saved as a PDF.
 
 ``QTextDocument`` lays it out and ``QPrinter`` renders it, so the printed
-page and the PDF are the same document. Rendering is quick (one page), but
-saving writes a file: the Sales page runs ``save_pdf`` through ``ui.ops``.
+page and the PDF are the same document. Painting stays on the GUI thread
+(``QTextDocument`` and its painter are not to be used from a worker) and is
+quick, one page into memory (``pdf_bytes``); the file write is the slow part,
+so the Sales page hands those bytes to ``ui.ops`` to write.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from PySide6.QtGui import QPageSize, QTextDocument
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QWidget
 
@@ -54,13 +57,24 @@ def document(order: OrderView) -> QTextDocument:
     return doc
 
 
+def pdf_bytes(order: OrderView) -> bytes:
+    """The receipt as a PDF in memory (A6, a receipt's size); GUI thread, one page: a few milliseconds."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A6))
+    writer.setResolution(300)
+    writer.setTitle(f"Receipt {order.reference}")
+    document(order).print_(writer)
+    del writer  # finishes the PDF into the buffer
+    buffer.close()
+    return bytes(data.data())
+
+
 def save_pdf(order: OrderView, path: Path) -> Path:
-    """Write the receipt to ``path`` as a PDF (A6, a receipt's size)."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A6))
-    printer.setOutputFileName(str(path))
-    document(order).print_(printer)
+    """Write the receipt to ``path`` as a PDF, all at once (scripts; the page writes through ``ui.ops``)."""
+    path.write_bytes(pdf_bytes(order))
     return path
 
 

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 from boxoffice.domain.validation import MIN_LEASE
 from boxoffice.errors import SoldOutError
-from boxoffice.schemas.sales import LeaseView, RefundView, WaitlistEntryView
-from boxoffice.services import place_leases, refunds, waitlist
+from boxoffice.schemas.sales import LeaseView, OrderView, RefundView, WaitlistEntryView
+from boxoffice.services import place_leases, refunds, sales, waitlist
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.sync.client import SyncClient, SyncRefusedError
@@ -50,6 +50,32 @@ def refund(store: Store, actor: Actor, reference: str, *, reason: str,
         response = client.call("POST", f"/api/orders/{reference.strip().upper()}/refunds",
                                json={"reason": reason, "tickets": codes, "station": station})
     return RefundView.model_validate(response.json())
+
+
+def get_order(store: Store, actor: Actor, reference: str) -> OrderView:
+    """An order by its booking reference, with each ticket's ``refunded`` (the refund dialog's list)."""
+    if not through_server(store):
+        return sales.get_order(store, actor, reference)
+    with _client(store) as client:
+        client.push()  # an order sold here a moment ago is the server's to show
+        response = client.call("GET", f"/api/orders/{reference.strip().upper()}")
+    return OrderView.model_validate(response.json())
+
+
+def accept_offer(store: Store, actor: Actor, entry_id: uuid.UUID, payment: sales.Payment, *,
+                 station: str | None = None) -> OrderView:
+    """Sell the place a waitlist offer holds to its person; a sentence when it ended or was served.
+
+    Through a server, its sale is pulled at once so this station can link bands to its ticket.
+    """
+    if not through_server(store):
+        return sales.accept_offer(store, actor, entry_id, payment=payment, station=station)
+    with _client(store) as client:
+        response = client.call("POST", f"/api/waitlist/{entry_id}/accept",
+                               json={"payment": payment.model_dump(mode="json"), "station": station})
+        order = OrderView.model_validate(response.json())
+        client.pull()
+    return order
 
 
 def add_to_waitlist(store: Store, actor: Actor, product_id: uuid.UUID, name: str,

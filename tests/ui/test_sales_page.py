@@ -13,23 +13,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from boxoffice.domain.enums import BandStatus, Role
 from boxoffice.schemas.sales import ProductView
-from boxoffice.services import products, sales, waitlist
+from boxoffice.services import products, refunds, sales, waitlist
 from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
-from boxoffice.store.models import Order, Refund, SoldTicket, Ticket, Wristband
+from boxoffice.store.models import Order, Refund, SoldTicket, Ticket, WaitlistEntry, Wristband
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
 from hardware.readers.sim import SimulatedField, blank_bands
 from hardware.readers.sim.device import simulated_reader
 from tests.helpers.seeding import PASSWORD, Live
 from tests.helpers.sync import seeded_server
-from tests.helpers.windows import EVENT, Festival
+from tests.helpers.windows import EVENT, TZ, Festival
 from ui.app import build_window
 from ui.main_window import MainWindow
 from ui.pages.sales_page import SalesPage
@@ -68,6 +70,11 @@ def sales_page(qtbot: QtBot, window: MainWindow, rows: int = 1) -> SalesPage:
     page.table.setFocus()
     qtbot.waitUntil(page.table.hasFocus, timeout=5_000)
     return page
+
+
+def closed(dialog: QWidget) -> bool:
+    """Closed (a page's dialog deletes itself once finished)."""
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()
 
 
 def orders(store: Store) -> int:
@@ -156,7 +163,20 @@ def test_a_sold_out_product_says_so_and_offers_the_waitlist(
     qtbot.keyClicks(dialog.contact, "+31 6 1234 5678")
     dialog.accept()
     qtbot.waitUntil(lambda: "on the waitlist" in page.note.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: closed(dialog), timeout=5_000)  # success closes it
     assert [e.name for e in waitlist.entries(store, owner, "Weekend")] == ["Kwame Haddad"]
+    # A second entry for the same person is refused inside the dialog, which stays open to correct it.
+    qtbot.mouseClick(page.waitlist_button, Qt.MouseButton.LeftButton)
+    again = page.waitlist_dialog
+    assert again is not None and again is not dialog
+    qtbot.keyClicks(again.name, "Kwame Haddad")
+    qtbot.keyClicks(again.contact, "+31 6 1234 5678")
+    qtbot.mouseClick(again.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: again.message.isVisible() and not again.working, timeout=10_000)
+    assert again.isVisible() and again.message.text().endswith(".") and again.ok.isEnabled()
+    assert again.ok.text() == "&Add to waitlist"
+    assert len(waitlist.entries(store, owner, "Weekend")) == 1
+    again.reject()
 
 
 def test_a_manager_refunds_through_the_page_and_a_station_clerk_sees_why_not(
@@ -175,10 +195,14 @@ def test_a_manager_refunds_through_the_page_and_a_station_clerk_sees_why_not(
     dialog = page.refund_dialog
     assert dialog is not None
     qtbot.keyClicks(dialog.reference, order.reference.lower())
-    qtbot.keyClicks(dialog.tickets, f"{order.reference}-2")
+    qtbot.keyClick(dialog.reference, Qt.Key.Key_Return)  # looks the order up; does not refund
+    qtbot.waitUntil(lambda: dialog.tickets.count() == 2, timeout=10_000)
+    assert dialog.isVisible() and dialog.codes() == [f"{order.reference}-1", f"{order.reference}-2"]
+    dialog.tickets.item(0).setCheckState(Qt.CheckState.Unchecked)  # keep the first ticket
     qtbot.keyClicks(dialog.reason, "Went home ill")
-    dialog.accept()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.note.text().startswith("Refunded"), timeout=10_000)
+    assert "Refunded 1 ticket" in page.note.text()
     assert "25.00 EUR, give it back in cash" in page.note.text()
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Refund)) == 1
@@ -194,7 +218,8 @@ def test_the_receipt_pdf_says_the_reference_the_lines_and_the_change(
     page = sales_page(qtbot, window)
     page.show_order(order)
     out = tmp_path / "receipt.pdf"
-    page.save_pdf(out)
+    page.save_pdf(out)  # painted into memory here, written on the database thread
+    qtbot.waitUntil(lambda: page.note.text() == f"Receipt saved: {out}", timeout=10_000)
     text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
     for expected in (order.reference, "2 × Day ticket", "50.00 EUR", "change 10.00 EUR", "Søren Ørsted",
@@ -281,6 +306,7 @@ def test_a_station_shows_its_leases_asks_for_more_when_they_run_out_and_refunds_
     qtbot.mouseClick(page.refund_button, Qt.MouseButton.LeftButton)
     dialog = page.refund_dialog
     assert dialog is not None and dialog.reference.text() == order.reference
+    qtbot.waitUntil(lambda: dialog.tickets.count() == 5, timeout=20_000)  # the server's view of the order
     qtbot.keyClicks(dialog.reason, "Double booking")
     dialog.accept()
     qtbot.waitUntil(lambda: page.note.text().startswith("Refunded"), timeout=20_000)
@@ -322,3 +348,132 @@ def test_money_as_typed_rows_and_offer_times() -> None:
     assert (station[0].status, station[0].lease_out) == ("Lease used up", True)
     assert offer_left(now + timedelta(minutes=25, seconds=30), now).startswith("25 min left")
     assert offer_left(now - timedelta(minutes=1), now).startswith("ended")
+    from zoneinfo import ZoneInfo
+
+    winter = datetime(2026, 12, 5, 20, 50, tzinfo=UTC)
+    assert offer_left(winter, winter - timedelta(minutes=25), ZoneInfo("Europe/Amsterdam")) == \
+        "25 min left (21:50 CET)"
+    assert offer_left(winter, winter + timedelta(minutes=1), ZoneInfo("Europe/Amsterdam")) == "ended 21:50 CET"
+    assert offer_left(winter, winter - timedelta(minutes=5)) == "5 min left (20:50 UTC)"
+
+
+
+# -- waitlist offers sold from the page; refusals kept in the dialogs ------------------------------
+
+
+def offered(store: Store, owner: Actor, name: str = "Kwame Haddad") -> WaitlistEntry:
+    """A sold-out Weekend, one person waiting, then a refund frees the place: an open offer for them."""
+    add_product(store, owner, "Weekend", quota=1, price_minor=4000)
+    first = sales.sell(store, owner, lines=[("Weekend", 1)], payment=sales.Payment.card("T-1"))
+    waitlist.add(store, owner, "Weekend", name, "+31 6 1234 5678")
+    refunds.refund(store, owner, first.reference, reason="Cannot come")
+    with store.read() as session:
+        entry = session.scalar(select(WaitlistEntry))
+        assert entry is not None and entry.offer_expires_at is not None
+        session.expunge(entry)
+    return entry
+
+
+def test_an_offer_is_sold_from_who_to_call_with_the_pages_payment_then_its_band(
+        qtbot: QtBot, store: Store, owner: Actor, festival: Festival) -> None:
+    entry = offered(store, owner)
+    window = open_window(qtbot, store, owner, SimulatedField(blank_bands(2, seed=8)))
+    page = sales_page(qtbot, window)
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 1, timeout=10_000)
+    ends = page.calls.item(0, 3).text()
+    from zoneinfo import ZoneInfo
+
+    local = entry.offer_expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TZ))  # type: ignore[union-attr]
+    assert ends.endswith(f"({local:%H:%M} {local.tzname()})") and "min left" in ends, ends
+    assert not page.offer_button.isEnabled()  # nothing selected yet
+    qtbot.keyClick(page.table, Qt.Key.Key_F2)
+    qtbot.keyClicks(page.tendered, "50")
+    page.calls.setFocus()
+    page.calls.selectRow(0)
+    assert page.offer_button.isEnabled()
+    with qtbot.waitSignal(page.sold, timeout=20_000) as sold, \
+            qtbot.waitSignal(page.encoding_finished, timeout=60_000) as encoded:
+        qtbot.keyClick(page.calls, Qt.Key.Key_Return)  # Enter in the list sells to them
+    order = sold.args[0]
+    assert [t.product for t in order.tickets] == ["Weekend"] and order.change_minor == 1000
+    assert order.holder_name == "Kwame Haddad" and page.reference.text() == order.reference
+    assert encoded.args[0] and all(r.status == "completed" for r in encoded.args[0])
+    assert page.prompt.text().startswith("✓ 1 band encoded")
+    assert waitlist.entries(store, owner, "Weekend")[0].status.value == "served"
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 0, timeout=10_000)  # served: no one left to call
+
+
+def test_an_expired_offer_is_refused_with_its_sentence_and_nothing_is_written(
+        qtbot: QtBot, store: Store, owner: Actor, festival: Festival) -> None:
+    entry = offered(store, owner)
+    window = open_window(qtbot, store, owner)
+    page = sales_page(qtbot, window)
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 1, timeout=10_000)
+    with store.write() as session:  # the offer ends while the row is on screen
+        session.get_one(WaitlistEntry, entry.id).offer_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    before = orders(store)
+    page.calls.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_F3)
+    qtbot.keyClicks(page.card_ref, "T-77")
+    qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "nothing was sold" in page.note.text(), timeout=10_000)
+    assert page.note.text() == "Kwame Haddad has no open offer (it is expired); nothing was sold."
+    assert orders(store) == before and page.reference.text() == "–"
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 0, timeout=10_000)  # the list drops the ended offer
+
+
+def test_a_refund_refused_inside_the_dialog_keeps_it_open_then_the_rest_is_refunded(
+        qtbot: QtBot, store: Store, owner: Actor, festival: Festival) -> None:
+    add_product(store, owner)
+    order = sales.sell(store, owner, lines=[("Day ticket", 2)], payment=sales.Payment.cash(5000))
+    window = open_window(qtbot, store, owner)
+    page = sales_page(qtbot, window)
+    qtbot.mouseClick(page.refund_button, Qt.MouseButton.LeftButton)
+    dialog = page.refund_dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.reference, order.reference)
+    qtbot.mouseClick(dialog.find_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.tickets.count() == 2, timeout=10_000)
+    refunds.refund(store, owner, order.reference, reason="At the other desk", ticket_codes=[f"{order.reference}-2"])
+    qtbot.keyClicks(dialog.reason, "Double booking")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.message.isVisible() and not dialog.working, timeout=10_000)
+    assert dialog.isVisible() and f"Ticket {order.reference}-2" in dialog.message.text()
+    assert "already refunded" in dialog.message.text()
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Refund)) == 1  # only the other desk's
+    # The list now shows the refunded ticket greyed, not ticked; the other one still ticked.
+    second = dialog.tickets.item(1)
+    assert "(refunded)" in second.text() and not second.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert dialog.codes() == [f"{order.reference}-1"]
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.note.text().startswith("Refunded 1 ticket"), timeout=10_000)
+    qtbot.waitUntil(lambda: closed(dialog), timeout=5_000)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Refund)) == 2
+
+
+@pytest.mark.slow
+def test_a_station_sells_a_waitlist_offer_through_the_server_then_its_band(
+        qtbot: QtBot, live_server: Live, station: Store) -> None:
+    server_owner = resolve_actor(live_server.store, "owner@example.org")
+    with live_server.store.read() as session:
+        weekend = session.scalar(select(Order.reference))
+    assert weekend is not None
+    waitlist.add(live_server.store, server_owner, "Weekend", "Olu Bakker", "olu@example.org")
+    refunds.refund(live_server.store, server_owner, weekend, reason="Cannot come")  # the place is offered
+    manager = resolve_actor(station, "manager@example.org")
+    window = open_window(qtbot, station, manager, SimulatedField(blank_bands(2, seed=9)))
+    page = sales_page(qtbot, window, rows=2)
+    qtbot.waitUntil(lambda: page.calls.rowCount() == 1, timeout=20_000)
+    assert page.calls.item(0, 0).text() == "Olu Bakker" and "min left" in page.calls.item(0, 3).text()
+    qtbot.keyClick(page.table, Qt.Key.Key_F3)
+    qtbot.keyClicks(page.card_ref, "TERM-7")
+    page.calls.selectRow(0)
+    with qtbot.waitSignal(page.sold, timeout=30_000) as sold, \
+            qtbot.waitSignal(page.encoding_finished, timeout=60_000) as encoded:
+        qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
+    order = sold.args[0]
+    assert [t.product for t in order.tickets] == ["Weekend"] and order.payment.value == "card"
+    assert encoded.args[0] and all(r.status == "completed" for r in encoded.args[0]), page.detail.text()
+    assert waitlist.entries(live_server.store, server_owner, "Weekend")[0].status.value == "served"

@@ -20,6 +20,13 @@ Refunds, the waitlist and more places are the server's to decide on a
 station logged in to one: ``boxoffice.sync.door`` sends them there (or to
 the services, on a database of its own). When a station's lease of a
 product runs out, the page asks the server for more at once.
+
+"Who to call" lists the open waitlist offers, their end in the event's time
+zone; selecting one and pressing "Sell to them" (Alt+H, or Enter in the
+list) sells the held place to that person with the payment chosen on the
+page (``door.accept_offer``), then encodes its band like any sale. The core
+has no way to decline an offer early, so there is no "Pass on": an offer
+not taken ends by itself and its place goes to the next person.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QKeySequence, QShortcut
@@ -57,7 +65,7 @@ from boxoffice.domain.enums import PaymentKind
 from boxoffice.domain.permissions import Action
 from boxoffice.errors import BoxOfficeError, SoldOutError
 from boxoffice.schemas.sales import HeldPlaces, OrderView, ProductView, WaitlistEntryView
-from boxoffice.services import place_leases, products, sales
+from boxoffice.services import events, place_leases, products, sales
 from boxoffice.store.types import utcnow
 from boxoffice.sync import door
 from hardware.readers.reader import Reader
@@ -136,14 +144,24 @@ def rows_for(found: list[ProductView], held: list[HeldPlaces] | None, now: datet
     return out
 
 
-def offer_left(until: datetime | None, now: datetime) -> str:
-    """How long a waitlist offer still holds its place: "25 min left (21:50 UTC)", or that it ended."""
+def offer_left(until: datetime | None, now: datetime, zone: ZoneInfo | None = None) -> str:
+    """How long a waitlist offer still holds its place: "25 min left (21:50 CET)" in the event's time
+    zone (UTC when it is not known), or that it ended."""
     if until is None:
         return "–"
+    local = until.astimezone(zone or ZoneInfo("UTC"))
+    clock = f"{local:%H:%M} {local.tzname()}"
     minutes = int((until - now).total_seconds() // 60)
     if minutes < 0:
-        return f"ended {until:%H:%M} UTC"
-    return f"{minutes} min left ({until:%H:%M} UTC)"
+        return f"ended {clock}"
+    return f"{minutes} min left ({clock})"
+
+
+def zone_of(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def sold_out_row(row: Row) -> Row:
@@ -177,6 +195,18 @@ class ProductTable(QTableWidget):
             super().keyPressEvent(event)
 
 
+class CallsTable(QTableWidget):
+    """Who to call: Enter sells the selected offer."""
+
+    enter = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enter.emit()
+        else:
+            super().keyPressEvent(event)
+
+
 class SalesPage(QWidget):
     """Emits ``loaded`` when the products are shown, ``sold(OrderView)``, ``encoding_finished(list)``,
     ``note_changed(str)`` and ``reader_status(text, ok)``."""
@@ -201,6 +231,7 @@ class SalesPage(QWidget):
         self.results: list[JobResult] = []
         self.tones = Tones(self)
         self.to_call_rows: list[WaitlistEntryView] = []
+        self._zones: dict[uuid.UUID, ZoneInfo] = {}  # product -> its event's time zone
         self.waitlist_dialog: WaitlistDialog | None = None
         self.refund_dialog: RefundDialog | None = None
         self._typed_at = 0.0
@@ -339,15 +370,21 @@ class SalesPage(QWidget):
         order_buttons.addWidget(self.print_button, 0, 0)
         order_buttons.addWidget(self.pdf_button, 0, 1)
         order_buttons.addWidget(self.stop_button, 1, 0, 1, 2)
-        self.calls = QTableWidget(0, 4)
+        self.calls = CallsTable(0, 4)
         self.calls.setObjectName("salesToCall")
         self.calls.setHorizontalHeaderLabels(["Name", "Contact", "Product", "Offer ends"])
         self.calls.verticalHeader().setVisible(False)
         self.calls.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.calls.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.calls.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.calls.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        calls_label = QLabel("Who to ca&ll  (waitlist offers, soonest to end first)")
+        calls_label = QLabel("Who to ca&ll  (waitlist offers, soonest to end first; Enter sells)")
         calls_label.setBuddy(self.calls)
         calls_label.setWordWrap(True)
+        self.offer_button = QPushButton("Sell to t&hem")
+        self.offer_button.setObjectName("salesSellOffer")
+        self.offer_button.setToolTip("Sell the selected offer's place to that person, paid as chosen")
+        self.offer_button.setEnabled(False)
 
         right = QVBoxLayout()
         right.addWidget(ref_caption)
@@ -358,6 +395,7 @@ class SalesPage(QWidget):
         right.addLayout(order_buttons)
         right.addWidget(calls_label)
         right.addWidget(self.calls, 1)
+        right.addWidget(self.offer_button)
 
         layout = QHBoxLayout(self)
         left_box = QWidget()
@@ -385,6 +423,9 @@ class SalesPage(QWidget):
         self.print_button.clicked.connect(self.print_receipt)
         self.pdf_button.clicked.connect(self.ask_save_pdf)
         self.stop_button.clicked.connect(self.stop_encoding)
+        self.offer_button.clicked.connect(self.sell_offer)
+        self.calls.enter.connect(self.sell_offer)
+        self.calls.itemSelectionChanged.connect(self._offer_chosen)
         keys = ((Qt.Key.Key_F2, self.cash), (Qt.Key.Key_F3, self.card), (Qt.Key.Key_F4, self.comp))
         for key, button in keys:
             shortcut = QShortcut(QKeySequence(key), self)
@@ -405,16 +446,21 @@ class SalesPage(QWidget):
         ctx = self.ctx
         station = door.through_server(ctx.store)
 
-        def read() -> tuple[list[ProductView], list[HeldPlaces] | None]:
+        def read() -> tuple[list[ProductView], list[HeldPlaces] | None, dict[uuid.UUID, str]]:
             found = products.list_products(ctx.store, ctx.actor)
-            return found, place_leases.held(ctx.store) if station else None
+            zones = {ev.id: ev.timezone for ev in events.list_events(ctx.store, ctx.actor)}
+            return found, place_leases.held(ctx.store) if station else None, zones
 
         try:
-            found, held = await ctx.ops.call("sales products", read)
+            found, held, zone_names = await ctx.ops.call("sales products", read)
         except Exception as exc:
             self.say(describe_failure(exc), ERROR_COLOR)
             self.loaded.emit()
             return
+        for p in found:
+            zone = zone_of(zone_names.get(p.event_id, ""))
+            if zone is not None:
+                self._zones[p.id] = zone
         rows = rows_for(found, held, utcnow())
         self.show_rows(rows)
         self.loaded.emit()
@@ -467,12 +513,26 @@ class SalesPage(QWidget):
         self.show_to_call(found)
 
     def show_to_call(self, found: list[WaitlistEntryView]) -> None:
+        chosen = self.chosen_offer()
         self.to_call_rows = found
         self.calls.setRowCount(len(found))
+        now = utcnow()
         for i, entry in enumerate(found):
-            ends = offer_left(entry.offer_expires_at, utcnow())
+            ends = offer_left(entry.offer_expires_at, now, self._zones.get(entry.product_id))
             for col, text in enumerate((entry.name, entry.contact, entry.product, ends)):
                 self.calls.setItem(i, col, QTableWidgetItem(text))
+            if chosen is not None and entry.id == chosen.id:
+                self.calls.selectRow(i)
+        self._offer_chosen()
+
+    def chosen_offer(self) -> WaitlistEntryView | None:
+        rows = self.calls.selectionModel().selectedRows() if self.calls.selectionModel() else []
+        i = rows[0].row() if rows else -1
+        return self.to_call_rows[i] if 0 <= i < len(self.to_call_rows) else None
+
+    def _offer_chosen(self) -> None:
+        self.offer_button.setEnabled(self.chosen_offer() is not None and self.session is None
+                                     and self.ctx.may(Action.SELL))
 
     # ------------------------------------------------------------------ quantities
 
@@ -623,6 +683,42 @@ class SalesPage(QWidget):
         self.refresh()
         await self._encode(order)
 
+    def sell_offer(self) -> None:
+        """Sell the selected offer's place to its person, paid as the page's payment says."""
+        entry = self.chosen_offer()
+        if entry is None or self.session is not None or not self.offer_button.isEnabled():
+            if entry is None:
+                self.note_text("Select an offer in \"Who to call\" first.", ERROR_COLOR)
+            return
+        try:
+            payment = self.payment()
+        except _FormError as exc:
+            self.note_text(str(exc), ERROR_COLOR)
+            return
+        self.ctx.ops.launch("sell offer", self._sell_offer(entry, payment), owner=self)
+
+    async def _sell_offer(self, entry: WaitlistEntryView, payment: sales.Payment) -> None:
+        ctx = self.ctx
+        self.offer_button.setEnabled(False)
+        self.sell_button.setEnabled(False)
+        self.note_text(f"Selling {entry.product} to {entry.name}…", WARN_COLOR)
+        try:
+            order = await ctx.ops.call("sell offer", lambda: door.accept_offer(
+                ctx.store, ctx.actor, entry.id, payment, station=ctx.station),
+                own_thread=door.through_server(ctx.store))
+        except Exception as exc:
+            self.sell_button.setEnabled(ctx.allowed(self.sell_button))
+            self.note_text(describe_failure(exc), ERROR_COLOR, sticky=True)
+            ctx.ops.launch("who to call", self._load_to_call(), owner=self)
+            return
+        self.show_order(order)
+        self.note_text(f"Sold to {entry.name}: booking reference {order.reference}. Read it out; "
+                       "now the band.", OK_COLOR)
+        self.sold.emit(order)
+        self.clear_form()
+        self.refresh()  # the products, and who to call now
+        await self._encode(order)
+
     def show_order(self, order: OrderView) -> None:
         self.order = order
         self.reference.setText(order.reference)
@@ -727,6 +823,8 @@ class SalesPage(QWidget):
 
     def _set_encoding(self, running: bool) -> None:
         self.stop_button.setEnabled(running)
+        self.offer_button.setEnabled(not running and self.chosen_offer() is not None
+                                     and self.ctx.may(Action.SELL))
         self.sell_button.setEnabled(self.ctx.allowed(self.sell_button) and not running)
         has_order = self.order is not None
         self.print_button.setEnabled(has_order)
@@ -775,19 +873,22 @@ class SalesPage(QWidget):
             return
         dialog = WaitlistDialog(row.product.name, self)
         self.waitlist_dialog = dialog
-        dialog.accepted.connect(lambda: self.ctx.ops.launch("waitlist", self._add_to_waitlist(
-            row.product, dialog.name.text(), dialog.contact.text()), owner=self))
+        dialog.submitted.connect(lambda: self.ctx.ops.launch("waitlist", self._add_to_waitlist(
+            dialog, row.product), owner=dialog))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    async def _add_to_waitlist(self, product: ProductView, name: str, contact: str) -> None:
+    async def _add_to_waitlist(self, dialog: WaitlistDialog, product: ProductView) -> None:
         ctx = self.ctx
+        name, contact = dialog.name.text(), dialog.contact.text()
+        dialog.busy(True)
         try:
             entry = await ctx.ops.call("waitlist", lambda: door.add_to_waitlist(
                 ctx.store, ctx.actor, product.id, name, contact), own_thread=door.through_server(ctx.store))
         except Exception as exc:
-            self.note_text(describe_failure(exc), ERROR_COLOR, sticky=True)
+            dialog.refuse(describe_failure(exc))
             return
+        dialog.succeed()
         self.note_text(f"{entry.name} is on the waitlist for {entry.product}; we call {entry.contact} when a "
                        "place frees up.", OK_COLOR, sticky=True)
         ctx.ops.launch("who to call", self._load_to_call(), owner=self)
@@ -798,20 +899,45 @@ class SalesPage(QWidget):
             return
         dialog = RefundDialog(self.order.reference if self.order is not None else "", self)
         self.refund_dialog = dialog
-        dialog.accepted.connect(lambda: self.ctx.ops.launch("refund", self._refund(
-            dialog.reference.text(), dialog.codes(), dialog.reason.text()), owner=self))
+        dialog.lookup.connect(lambda reference: self.ctx.ops.launch(
+            "refund lookup", self._find_order(dialog, reference), owner=dialog))
+        dialog.submitted.connect(lambda: self.ctx.ops.launch("refund", self._refund(dialog), owner=dialog))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
+        if self.order is not None:
+            dialog.look_up()  # the order just sold: its tickets at once
 
-    async def _refund(self, reference: str, codes: list[str], reason: str) -> None:
+    async def _find_order(self, dialog: RefundDialog, reference: str) -> None:
         ctx = self.ctx
+        dialog.busy(True, "Looking it up…")
+        try:
+            order = await ctx.ops.call("refund lookup", lambda: door.get_order(
+                ctx.store, ctx.actor, reference), own_thread=door.through_server(ctx.store))
+        except Exception as exc:
+            dialog.refuse(describe_failure(exc))
+            return
+        dialog.show_order(order)
+        dialog.tickets.setFocus()
+
+    async def _refund(self, dialog: RefundDialog) -> None:
+        ctx = self.ctx
+        if dialog.nothing_ticked():
+            dialog.refuse("Tick at least one ticket to refund; nothing was refunded.")
+            return
+        reference, codes, reason = dialog.reference.text(), dialog.codes(), dialog.reason.text()
+        dialog.busy(True)
         try:
             done = await ctx.ops.call("refund", lambda: door.refund(
                 ctx.store, ctx.actor, reference, reason=reason, ticket_codes=codes, station=ctx.station),
                 own_thread=door.through_server(ctx.store))
         except Exception as exc:
-            self.note_text(describe_failure(exc), ERROR_COLOR, sticky=True)
+            dialog.refuse(describe_failure(exc))
+            if dialog.order is not None:  # show what is refundable now (another desk may have refunded)
+                sentence = dialog.message.text()
+                await self._find_order(dialog, reference)
+                dialog.refuse(sentence)
             return
+        dialog.succeed()
         n = len(done.ticket_codes)
         how = {PaymentKind.CASH: "give it back in cash", PaymentKind.CARD: "refund it to the card",
                PaymentKind.COMPLIMENTARY: "nothing to give back"}[done.payment]
@@ -835,9 +961,19 @@ class SalesPage(QWidget):
             self.save_pdf(Path(path))
 
     def save_pdf(self, path: Path) -> None:
-        """Write the last order's receipt as a PDF (Qt's printer renders on the GUI thread: one page)."""
+        """Write the last order's receipt as a PDF: painted here, into memory (Qt's painter belongs to the
+        GUI thread; one page, a few milliseconds), written to the file on the database thread."""
         assert self.order is not None
-        receipt.save_pdf(self.order, path)
+        data = receipt.pdf_bytes(self.order)
+        self.ctx.ops.launch("save receipt", self._write_pdf(path, data), owner=self)
+
+    async def _write_pdf(self, path: Path, data: bytes) -> None:
+        try:
+            await self.ctx.ops.call("save receipt", lambda: path.write_bytes(data))
+        except OSError as exc:
+            self.note_text(f"The receipt could not be saved to {path}: {exc.strerror or exc}.", ERROR_COLOR,
+                           sticky=True)
+            return
         self.note_text(f"Receipt saved: {path}", OK_COLOR, sticky=True)
 
     # ------------------------------------------------------------------ display
