@@ -19,21 +19,19 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QWidget
 
 from boxoffice.domain.enums import PaymentKind
+from boxoffice.domain.money import format_money
 from boxoffice.schemas.sales import OrderView
-
-
-def money(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency}"
 
 
 def receipt_html(order: OrderView, *, organization: str = "Box office") -> str:
     """The receipt as HTML: the booking reference large, the lines, the payment, the ticket codes."""
     lines = Counter((t.product, t.price_minor) for t in order.tickets)
-    rows = "".join(f"<tr><td>{n} × {escape(name)}</td><td align='right'>{money(n * price, order.currency)}"
-                   f"</td></tr>" for (name, price), n in sorted(lines.items()))
+    rows = "".join(f"<tr><td>{n} × {escape(name)}</td>"
+                   f"<td align='right'>{format_money(n * price, order.currency)}</td></tr>"
+                   for (name, price), n in sorted(lines.items()))
     if order.payment is PaymentKind.CASH:
-        paid = (f"Cash tendered {money(order.tendered_minor or 0, order.currency)}, "
-                f"change {money(order.change_minor or 0, order.currency)}")
+        paid = (f"Cash tendered {format_money(order.tendered_minor or 0, order.currency)}, "
+                f"change {format_money(order.change_minor or 0, order.currency)}")
     elif order.payment is PaymentKind.CARD:
         paid = f"Card, reference {escape(order.card_reference or '')}"
     else:
@@ -46,7 +44,7 @@ def receipt_html(order: OrderView, *, organization: str = "Box office") -> str:
         f"<p>{order.sold_at:%Y-%m-%d %H:%M} UTC{' · ' + escape(order.station) if order.station else ''}</p>"
         + (f"<p>For {holder}</p>" if holder else "")
         + f"<table width='100%'>{rows}<tr><td><b>Total</b></td>"
-        f"<td align='right'><b>{money(order.total_minor, order.currency)}</b></td></tr></table>"
+        f"<td align='right'><b>{format_money(order.total_minor, order.currency)}</b></td></tr></table>"
         f"<p>{paid}</p><p>Tickets: {codes}</p>"
     )
 

@@ -92,7 +92,7 @@ def test_a_cash_sale_through_the_keyboard_then_a_band_for_each_ticket(
     qtbot.keyClick(page.table, Qt.Key.Key_Plus)
     qtbot.keyClick(page.table, Qt.Key.Key_Plus)
     assert page.table.item(0, 3).text() == "2"
-    assert page.total_label.text().startswith("Total: 50.00 EUR")
+    assert page.total_label.text().startswith("Total: EUR 50.00")
     qtbot.keyClick(page.table, Qt.Key.Key_Return)
     qtbot.waitUntil(page.holder_name.hasFocus, timeout=2_000)
     qtbot.keyClicks(page.holder_name, "Zoe Visser")  # QTest types ASCII only
@@ -101,13 +101,13 @@ def test_a_cash_sale_through_the_keyboard_then_a_band_for_each_ticket(
     qtbot.keyClick(page.holder_email, Qt.Key.Key_F2)  # cash, and into its field
     qtbot.waitUntil(page.tendered.hasFocus, timeout=2_000)
     qtbot.keyClicks(page.tendered, "60")
-    assert page.change_label.text() == "Change: 10.00 EUR"
+    assert page.change_label.text() == "Change: EUR 10.00"
     with qtbot.waitSignal(page.sold, timeout=20_000) as sold, \
             qtbot.waitSignal(page.encoding_finished, timeout=120_000) as encoded:
         qtbot.keyClick(page.tendered, Qt.Key.Key_Return)
     order = sold.args[0]
     assert page.reference.text() == order.reference and page.reference.font().pointSize() >= 36
-    assert "give 10.00 EUR change" in page.order_line.text()
+    assert "give EUR 10.00 change" in page.order_line.text()
     assert encoded.args[0] and all(r.status == "completed" for r in encoded.args[0])
     assert page.prompt.text().startswith("✓ 2 bands encoded")
     assert page.tones.played == ["ok", "ok"]
@@ -134,7 +134,7 @@ def test_a_complimentary_sale_without_a_reason_is_refused_and_nothing_is_written
     qtbot.keyClick(page.table, Qt.Key.Key_3)
     assert page.table.item(0, 3).text() == "3"
     qtbot.keyClick(page.table, Qt.Key.Key_F4)
-    assert page.comp.isChecked() and page.total_label.text().startswith("Total: 0.00 EUR")
+    assert page.comp.isChecked() and page.total_label.text().startswith("Total: EUR 0.00")
     qtbot.keyClick(page.reason, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "reason" in page.note.text().lower(), timeout=10_000)
     assert page.note.text().endswith(".") and page.reference.text() == "–"
@@ -203,7 +203,7 @@ def test_a_manager_refunds_through_the_page_and_a_station_clerk_sees_why_not(
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.note.text().startswith("Refunded"), timeout=10_000)
     assert "Refunded 1 ticket" in page.note.text()
-    assert "25.00 EUR, give it back in cash" in page.note.text()
+    assert "EUR 25.00, give it back in cash" in page.note.text()
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Refund)) == 1
     qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "49", timeout=10_000)
@@ -222,7 +222,7 @@ def test_the_receipt_pdf_says_the_reference_the_lines_and_the_change(
     qtbot.waitUntil(lambda: page.note.text() == f"Receipt saved: {out}", timeout=10_000)
     text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
-    for expected in (order.reference, "2 × Day ticket", "50.00 EUR", "change 10.00 EUR", "Søren Ørsted",
+    for expected in (order.reference, "2 × Day ticket", "EUR 50.00", "change EUR 10.00", "Søren Ørsted",
                      f"{order.reference}-1"):
         assert expected in text, (expected, text)
 
@@ -310,7 +310,7 @@ def test_a_station_shows_its_leases_asks_for_more_when_they_run_out_and_refunds_
     qtbot.keyClicks(dialog.reason, "Double booking")
     dialog.accept()
     qtbot.waitUntil(lambda: page.note.text().startswith("Refunded"), timeout=20_000)
-    assert "125.00 EUR, refund it to the card" in page.note.text()
+    assert "EUR 125.00, refund it to the card" in page.note.text()
     with live_server.store.read() as session:  # the server decided it: the order was pushed first
         assert session.scalar(select(func.count()).select_from(Refund)) == 1
 

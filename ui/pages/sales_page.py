@@ -61,9 +61,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from boxoffice.domain import money
 from boxoffice.domain.enums import PaymentKind
 from boxoffice.domain.permissions import Action
-from boxoffice.errors import BoxOfficeError, SoldOutError
+from boxoffice.errors import BoxOfficeError, SoldOutError, ValidationError
 from boxoffice.schemas.sales import HeldPlaces, OrderView, ProductView, WaitlistEntryView
 from boxoffice.services import events, place_leases, products, sales
 from boxoffice.store.types import utcnow
@@ -91,15 +92,19 @@ QTY_COL, LEFT_COL = 3, 2
 
 
 def parse_money(text: str) -> int | None:
-    """Minor units from what a person types ("50", "50.5", "50,50"); None when it is not an amount."""
+    """Minor units from what a person types ("50", "50.5", "50,50"); None when it is not an amount.
+
+    A comma is read as the decimal point (how much of Europe types it); the
+    rest is ``boxoffice.domain.money.parse_money``, the one reading of an amount.
+    """
     cleaned = text.strip().replace(" ", "").replace(",", ".")
     if not cleaned:
         return None
     try:
-        value = float(cleaned)
-    except ValueError:
+        value = money.parse_money("tendered", cleaned)
+    except ValidationError:
         return None
-    return round(value * 100) if value >= 0 else None
+    return value if value >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -481,7 +486,7 @@ class SalesPage(QWidget):
         grey = QBrush(QColor("#8A8A8A"))
         for i, row in enumerate(rows):
             p = row.product
-            cells = (p.name, receipt.money(p.price_minor, p.currency), row.status,
+            cells = (p.name, money.format_money(p.price_minor, p.currency), row.status,
                      str(self.quantities.get(p.id, 0) or ""))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -593,14 +598,14 @@ class SalesPage(QWidget):
         total, currency = got
         count = sum(q for _, q in self.lines())
         self.total_label.setText(
-            f"Total: {receipt.money(total, currency)}  ({count} ticket{'s' * (count != 1)})")
+            f"Total: {money.format_money(total, currency)}  ({count} ticket{'s' * (count != 1)})")
         tendered = parse_money(self.tendered.text())
         if self.cash.isChecked() and tendered is not None:
             if tendered >= total:
-                self.change_label.setText(f"Change: {receipt.money(tendered - total, currency)}")
+                self.change_label.setText(f"Change: {money.format_money(tendered - total, currency)}")
                 self.change_label.setStyleSheet(f"font-size: 20pt; font-weight: 700; color: {OK_COLOR};")
             else:
-                self.change_label.setText(f"{receipt.money(total - tendered, currency)} more is due")
+                self.change_label.setText(f"{money.format_money(total - tendered, currency)} more is due")
                 self.change_label.setStyleSheet(f"font-size: 14pt; font-weight: 700; color: {ERROR_COLOR};")
         else:
             self.change_label.setText("")
@@ -723,10 +728,10 @@ class SalesPage(QWidget):
         self.order = order
         self.reference.setText(order.reference)
         count = len(order.tickets)
-        line = f"{count} ticket{'s' * (count != 1)} · {receipt.money(order.total_minor, order.currency)}"
+        line = f"{count} ticket{'s' * (count != 1)} · {money.format_money(order.total_minor, order.currency)}"
         if order.payment is PaymentKind.CASH and order.change_minor is not None:
-            line += f" · give {receipt.money(order.change_minor, order.currency)} change"
-            self.change_label.setText(f"Change: {receipt.money(order.change_minor, order.currency)}")
+            line += f" · give {money.format_money(order.change_minor, order.currency)} change"
+            self.change_label.setText(f"Change: {money.format_money(order.change_minor, order.currency)}")
         elif order.payment is PaymentKind.CARD:
             line += " · card"
         else:
@@ -941,9 +946,9 @@ class SalesPage(QWidget):
         n = len(done.ticket_codes)
         how = {PaymentKind.CASH: "give it back in cash", PaymentKind.CARD: "refund it to the card",
                PaymentKind.COMPLIMENTARY: "nothing to give back"}[done.payment]
-        self.note_text(f"Refunded {n} ticket{'s' * (n != 1)} of {done.reference}: "
-                       f"{receipt.money(done.amount_minor, done.currency)}, {how}. Their bands no longer "
-                       "open any gate.", OK_COLOR, sticky=True)
+        amount = money.format_money(done.amount_minor, done.currency)
+        self.note_text(f"Refunded {n} ticket{'s' * (n != 1)} of {done.reference}: {amount}, {how}. Their "
+                       "bands no longer open any gate.", OK_COLOR, sticky=True)
         self.refresh()
 
     # ------------------------------------------------------------------ receipt
