@@ -11,8 +11,11 @@ import pytest
 from tests.helpers.scanner import CHROMIUM, PHONE, chromium_available
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module. Not per session: Playwright's sync API names its own asyncio
+    loop the running one while it is open, and a later test in this process that starts a loop of
+    its own (``asyncio.run``) would be refused; pytest closes a module's fixtures before it moves on."""
     if not chromium_available():
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is not installed (packaging/setup-dev.sh installs it)")

@@ -14,7 +14,7 @@ from boxoffice.sync import client as sync_client
 from boxoffice.sync.refused import refused_changes
 from tests.helpers.seeding import Live
 from tests.helpers.sync import Station, sync
-from tests.helpers.windows import WindowFactory
+from tests.helpers.windows import Festival, WindowFactory, wait_idle
 from ui import settings as S
 
 # Logging in to the server keeps credentials in a file under tmp_path (this machine has no keyring).
@@ -39,6 +39,22 @@ def test_pages_switch_by_shortcut_and_the_last_page_and_size_are_kept(
     assert again.stack.currentWidget() is again.page_named("Gates")
     # The height is restored exactly; the width is clamped to the offscreen screen's 800 pixels.
     assert again.height() == size[1] and again.width() == min(size[0], again.screen().geometry().width() + 1)
+
+
+#: The narrowest screen the window must fit (a small laptop; the offscreen platform's is 800 wide).
+SMALL_SCREEN_WIDTH = 800
+
+
+def test_every_page_with_its_data_fits_a_small_screen(qtbot: QtBot, make_window: WindowFactory, owner: Actor,
+                                                      festival: Festival) -> None:
+    """No page, once its data (and its longest status line) is in, makes the window wider than 800."""
+    window = make_window(owner)
+    for index in range(window.nav.count()):
+        window.nav.setCurrentRow(index)
+        wait_idle(qtbot, window.ctx.ops)
+        qtbot.wait(50)  # one turn for the layouts to take in what arrived (not a wait for work)
+        title = window.nav.item(index).text()
+        assert window.minimumSizeHint().width() <= SMALL_SCREEN_WIDTH + 1, title
 
 
 def test_the_status_bar_says_who_acts_and_that_work_stays_local(

@@ -119,7 +119,7 @@ class MonitorPage(QWidget):
 
         self.events = QComboBox()
         self.events.setObjectName("monitorEvent")
-        self.events.setMinimumWidth(240)
+        self.events.setMinimumWidth(200)
         self.message = QLabel()
         self.message.setObjectName("monitorMessage")
         # Wrapped, so a long status line never sets the window's minimum width (a small laptop screen).
@@ -136,7 +136,7 @@ class MonitorPage(QWidget):
         top.addWidget(self.message, 1)
         top.addWidget(self.last_hour)
         top.addWidget(self.whole_day)
-        self.scanner_login = QPushButton("Scanner login (QR)…")
+        self.scanner_login = QPushButton("Scanner QR…")
         self.scanner_login.setObjectName("monitorScannerLogin")
         self.scanner_login.setToolTip("Make a gate token and show it as a QR code for a steward's phone")
         top.addWidget(self.scanner_login)

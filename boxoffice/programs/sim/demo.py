@@ -159,16 +159,16 @@ def _door_sales(store: Store, owner: Actor, event_id: str, day_ids: list[str], r
                    else sales.Payment.cash((n * price + 999) // 1000 * 1000))
         holder = sales.Holder(name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
         sales.sell(store, owner, lines=[(product, n)], payment=payment, holder=holder,
-                   station=STATIONS[1][0], event_ref=event_id)
+                   station=STATIONS[1][0], event_ref=event_id, now=now)
     vip_quota = next(p[4] for p in DOOR_PRODUCTS if p[0] == "VIP day")
     sold = [sales.sell(store, owner, lines=[("VIP day", 2)], payment=sales.Payment.card(f"V-{i}"),
-                       station=STATIONS[1][0], event_ref=event_id) for i in range(vip_quota // 2)]
+                       station=STATIONS[1][0], event_ref=event_id, now=now) for i in range(vip_quota // 2)]
     for name, contact in (("Priya Nakamura", "+31 6 2345 6789"), ("Olu Bakker", "olu.bakker@example.org"),
                           ("Chloé Dubois", "+31 6 8765 4321")):
         waitlist.add(store, owner, "VIP day", name, contact, event_ref=event_id)
     # A refund frees a place: it is offered to the first person on the waitlist, who is to be called.
     refunds.refund(store, owner, sold[0].reference, reason="Could not come",
-                   ticket_codes=[sold[0].tickets[0].code], station=STATIONS[1][0])
+                   ticket_codes=[sold[0].tickets[0].code], station=STATIONS[1][0], now=now)
 
 
 def _encode_bands(store: Store, owner: Actor, event_id: uuid.UUID, count: int, rng: random.Random,
