@@ -1,12 +1,13 @@
-"""The door's calls that only the central server may decide: refunds, the waitlist, more places.
+"""The door's calls that only the central server may decide: refunds, the waitlist, more places, products.
 
 On a station logged in to a server (``store.mode == "station"``) a refund,
-a waitlist entry, the list of whom to call and a lease of places are the
-server's to decide: the local services refuse them with a sentence ("do
-this online"). The Sales page calls these functions instead, which send
-them to the server's REST routes (``programs/server/sales_routes.py``) with
-the station's saved login token and a short timeout; on a database of its
-own (no server) they call the services directly. Either way a failure is a
+a waitlist entry, the list of whom to call, a lease of places and adding or
+changing a product (its price, window and quota) are the server's to
+decide: the local services refuse them with a sentence ("do this online").
+The Sales page calls these functions instead, which send them to the
+server's REST routes (``programs/server/sales_routes.py``) with the
+station's saved login token and a short timeout; on a database of its own
+(no server) they call the services directly. Either way a failure is a
 ``BoxOfficeError`` with a sentence: the server's own refusal, or that it
 cannot be reached.
 
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from boxoffice.domain.validation import MIN_LEASE
 from boxoffice.errors import SoldOutError
-from boxoffice.schemas.sales import LeaseView, OrderView, RefundView, WaitlistEntryView
-from boxoffice.services import place_leases, refunds, sales, waitlist
+from boxoffice.schemas.sales import LeaseView, OrderView, ProductView, RefundView, WaitlistEntryView
+from boxoffice.services import place_leases, products, refunds, sales, waitlist
 from boxoffice.services.actor import Actor
 from boxoffice.store.database import Store
 from boxoffice.sync.client import SyncClient, SyncRefusedError
@@ -112,3 +115,48 @@ def lease_more(store: Store, product_id: uuid.UUID) -> LeaseView:
             if exc.server_code == SoldOutError.code:  # the page then offers the waitlist
                 raise SoldOutError(exc.message, product_id=product_id) from exc
             raise
+
+
+def list_products(store: Store, actor: Actor, event_id: uuid.UUID) -> list[ProductView]:
+    """An event's products with their counters (quota, sold, held), which only the server keeps."""
+    if not through_server(store):
+        return products.list_products(store, actor, str(event_id))
+    with _client(store) as client:
+        response = client.call("GET", "/api/products", params={"event_id": str(event_id)})
+    return [ProductView.model_validate(v) for v in response.json()]
+
+
+def _json(changes: dict[str, Any]) -> dict[str, Any]:
+    """Times as ISO 8601 with their offset, lists as lists: what the REST routes read."""
+    return {k: v.isoformat() if isinstance(v, datetime) else list(v) if isinstance(v, (list, tuple)) else v
+            for k, v in changes.items()}
+
+
+def create_product(store: Store, actor: Actor, event_id: uuid.UUID, name: str, category: str,
+                   series: Sequence[str], *, price_minor: int, currency: str, sales_opens_at: datetime,
+                   sales_closes_at: datetime, quota: int) -> ProductView:
+    """A new product (``category`` and ``series`` by id or name); through a server, pulled here at once."""
+    if not through_server(store):
+        return products.create_product(store, actor, str(event_id), name, category, list(series),
+                                       price_minor=price_minor, currency=currency,
+                                       sales_opens_at=sales_opens_at, sales_closes_at=sales_closes_at,
+                                       quota=quota)
+    body = _json({"event_id": str(event_id), "name": name, "category": category, "series": list(series),
+                  "price_minor": price_minor, "currency": currency, "sales_opens_at": sales_opens_at,
+                  "sales_closes_at": sales_closes_at, "quota": quota})
+    with _client(store) as client:
+        response = client.call("POST", "/api/products", json=body)
+        made = ProductView.model_validate(response.json())
+        client.pull()  # the station sells it from the next lease: it must know the product
+    return made
+
+
+def update_product(store: Store, actor: Actor, product_id: uuid.UUID, changes: dict[str, Any]) -> ProductView:
+    """Change only the fields in ``changes`` (``products.FIELDS``); a quota below sold and held is refused."""
+    if not through_server(store):
+        return products.update_product(store, actor, str(product_id), dict(changes))
+    with _client(store) as client:
+        response = client.call("PATCH", f"/api/products/{product_id}", json=_json(changes))
+        changed = ProductView.model_validate(response.json())
+        client.pull()
+    return changed

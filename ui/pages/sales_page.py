@@ -19,7 +19,9 @@ bands as it has tickets, each band linked to the next ticket
 Refunds, the waitlist and more places are the server's to decide on a
 station logged in to one: ``boxoffice.sync.door`` sends them there (or to
 the services, on a database of its own). When a station's lease of a
-product runs out, the page asks the server for more at once.
+product runs out, the page asks the server for more at once. "Products…"
+(managers and above) opens ``ui.dialogs.products``: add a product, or change
+a price, sales window or quota, through ``door`` the same way.
 
 "Who to call" lists the open waitlist offers, their end in the event's time
 zone; selecting one and pressing "Sell to them" (Alt+H, or Enter in the
@@ -75,6 +77,7 @@ from ui import receipt
 from ui import settings as S
 from ui.context import AppContext
 from ui.dialogs.door import RefundDialog, WaitlistDialog
+from ui.dialogs.products import ProductsDialog
 from ui.encoding_session import EncodingSession
 from ui.ops import describe_failure
 from ui.style import ERROR_COLOR, OK_COLOR, WARN_COLOR
@@ -239,6 +242,7 @@ class SalesPage(QWidget):
         self._zones: dict[uuid.UUID, ZoneInfo] = {}  # product -> its event's time zone
         self.waitlist_dialog: WaitlistDialog | None = None
         self.refund_dialog: RefundDialog | None = None
+        self.products_dialog: ProductsDialog | None = None
         self._typed_at = 0.0
         self._typed_row = -1
         self._asked: dict[uuid.UUID, float] = {}  # product -> when more places were last asked for
@@ -328,11 +332,14 @@ class SalesPage(QWidget):
         self.waitlist_button.setObjectName("salesWaitlist")
         self.refund_button = QPushButton("Re&fund…")
         self.refund_button.setObjectName("salesRefund")
+        self.products_button = QPushButton("Prod&ucts…")
+        self.products_button.setObjectName("salesProductsButton")
         actions = QGridLayout()
         actions.addWidget(self.sell_button, 0, 0, 1, 2)
         actions.addWidget(self.clear_button, 1, 0)
         actions.addWidget(self.waitlist_button, 1, 1)
-        actions.addWidget(self.refund_button, 2, 0, 1, 2)
+        actions.addWidget(self.refund_button, 2, 0)
+        actions.addWidget(self.products_button, 2, 1)
 
         left = QVBoxLayout()
         left.addWidget(products_label)
@@ -411,6 +418,8 @@ class SalesPage(QWidget):
 
         ctx.guard(self.sell_button, Action.SELL)
         ctx.guard(self.refund_button, Action.REFUND)
+        ctx.guard(self.products_button, Action.MANAGE_PRODUCTS,
+                  "Add a product, or change a price, sales window or quota")
         self.table.step.connect(self.step_quantity)
         self.table.typed.connect(self.type_quantity)
         self.table.enter.connect(self.holder_name.setFocus)
@@ -425,6 +434,7 @@ class SalesPage(QWidget):
         self.clear_button.clicked.connect(self.clear)
         self.waitlist_button.clicked.connect(self.ask_waitlist)
         self.refund_button.clicked.connect(self.ask_refund)
+        self.products_button.clicked.connect(self.open_products)
         self.print_button.clicked.connect(self.print_receipt)
         self.pdf_button.clicked.connect(self.ask_save_pdf)
         self.stop_button.clicked.connect(self.stop_encoding)
@@ -950,6 +960,21 @@ class SalesPage(QWidget):
         self.note_text(f"Refunded {n} ticket{'s' * (n != 1)} of {done.reference}: {amount}, {how}. Their "
                        "bands no longer open any gate.", OK_COLOR, sticky=True)
         self.refresh()
+
+    # ------------------------------------------------------------------ products
+
+    def open_products(self) -> None:
+        """The Products dialog, on the event of the product under the cursor; a save refreshes the list."""
+        if not self.ctx.may(Action.MANAGE_PRODUCTS):
+            self.note_text(self.ctx.why_not(Action.MANAGE_PRODUCTS), ERROR_COLOR, sticky=True)
+            return
+        row = self.current_row()
+        dialog = ProductsDialog(self.ctx, row.product.event_id if row is not None else None, self)
+        self.products_dialog = dialog
+        dialog.saved.connect(lambda _product: self.refresh())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        dialog.refresh()
 
     # ------------------------------------------------------------------ receipt
 
