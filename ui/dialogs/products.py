@@ -115,6 +115,7 @@ class ProductsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setMinimumHeight(150)  # four or five products in view, not two and a half
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
@@ -134,7 +135,7 @@ class ProductsDialog(QDialog):
         self.category.setObjectName("productCategory")
         self.series_list = QListWidget()
         self.series_list.setObjectName("productSeries")
-        self.series_list.setMaximumHeight(110)
+        self.series_list.setMaximumHeight(90)
         self.price = QLineEdit()
         self.price.setObjectName("productPrice")
         self.price.setPlaceholderText("e.g. 45.00")
