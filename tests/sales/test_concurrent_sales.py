@@ -25,6 +25,8 @@ from tests.helpers.seeding import Live, seed
 from tests.helpers.servers import running_servers
 from tests.helpers.stores import migrated_store
 
+pytestmark = pytest.mark.slow  # tens of concurrent HTTP clients against live servers, some with two processes
+
 QUOTA = 10
 BUYERS = 40
 STATIONS = 20

@@ -17,6 +17,8 @@ from tests.helpers.sales import add_product, counters, recount_ok
 from tests.helpers.seeding import Live
 from tests.helpers.sync import Station, sync
 
+pytestmark = pytest.mark.slow  # two logged-in stations and a live server per test, 2-3 s
+
 CARD = sales.Payment.card("T-1")
 
 

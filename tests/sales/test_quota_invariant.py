@@ -32,6 +32,8 @@ from boxoffice.store.models import Order, SoldTicket
 from boxoffice.store.types import utcnow
 from tests.helpers.sales import Shop, add_product, counters, open_shop, recount_ok
 
+pytestmark = pytest.mark.slow  # a random walk of hundreds of steps per seed, about 4 s each on PostgreSQL
+
 STEPS = 200
 QUOTA = 12
 CARD = sales.Payment.card("T")
