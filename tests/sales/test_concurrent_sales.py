@@ -90,3 +90,20 @@ def test_twenty_stations_lease_at_once_never_more_than_is_free(served: tuple[Liv
     assert sum(granted) == QUOTA and all(1 <= g <= 3 for g in granted)
     assert counters(live.store, product_id) == (QUOTA, 0, QUOTA)
     recount_ok(live.store)
+
+
+def test_ten_refunds_of_one_order_at_once_refund_it_once(served: tuple[Live, list[str], str]) -> None:
+    live, urls, product_id = served
+    body = {"lines": [{"product": product_id, "quantity": 2}], "payment": {"kind": "card", "card_reference": "T"}}
+    with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {live.tokens[Role.STATION]}"},
+                      timeout=120) as http:
+        sold = http.post("/api/orders", json=body)
+    assert sold.status_code == 201, sold.text
+    reference = sold.json()["reference"]
+    answers = _all_at_once(10, urls, live.tokens[Role.MANAGER], f"/api/orders/{reference}/refunds",
+                           {"reason": "Could not come"})
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[201] == 1 and set(statuses) <= {201, 409, 422}, [r.text for r in answers]
+    assert answers[[r.status_code for r in answers].index(201)].json()["amount_minor"] > 0
+    assert counters(live.store, product_id) == (QUOTA, 0, 0)  # the two places freed once, not twice
+    recount_ok(live.store)
