@@ -19,6 +19,7 @@ import pytest
 
 from boxoffice.domain.enums import Role
 from boxoffice.programs.server.embedded import EmbeddedServer
+from boxoffice.services import refunds, sales, waitlist
 from boxoffice.services.actor import resolve_actor
 from tests.helpers.sales import add_product, counters, recount_ok
 from tests.helpers.seeding import Live, seed
@@ -106,4 +107,19 @@ def test_ten_refunds_of_one_order_at_once_refund_it_once(served: tuple[Live, lis
     assert statuses[201] == 1 and set(statuses) <= {201, 409, 422}, [r.text for r in answers]
     assert answers[[r.status_code for r in answers].index(201)].json()["amount_minor"] > 0
     assert counters(live.store, product_id) == (QUOTA, 0, 0)  # the two places freed once, not twice
+    recount_ok(live.store)
+
+
+def test_ten_desks_selling_one_waitlist_offer_at_once_sell_it_once(served: tuple[Live, list[str], str]) -> None:
+    live, urls, product_id = served
+    manager = resolve_actor(live.store, "manager@example.org")
+    orders = [sales.sell(live.store, manager, lines=[("Day ticket", 1)], payment=sales.Payment.card(f"T-{i}"))
+              for i in range(QUOTA)]
+    entry = waitlist.add(live.store, manager, "Day ticket", "Priya Nakamura", "+31 6 2345 6789")
+    refunds.refund(live.store, manager, orders[0].reference, reason="Could not come")  # offered to Priya
+    answers = _all_at_once(10, urls, live.tokens[Role.STATION], f"/api/waitlist/{entry.id}/accept",
+                           {"payment": {"kind": "card", "card_reference": "W-1"}})
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[201] == 1 and set(statuses) <= {201, 409, 422}, [r.text for r in answers]
+    assert counters(live.store, product_id) == (QUOTA, QUOTA, 0)  # the one freed place sold once
     recount_ok(live.store)
