@@ -384,7 +384,10 @@ def test_sync_status_says_when_it_last_knew_the_server_was_up(server: Live, tmp_
         status = sync_client.sync_status(desk)
         assert status.last_attempt is not None and status.last_success is not None
         later = status.last_attempt + timedelta(minutes=3)
-        tried = f"{status.last_attempt.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M} Europe/Amsterdam"
+        zone = ZoneInfo("Europe/Amsterdam")
+        # A time on another day than "now" carries its date (3 minutes later may be past midnight there).
+        day = "%Y-%m-%d " if later.astimezone(zone).date() != status.last_attempt.astimezone(zone).date() else ""
+        tried = f"{status.last_attempt.astimezone(zone).strftime(day + '%H:%M')} Europe/Amsterdam"
         assert status.describe(now=later).startswith(f"online at {tried}, 3 min ago; not checked since ({url})")
         at = f"{status.last_success.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M} Europe/Amsterdam"
         # The next try finds it down, and says so with when it was last reached.
