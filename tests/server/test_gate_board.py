@@ -26,6 +26,7 @@ from boxoffice.schemas.board import GateBoardView
 from boxoffice.services import auth, organization
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.models import Checkin
+from tests.helpers.clock import earlier_today
 from tests.helpers.seeding import PASSWORD, Live
 
 
@@ -48,7 +49,8 @@ def _seed_taps(live: Live) -> None:
     for i in range(3):
         assert _tap(live, "Main", f"05BEEF{i:08X}") == "denied"  # unknown band
     assert _tap(live, "Exit", f"05CAFE{0:08X}") == "denied"
-    assert _tap(live, "Main", live.bands[5], at=now - timedelta(minutes=20)) == "allowed"  # a late upload
+    late = earlier_today(20, "Europe/Amsterdam", now)  # a late upload, still today's
+    assert _tap(live, "Main", live.bands[5], at=late) == "allowed"
     _tap(live, "Main", live.bands[6], at=now - timedelta(days=1, hours=1))  # yesterday: not on today's board
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from boxoffice.services.actor import Actor, resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
 from boxoffice.sync import client as sync_client
+from tests.helpers.clock import earlier_today
 from tests.helpers.seeding import PASSWORD, Live
 from tests.helpers.sync import seeded_server
 from tests.helpers.windows import WindowFactory, wait_idle
@@ -108,8 +109,8 @@ def test_taps_through_the_server_reach_the_charts_and_the_alerts(
         assert any(page.alert_list.item(i).text().startswith("ALERT: Main denies")
                    for i in range(page.alert_list.count()))
 
-        # An offline scanner uploads a scan from 30 minutes ago: it lands in its own past minute.
-        late = datetime.now(UTC) - timedelta(minutes=30)
+        # An offline scanner uploads a scan from 30 minutes ago (today's): it lands in its own past minute.
+        late = earlier_today(30, "Europe/Amsterdam")
         assert verify(live_server, "Main", live_server.bands[6], at=late) == "allowed"
         board = page.board
         assert board is not None

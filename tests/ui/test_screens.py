@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,11 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from boxoffice.programs.sim.demo import OWNER, seed_festival
+from boxoffice.programs.sim.demo import OWNER, TIMEZONE, seed_festival
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.database import Store
 from boxoffice.store.opening import open_store
+from tests.helpers.clock import evening_today
 from tests.helpers.windows import WindowFactory, wait_idle
 from ui import settings as S
 from ui.app import take_screenshots
@@ -37,6 +39,17 @@ def festival_store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(tmp_path / "demo.sqlite3")
     seed_festival(store, bands=400, seed=5)
     yield store
+    store.dispose()
+
+
+@pytest.fixture
+def evening_store(tmp_path: Path) -> Iterator[tuple[Store, datetime]]:
+    """The demo festival seeded at nine tonight, with the instant the Gates page is to take as now:
+    Day 1's taps all fall on today's board, whatever the hour the test runs."""
+    now = evening_today(TIMEZONE)
+    store = open_store(tmp_path / "demo.sqlite3")
+    seed_festival(store, bands=400, seed=5, now=now)
+    yield store, now
     store.dispose()
 
 
@@ -61,12 +74,14 @@ def test_the_screenshot_command_saves_every_page_at_each_size(
 
 
 def test_the_gates_table_shows_every_column_and_cell_whole_at_1280x800(
-        qtbot: QtBot, make_window: WindowFactory, festival_store: Store) -> None:
-    window = make_window(resolve_actor(festival_store, OWNER), over=festival_store)
+        qtbot: QtBot, make_window: WindowFactory, evening_store: tuple[Store, datetime]) -> None:
+    store, now = evening_store
+    window = make_window(resolve_actor(store, OWNER), over=store)
     window.resize(1280, 800)
-    window.show_page("Gates")
     page = window.page_named("Gates")
     assert isinstance(page, MonitorPage)
+    page.clock = lambda: now
+    window.show_page("Gates")
     qtbot.waitUntil(lambda: page.board is not None and page.redraws > 0, timeout=15_000)
     table = page.table
     assert table.rowCount() == 4
@@ -97,8 +112,9 @@ def test_the_gates_table_shows_every_column_and_cell_whole_at_1280x800(
     assert not table.horizontalScrollBar().isVisible()
     # Each device on a line of its own, with its last contact.
     for row in range(table.rowCount()):
+        devices = table.item(row, 7).text()
         assert all(re.fullmatch(r".+ \((\d+ s|\d+ min|\d+ h \d+ min) ago\)", line)
-                   for line in table.item(row, 7).text().splitlines())
+                   for line in devices.splitlines()), devices
 
 
 def test_the_settings_dialog_shows_each_settings_help_in_full(
