@@ -29,7 +29,7 @@ def test_benchmark_prints_every_level_with_a_ratio(
     bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = bench.main([
-        "--bands", "2000", "--clients", "1,5", "--seconds", "2", "--warmup", "0.5", "--taps", "50",
+        "--bands", "2000", "--clients", "1,5", "--seconds", "0.6", "--warmup", "0.2", "--taps", "50",
         "--backend", "sqlite", "--workdir", str(tmp_path), "--open-rate", "40",
         "--floor-clients", "1,5", "--inside", "none", "--half-seconds", "0",
     ])
@@ -72,7 +72,7 @@ def test_new_measurements_print_their_figures_and_ratios(
 ) -> None:
     """Occupancy, the floor and the half-load open loop on SQLite, the load spread over 2 generator processes."""
     code = bench.main([
-        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "1", "--warmup", "0.3",
+        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "0.5", "--warmup", "0.1",
         "--taps", "20", "--backend", "sqlite", "--workdir", str(tmp_path), "--open-rate", "0",
         "--inside", "0,1%,10%", "--half-seconds", "1", "--load-procs", "2",
     ])
@@ -99,7 +99,7 @@ def test_one_against_two_server_processes_on_postgres(
     bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str
 ) -> None:
     code = bench.main([
-        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "1", "--warmup", "0.3",
+        "--bands", "2000", "--clients", "1,4", "--floor-clients", "1,4", "--seconds", "0.5", "--warmup", "0.1",
         "--taps", "20", "--backend", "postgres", "--pg-url", pg_database, "--workdir", str(tmp_path),
         "--open-rate", "0", "--inside", "none", "--half-seconds", "0", "--procs-clients", "4",
     ])
