@@ -42,6 +42,7 @@ from boxoffice.services.actor import Actor
 from boxoffice.store.base import Base, new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
+    CategoryOccupancy,
     Checkin,
     Event,
     EventSeries,
@@ -49,6 +50,7 @@ from boxoffice.store.models import (
     GateCategory,
     SeriesCategoryLimit,
     SeriesGate,
+    SeriesOccupancy,
     SeriesPresence,
     SeriesWristbandAssignment,
     Wristband,
@@ -98,6 +100,9 @@ class _BandFacts:
     # and whether the gate is limited to some categories at all.
     previous_id: uuid.UUID | None = None
     gate_restricted: bool = True
+    # Places of the series taken, and bands of the band's category inside, per the kept counters.
+    series_taken: int = 0
+    category_inside: int = 0
 
     @property
     def inside(self) -> bool:
@@ -116,6 +121,8 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
+_SO = _table(SeriesOccupancy)
+_CO = _table(CategoryOccupancy)
 _W = Wristband.__table__.c
 _A = SeriesWristbandAssignment.__table__.c
 _P = SeriesPresence.__table__.c
@@ -135,6 +142,12 @@ _BAND_FACTS = (
         select(_C.id).where(_C.event_id == bindparam("event_id"),
                             _C.client_scan_id == bindparam("scan_id")).scalar_subquery(),
         exists().where(_GC.gate_id == bindparam("gate_id")),
+        # The kept counters as this statement sees them (not locked): whether the series,
+        # or the band's category, looks full (``decide_and_record``'s ``claim_last``).
+        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == bindparam("series_id"))
+        .scalar_subquery(),
+        select(_CO.c.inside).where(_CO.c.series_id == bindparam("series_id"),
+                                   _CO.c.category_id == _W.category_id).scalar_subquery(),
     )
     .select_from(Wristband.__table__)
     .outerjoin(SeriesWristbandAssignment.__table__, and_(
@@ -243,7 +256,7 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
         return _BandFacts(None, previous_id=conn.scalar(
             _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id}))
     (band_id, band_uid, status, event_id, category_id, assignment_id, inside, has_entered,
-     last_scan_at, counted_as, limit, previous_id, gate_restricted) = row
+     last_scan_at, counted_as, limit, previous_id, gate_restricted, series_taken, category_inside) = row
     return _BandFacts(
         band=_Band(band_id, band_uid, status, event_id, category_id),
         assigned=assignment_id is not None,
@@ -252,6 +265,8 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
         category_limit=limit,
         previous_id=previous_id,
         gate_restricted=bool(gate_restricted),
+        series_taken=series_taken or 0,
+        category_inside=category_inside or 0,
     )
 
 
@@ -344,7 +359,9 @@ def decide_and_record(
     written, just before the commit, so the counter rows every entry queues on
     (on PostgreSQL, until the commit) are held for as short a time as
     possible. A refusal then raises ``RoomTaken``: the caller undoes the
-    transaction and decides the tap again with the claim first.
+    transaction and decides the tap again with the claim first. When the
+    counters, as read with the band, already look full, the claim comes first
+    anyway, so a full series refuses in one transaction.
 
     Returns the check-in and whether it was new. The check-in and the
     presence are written with core statements through the session, where
@@ -366,6 +383,10 @@ def decide_and_record(
     presence = facts_of_band.presence
     moved = _moved(presence, band, direction, now) if decision.allowed and band else None
     enters = moved is not None and band is not None and moved.inside and not facts_of_band.inside
+    limit = facts_of_band.category_limit
+    if claim_last and (facts_of_band.series_taken >= series.capacity
+                       or (limit is not None and facts_of_band.category_inside >= limit)):
+        claim_last = False  # looks full: claim first, and record the refusal in this transaction
     claimed = False
     if enters and not claim_last:
         assert band is not None
@@ -522,20 +543,25 @@ def record_tap(
     if payload is not None:
         band_signature.check_shape(payload)
     scan_id, at = client_scan_id or str(uuid.uuid4()), now or utcnow()
-    try:
-        return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
-                           payload, claim_last=True)
-    except IntegrityError:
-        # The same scan id was stored by a concurrent request (another server process, or
-        # an unknown band, which has no row to queue on) while this one decided. Nothing of
-        # this attempt was kept; the second answers with that tap, as any retry would.
-        log.info("scan %s was stored by a concurrent request; answering with its tap", scan_id)
-    except RoomTaken:
-        # The last place went to a concurrent entry after this one was decided. Nothing of
-        # this attempt was kept; deciding again with the claim first records the refusal.
-        log.info("scan %s found no room left at its claim; deciding it again", scan_id)
-    return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
-                       payload, claim_last=False)
+    attempts = 0
+    claim_last = True
+    while True:
+        try:
+            return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id,
+                               at, payload, claim_last=claim_last)
+        except IntegrityError:
+            # The same scan id was stored by a concurrent request (another server process, or
+            # an unknown band, which has no row to queue on) while this one decided. Nothing of
+            # this attempt was kept; the next answers with that tap, as any retry would.
+            attempts += 1
+            if attempts > 1:
+                raise
+            log.info("scan %s was stored by a concurrent request; answering with its tap", scan_id)
+        except RoomTaken:
+            # The last place went to a concurrent entry after this one was decided. Nothing of
+            # this attempt was kept; deciding again with the claim first records the refusal.
+            log.info("scan %s found no room left at its claim; deciding it again", scan_id)
+        claim_last = False
 
 
 def _record_tap(store: Store, actor: Actor, series_ref: str, gate_ref: str, uid: str,
