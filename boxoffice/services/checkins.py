@@ -35,13 +35,14 @@ from boxoffice.domain.references import (
     SeriesId,
 )
 from boxoffice.domain.validation import MAX_DEVICE_ID, MAX_SCAN_ID, validate_token
-from boxoffice.errors import ScanIdTakenError
+from boxoffice.errors import ScanIdTakenError, ValidationError
 from boxoffice.schemas.checkin import CheckinView
 from boxoffice.services import band_signature, occupancy, outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.base import Base, new_id
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
+    CategoryOccupancy,
     Checkin,
     Event,
     EventSeries,
@@ -49,6 +50,7 @@ from boxoffice.store.models import (
     GateCategory,
     SeriesCategoryLimit,
     SeriesGate,
+    SeriesOccupancy,
     SeriesPresence,
     SeriesWristbandAssignment,
     Wristband,
@@ -98,6 +100,9 @@ class _BandFacts:
     # and whether the gate is limited to some categories at all.
     previous_id: uuid.UUID | None = None
     gate_restricted: bool = True
+    # Places of the series taken, and bands of the band's category inside, per the kept counters.
+    series_taken: int = 0
+    category_inside: int = 0
 
     @property
     def inside(self) -> bool:
@@ -116,6 +121,8 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
+_SO = _table(SeriesOccupancy)
+_CO = _table(CategoryOccupancy)
 _W = Wristband.__table__.c
 _A = SeriesWristbandAssignment.__table__.c
 _P = SeriesPresence.__table__.c
@@ -135,6 +142,12 @@ _BAND_FACTS = (
         select(_C.id).where(_C.event_id == bindparam("event_id"),
                             _C.client_scan_id == bindparam("scan_id")).scalar_subquery(),
         exists().where(_GC.gate_id == bindparam("gate_id")),
+        # The kept counters as this statement sees them (not locked): whether the series,
+        # or the band's category, looks full (``decide_and_record``'s ``claim_last``).
+        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == bindparam("series_id"))
+        .scalar_subquery(),
+        select(_CO.c.inside).where(_CO.c.series_id == bindparam("series_id"),
+                                   _CO.c.category_id == _W.category_id).scalar_subquery(),
     )
     .select_from(Wristband.__table__)
     .outerjoin(SeriesWristbandAssignment.__table__, and_(
@@ -181,6 +194,12 @@ _SERIES_AND_GATE = (
     .outerjoin(SeriesGate.__table__, and_(_SG.series_id == _S.id, _SG.gate_id == _G.id))
     .where(_S.id == bindparam("series_id"), _S.organization_id == bindparam("organization_id"))
 )
+# PostgreSQL: the same, and the band's row locked in the same round trip (``_band_facts``
+# says why the lock is a statement of its own before the joined read of the band).
+_SERIES_AND_GATE_LOCKING_BAND = _SERIES_AND_GATE.add_columns(
+    select(_W.id).where(_W.event_id == _S.event_id, _W.uid == bindparam("uid"))
+    .with_for_update().scalar_subquery()
+)
 
 
 @dataclass(frozen=True)
@@ -209,7 +228,7 @@ GateLike = Gate | _Gate
 
 
 def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
-                client_scan_id: str) -> _BandFacts:
+                client_scan_id: str, *, locked: bool = False) -> _BandFacts:
     """The band, its assignment, presence and category limit in one statement.
 
     One joined query instead of four lookups (and the scan id's earlier
@@ -219,19 +238,25 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
     wait for each other and the joined read after the wait sees the presence
     the other tap left (a lock taken inside the joined query would return the
     presence as it was before the wait). SQLite writers are serialised by
-    BEGIN IMMEDIATE.
+    BEGIN IMMEDIATE. ``locked``: the caller already holds the band's row
+    (``_series_and_gate`` took it with the series).
+
+    The selects run on the session's connection: core statements, which the
+    session would neither flush for nor log, and its execute costs as much
+    again as the statement.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(_LOCK_BAND, {"event_id": series.event_id, "uid": uid}).all()
-    row = session.execute(_BAND_FACTS, {
+    conn = session.connection()
+    if not locked and conn.dialect.name != "sqlite":
+        conn.execute(_LOCK_BAND, {"event_id": series.event_id, "uid": uid}).all()
+    row = conn.execute(_BAND_FACTS, {
         "series_id": series.id, "event_id": series.event_id, "uid": uid,
         "scan_id": client_scan_id, "gate_id": gate.id,
     }).first()
     if row is None:
-        return _BandFacts(None, previous_id=session.scalar(
+        return _BandFacts(None, previous_id=conn.scalar(
             _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id}))
     (band_id, band_uid, status, event_id, category_id, assignment_id, inside, has_entered,
-     last_scan_at, counted_as, limit, previous_id, gate_restricted) = row
+     last_scan_at, counted_as, limit, previous_id, gate_restricted, series_taken, category_inside) = row
     return _BandFacts(
         band=_Band(band_id, band_uid, status, event_id, category_id),
         assigned=assignment_id is not None,
@@ -240,6 +265,8 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
         category_limit=limit,
         previous_id=previous_id,
         gate_restricted=bool(gate_restricted),
+        series_taken=series_taken or 0,
+        category_inside=category_inside or 0,
     )
 
 
@@ -262,7 +289,7 @@ def gather_facts(
         band_facts = (_band_facts(session, series, gate, band.uid, "") if band is not None
                       else _BandFacts(None))
     gate_categories: frozenset[object] = (
-        frozenset(session.scalars(_GATE_CATEGORIES, {"gate_id": gate.id}))
+        frozenset(session.connection().scalars(_GATE_CATEGORIES, {"gate_id": gate.id}))
         if band_facts.gate_restricted else frozenset()
     )
     return AccessFacts(
@@ -310,6 +337,8 @@ def decide_and_record(
     signature_valid: bool | None = None,
     gate_in_series: bool | None = None,
     payload: bytes | None = None,
+    band_locked: bool = False,
+    claim_last: bool = False,
 ) -> tuple[CheckinView, bool]:
     """Decide one tap and store it; a known ``client_scan_id`` returns the stored answer.
 
@@ -325,6 +354,15 @@ def decide_and_record(
     that got its scan id moves the presence. A concurrent request with the
     same scan id gives its place back and answers with the stored tap.
 
+    ``claim_last`` (for a caller that owns the transaction and can decide
+    again): the entry's place is claimed after its check-in and presence are
+    written, just before the commit, so the counter rows every entry queues on
+    (on PostgreSQL, until the commit) are held for as short a time as
+    possible. A refusal then raises ``RoomTaken``: the caller undoes the
+    transaction and decides the tap again with the claim first. When the
+    counters, as read with the band, already look full, the claim comes first
+    anyway, so a full series refuses in one transaction.
+
     Returns the check-in and whether it was new. The check-in and the
     presence are written with core statements through the session, where
     the change log sees their values without reading them back: the ORM's
@@ -332,7 +370,7 @@ def decide_and_record(
     """
     uid = refs.normalize_uid(uid)
     check_tap_ids(client_scan_id, device_id)
-    facts_of_band = _band_facts(session, series, gate, uid, client_scan_id)
+    facts_of_band = _band_facts(session, series, gate, uid, client_scan_id, locked=band_locked)
     if facts_of_band.previous_id is not None:
         previous = session.get_one(Checkin, facts_of_band.previous_id)
         return checkin_view(previous, replayed=True), False
@@ -344,8 +382,14 @@ def decide_and_record(
     decision = decide(facts)
     presence = facts_of_band.presence
     moved = _moved(presence, band, direction, now) if decision.allowed and band else None
+    enters = moved is not None and band is not None and moved.inside and not facts_of_band.inside
+    limit = facts_of_band.category_limit
+    if claim_last and (facts_of_band.series_taken >= series.capacity
+                       or (limit is not None and facts_of_band.category_inside >= limit)):
+        claim_last = False  # looks full: claim first, and record the refusal in this transaction
     claimed = False
-    if moved is not None and band is not None and moved.inside and not facts_of_band.inside:
+    if enters and not claim_last:
+        assert band is not None
         refusal = occupancy.claim(session, series.id, band.category_id, series.capacity,
                                   facts_of_band.category_limit)
         if refusal is not None:
@@ -373,13 +417,27 @@ def decide_and_record(
     # log records with no read-back.
     session.execute(_INSERT_CHECKIN, values)
     if moved is not None and band is not None:
-        _write_presence(session, series, band.id, presence, moved, counted=claimed)
+        # With ``claim_last`` an entry's place is claimed right below.
+        _write_presence(session, series, band.id, presence, moved, counted=claimed or enters)
+    if enters and claim_last:
+        assert band is not None
+        if occupancy.claim(session, series.id, band.category_id, series.capacity,
+                           facts_of_band.category_limit) is not None:
+            raise RoomTaken(client_scan_id)
     return CheckinView(
         id=values["id"], client_scan_id=client_scan_id, series_id=series.id, gate_id=gate.id,
         wristband_id=values["wristband_id"], uid=uid, direction=direction,
         result=values["result"], reason=decision.reason, message=decision.message,
         device_id=device_id, occurred_at=now, replayed=False,
     ), True
+
+
+class RoomTaken(Exception):
+    """An entry decided with ``claim_last`` found no room left: undo its transaction, decide it again.
+
+    Never reaches a caller of ``record_tap``, which decides the tap again
+    with the claim first (and then records the refusal).
+    """
 
 
 def _claim_scan_id(session: Session, values: dict[str, Any]) -> bool:
@@ -444,21 +502,27 @@ def _write_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
 
 
 def _series_and_gate(
-    session: Session, actor: Actor, series_ref: str, gate_ref: str
-) -> tuple[SeriesLike, GateLike, bool]:
-    """The series, the gate and whether the gate serves the series, in one statement for ids."""
+    session: Session, actor: Actor, series_ref: str, gate_ref: str, lock_uid: str | None = None
+) -> tuple[SeriesLike, GateLike, bool, bool]:
+    """The series, the gate and whether the gate serves the series, in one statement for ids.
+
+    With ``lock_uid`` (a normalized UID), on PostgreSQL, the same statement
+    locks that band's row of the series' event; the last value says whether it did.
+    """
     sid, gid = refs.as_uuid(series_ref), refs.as_uuid(gate_ref)
     if sid is not None and gid is not None:
-        row = session.execute(_SERIES_AND_GATE, {
-            "series_id": sid, "gate_id": gid, "organization_id": actor.organization_id,
+        conn = session.connection()
+        locking = lock_uid is not None and conn.dialect.name != "sqlite"
+        row = conn.execute(_SERIES_AND_GATE_LOCKING_BAND if locking else _SERIES_AND_GATE, {
+            "series_id": sid, "gate_id": gid, "organization_id": actor.organization_id, "uid": lock_uid,
         }).first()
         if row is not None:
-            return _Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None
+            return _Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None, locking
     # Names, or something not found: the lookups that say precisely what is wrong.
     series = refs.series(session, actor, series_ref)
     ev = session.get_one(Event, series.event_id)
     gate = refs.gate(session, actor, ev, gate_ref)
-    return series, gate, session.get(SeriesGate, (series.id, gate.id)) is not None
+    return series, gate, session.get(SeriesGate, (series.id, gate.id)) is not None, False
 
 
 def record_tap(
@@ -479,28 +543,44 @@ def record_tap(
     if payload is not None:
         band_signature.check_shape(payload)
     scan_id, at = client_scan_id or str(uuid.uuid4()), now or utcnow()
-    try:
-        return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
-                           payload)
-    except IntegrityError:
-        # The same scan id was stored by a concurrent request (another server process, or
-        # an unknown band, which has no row to queue on) while this one decided. Nothing of
-        # this attempt was kept; the second answers with that tap, as any retry would.
-        log.info("scan %s was stored by a concurrent request; answering with its tap", scan_id)
-        return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id, at,
-                           payload)
+    attempts = 0
+    claim_last = True
+    while True:
+        try:
+            return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id,
+                               at, payload, claim_last=claim_last)
+        except IntegrityError:
+            # The same scan id was stored by a concurrent request (another server process, or
+            # an unknown band, which has no row to queue on) while this one decided. Nothing of
+            # this attempt was kept; the next answers with that tap, as any retry would.
+            attempts += 1
+            if attempts > 1:
+                raise
+            log.info("scan %s was stored by a concurrent request; answering with its tap", scan_id)
+        except RoomTaken:
+            # The last place went to a concurrent entry after this one was decided. Nothing of
+            # this attempt was kept; deciding again with the claim first records the refusal.
+            log.info("scan %s found no room left at its claim; deciding it again", scan_id)
+        claim_last = False
 
 
 def _record_tap(store: Store, actor: Actor, series_ref: str, gate_ref: str, uid: str,
                 direction: Direction, scan_id: str, device_id: str, at: datetime,
-                payload: bytes | None) -> CheckinView:
+                payload: bytes | None, *, claim_last: bool) -> CheckinView:
+    try:
+        lock_uid: str | None = refs.normalize_uid(uid)
+    except ValidationError:
+        lock_uid = None  # refused by the decision, after the series and gate, as always
     with store.write() as session:
-        series, gate, gate_in_series = _series_and_gate(session, actor, series_ref, gate_ref)
+        series, gate, gate_in_series, locked = _series_and_gate(session, actor, series_ref, gate_ref,
+                                                                lock_uid)
         view, new = decide_and_record(
             session, series, gate, uid, direction, client_scan_id=scan_id, device_id=device_id,
-            now=at, gate_in_series=gate_in_series, payload=payload,
+            now=at, gate_in_series=gate_in_series, payload=payload, band_locked=locked,
+            claim_last=claim_last,
         )
-        if new:
+        # The server keeps no outbox (``outbox.record`` would return at once): spare it the dump.
+        if new and store.keeps_outbox:
             outbox.record(session, actor, "checkin.record", view.id, view.model_dump())
         log.info("tap %s at %s: %s (%s)", view.uid, gate.name, view.result, view.reason)
         return view

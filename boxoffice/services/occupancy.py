@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -60,17 +60,44 @@ def _taken(table: Table) -> Any:
     return table.c.inside + table.c.held if "held" in table.c else table.c.inside
 
 
-def _upsert(dialect: Any, table: Table, keys: list[str], *, limited: bool) -> Any:
-    """Add ``:o_delta`` to a counter row (making it if missing); with ``limited``, only below ``:o_limit``."""
-    stmt = dialect.insert(table).values(
-        {**{k: bindparam(f"o_{k}") for k in keys}, "inside": bindparam("o_delta")}
-    )
+def _upsert(dialect: Any, table: Table, keys: list[str], *, limited: bool, limit: str = "o_limit",
+            after: Any = None) -> Any:
+    """Add ``:o_delta`` to a counter row (making it if missing); with ``limited``, only below ``:<limit>``.
+
+    ``after``: a statement (CTE) whose rows must exist for this one to write anything.
+    """
+    values = {**{k: bindparam(f"o_{k}", type_=table.c[k].type) for k in keys},
+              "inside": bindparam("o_delta", type_=table.c.inside.type)}
+    if after is None:
+        stmt = dialect.insert(table).values(values)
+    else:
+        if "held" in table.c:
+            values["held"] = literal(0, table.c.held.type)
+        stmt = dialect.insert(table).from_select(
+            list(values), select(*values.values()).where(exists(select(after.c.inside))))
     return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys],
         set_={"inside": table.c.inside + stmt.excluded.inside},
         # A series' places leased to gate scanners (``held``, ``services.gate_leases``) are not free.
-        where=(_taken(table) < bindparam("o_limit")) if limited else None,
+        where=(_taken(table) < bindparam(limit)) if limited else None,
     ).returning(table.c.inside)
+
+
+def _claim_both(limited_category: bool) -> Any:
+    """PostgreSQL: the category's place, then (only if it was had) the series', in one round trip.
+
+    The series row is written only once the category's statement returned
+    its row (``after``), so the rows are locked in the usual order, category
+    first. Answers how many rows each claim returned: (1, 1) is a place taken,
+    (0, 0) a full category, (1, 0) a full series (its category's place is
+    still to be given back).
+    """
+    category = _upsert(postgresql, _CATEGORY, ["series_id", "category_id"], limited=limited_category,
+                       limit="o_category_limit").cte("claimed_category")
+    series = _upsert(postgresql, _SERIES, ["series_id"], limited=True, limit="o_capacity",
+                     after=category).cte("claimed_series")
+    return select(select(func.count()).select_from(category).scalar_subquery(),
+                  select(func.count()).select_from(series).scalar_subquery())
 
 
 # Built once per dialect: the gate's hot path runs them on every entry.
@@ -88,6 +115,7 @@ _ADD = {
     }
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
+_CLAIM_BOTH_PG = {limited: _claim_both(limited) for limited in (False, True)}
 _TAKE_SERIES = (
     update(_SERIES).where(_SERIES.c.series_id == bindparam("o_series_id"))
     .values(inside=_SERIES.c.inside - 1)
@@ -100,8 +128,14 @@ _TAKE_CATEGORY = (
 )
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _connection(session: Session) -> Connection:
+    """Where the counters' statements run: the session's connection, past the session's execute.
+
+    The counter tables are not replicated (the change log has nothing to
+    see) and the statements are core ones (nothing to flush first); the
+    session's execute would cost as much again as the statement.
+    """
+    return session.connection()
 
 
 def claim(session: Session, series_id: uuid.UUID, category_id: uuid.UUID, capacity: int,
@@ -111,40 +145,55 @@ def claim(session: Session, series_id: uuid.UUID, category_id: uuid.UUID, capaci
     The caller holds the band (its row lock on PostgreSQL, the write lock on
     SQLite) and has decided that everything but room allows the entry.
     """
-    statements = _CLAIM[_dialect(session)]
+    conn = _connection(session)
+    dialect = conn.dialect.name
     keys = {"o_series_id": series_id, "o_category_id": category_id, "o_delta": 1}
+    if dialect == "postgresql" and capacity > 0 and (category_limit is None or category_limit > 0):
+        taken_category, taken_series = conn.execute(_CLAIM_BOTH_PG[category_limit is not None], {
+            **keys, "o_category_limit": category_limit, "o_capacity": capacity,
+        }).one()
+        if not taken_category:
+            return no_room(category=True)
+        if not taken_series:
+            conn.execute(_TAKE_CATEGORY, keys)
+            return no_room(category=False)
+        return None
+    statements = _CLAIM[dialect]
     if category_limit is not None:
         # A new counter row starts at 1 without looking at the limit: a limit of 0 never admits.
-        if category_limit <= 0 or session.execute(
+        if category_limit <= 0 or conn.execute(
                 statements["category"], {**keys, "o_limit": category_limit}).first() is None:
             return no_room(category=True)
     else:
-        session.execute(_ADD[_dialect(session)]["category"], keys)
-    if capacity <= 0 or session.execute(
+        conn.execute(_ADD[dialect]["category"], keys)
+    if capacity <= 0 or conn.execute(
             statements["series"], {**keys, "o_limit": capacity}).first() is None:
-        session.execute(_TAKE_CATEGORY, keys)
+        conn.execute(_TAKE_CATEGORY, keys)
         return no_room(category=False)
     return None
 
 
 def enter(session: Session, series_id: uuid.UUID, category_id: uuid.UUID) -> None:
     """Count a band as inside without asking for room: it is already through the gate."""
-    statements = _ADD[_dialect(session)]
+    conn = _connection(session)
+    statements = _ADD[conn.dialect.name]
     keys = {"o_series_id": series_id, "o_category_id": category_id, "o_delta": 1}
-    session.execute(statements["category"], keys)
-    session.execute(statements["series"], keys)
+    conn.execute(statements["category"], keys)
+    conn.execute(statements["series"], keys)
 
 
 def ensure_row(session: Session, series_id: uuid.UUID) -> None:
     """Make the series' counter row if it has none (nobody inside), so it can be locked."""
-    session.execute(_ADD[_dialect(session)]["series"], {"o_series_id": series_id, "o_delta": 0})
+    conn = _connection(session)
+    conn.execute(_ADD[conn.dialect.name]["series"], {"o_series_id": series_id, "o_delta": 0})
 
 
 def leave(session: Session, series_id: uuid.UUID, category_id: uuid.UUID) -> None:
     """Give back the place of a band counted inside (under ``category_id``)."""
+    conn = _connection(session)
     keys = {"o_series_id": series_id, "o_category_id": category_id}
-    session.execute(_TAKE_CATEGORY, keys)
-    session.execute(_TAKE_SERIES, keys)
+    conn.execute(_TAKE_CATEGORY, keys)
+    conn.execute(_TAKE_SERIES, keys)
 
 
 def _inside_by_category(series_ids: list[uuid.UUID] | None) -> Any:

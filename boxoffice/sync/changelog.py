@@ -98,8 +98,10 @@ _INSERT_PG = text(
     "CAST(:rows AS text[])) WITH ORDINALITY AS c(org, tbl, pk, r, ord) "
     "ORDER BY c.ord"
 )
-_INSERT_SQLITE = insert(_sync_changes)
-_LAST_SEQ = select(func.coalesce(func.max(SyncChange.seq), 0))
+# Each row numbered after the largest number in the log, its predecessors in the same
+# executemany included: one statement, however many rows (SQLite runs them in order).
+_INSERT_SQLITE = insert(_sync_changes).inline().values(
+    txid=0, seq=select(func.coalesce(func.max(SyncChange.seq), 0) + 1).scalar_subquery())
 # This database's transactions below this id have all ended (see the module
 # docstring). Read in the statement that reads the rows, so both come from one
 # snapshot (pg_current_snapshot() is the statement's, however often it is called).
@@ -122,11 +124,9 @@ def write(session: Session, changes: list[Change]) -> None:
         chunk = changes[start:start + _WRITE_CHUNK]
         if store.is_sqlite:
             # Under SQLite's write lock, held since BEGIN IMMEDIATE: nobody else numbers meanwhile.
-            first = int(conn.execute(_LAST_SEQ).scalar_one()) + 1
             conn.execute(_INSERT_SQLITE, [
-                {"txid": 0, "seq": first + i, "organization_id": org, "table_name": name, "pk": pk,
-                 "row": row, "changed_at": now}
-                for i, (_, org, name, pk, row) in enumerate(chunk)
+                {"organization_id": org, "table_name": name, "pk": pk, "row": row, "changed_at": now}
+                for (_, org, name, pk, row) in chunk
             ])
         else:
             conn.execute(_INSERT_PG, {

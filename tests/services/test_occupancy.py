@@ -228,3 +228,49 @@ def test_recount_repairs_counts_and_mismatches_say_what_was_wrong(
         occupancy.recount(session, [uuid.UUID(sid)])
     _assert_true_counts(store)
     assert _inside(store, sid) == 3
+
+
+def test_an_entry_whose_place_is_gone_at_its_claim_is_decided_again_and_nothing_of_it_kept(
+        store: Store, owner: Actor, festival: Festival, monkeypatch: pytest.MonkeyPatch) -> None:
+    bands = add_bands(store, festival.event.id, "GA", 2)
+    sid = _open(store, owner, festival, capacity=5)
+    assignments.assign_bands(store, owner, sid, category_ref="GA")
+    at = festival.start + timedelta(hours=1)
+    checkins.record_tap(store, owner, sid, "Main", bands[0], IN, now=at)
+    real_claim, attempts = occupancy.claim, []
+
+    def gone_once(*args: object, **kwargs: object) -> object:
+        attempts.append(args)
+        # The first claim (made last, after the check-in and presence were written) finds the
+        # place taken, as when a concurrent entry got it between this tap's decision and claim.
+        return occupancy.no_room(category=False) if len(attempts) == 1 else real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(checkins.occupancy, "claim", gone_once)
+    view = checkins.record_tap(store, owner, sid, "Main", bands[1], IN, client_scan_id="late-claim", now=at)
+    assert len(attempts) == 2 and view.reason is Reason.OK
+    with store.read() as session:
+        kept = session.scalars(select(Checkin).where(Checkin.client_scan_id == "late-claim")).all()
+        assert [c.id for c in kept] == [view.id]
+    assert _inside(store, sid) == 2
+    _assert_true_counts(store)
+
+
+def test_an_entry_at_a_full_series_is_refused_in_one_transaction(
+        store: Store, owner: Actor, festival: Festival, monkeypatch: pytest.MonkeyPatch) -> None:
+    bands = add_bands(store, festival.event.id, "GA", 2)
+    sid = _open(store, owner, festival, capacity=1)
+    assignments.assign_bands(store, owner, sid, category_ref="GA")
+    at = festival.start + timedelta(hours=1)
+    assert checkins.record_tap(store, owner, sid, "Main", bands[0], IN, now=at).reason is Reason.OK
+    calls: list[bool] = []
+    real = checkins._record_tap
+
+    def counted(*args: object, **kwargs: bool) -> CheckinView:
+        calls.append(kwargs["claim_last"])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checkins, "_record_tap", counted)
+    assert checkins.record_tap(store, owner, sid, "Main", bands[1], IN, now=at).reason is Reason.SERIES_FULL
+    assert calls == [True]  # the counters looked full: claimed first, no second attempt
+    assert _inside(store, sid) == 1
+    _assert_true_counts(store)

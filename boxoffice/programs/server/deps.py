@@ -56,7 +56,8 @@ class TokenCache:
         self._items.pop(token, None)
 
 
-def get_token_cache(request: Request) -> TokenCache:
+async def get_token_cache(request: Request) -> TokenCache:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request for a read.
     cache: TokenCache = request.app.state.token_cache
     return cache
 

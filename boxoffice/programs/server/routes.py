@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from boxoffice import __version__
 from boxoffice.domain import login_limits
@@ -207,9 +208,12 @@ def gate_board(event_id: uuid.UUID, store: StoreDep, actor: ActorDep) -> GateBoa
 
 
 @router.post("/verify", tags=["gates"])
-def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinView:
+async def verify(body: rq.VerifyRequest, store: StoreDep, actor: ActorDep) -> CheckinView:
     """One tap at a gate: allowed or denied with its reason, recorded once per scan id."""
-    return tap(store, actor, body.series_id, body)
+    # The tap blocks on the database, so it runs in the thread pool, as a plain ``def`` route
+    # would. Awaited here, FastAPI checks the answer against its model in the event loop
+    # instead of a second trip through the pool (what it does for a plain ``def`` route).
+    return await run_in_threadpool(tap, store, actor, body.series_id, body)
 
 
 def tap(store: Store, actor: Actor, series_id: uuid.UUID, body: rq.TapRequest) -> CheckinView:
