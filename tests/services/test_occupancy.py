@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -230,13 +230,20 @@ def test_recount_repairs_counts_and_mismatches_say_what_was_wrong(
     assert _inside(store, sid) == 3
 
 
-def test_an_entry_whose_place_is_gone_at_its_claim_is_decided_again_and_nothing_of_it_kept(
-        store: Store, owner: Actor, festival: Festival, monkeypatch: pytest.MonkeyPatch) -> None:
+def _two_bands_one_inside(store: Store, owner: Actor, festival: Festival, capacity: int
+                          ) -> tuple[list[str], str, datetime]:
+    """An active series of ``capacity`` with two GA bands assigned, the first let in: (bands, series, when)."""
     bands = add_bands(store, festival.event.id, "GA", 2)
-    sid = _open(store, owner, festival, capacity=5)
+    sid = _open(store, owner, festival, capacity=capacity)
     assignments.assign_bands(store, owner, sid, category_ref="GA")
     at = festival.start + timedelta(hours=1)
-    checkins.record_tap(store, owner, sid, "Main", bands[0], IN, now=at)
+    assert checkins.record_tap(store, owner, sid, "Main", bands[0], IN, now=at).reason is Reason.OK
+    return bands, sid, at
+
+
+def test_an_entry_whose_place_is_gone_at_its_claim_is_decided_again_and_nothing_of_it_kept(
+        store: Store, owner: Actor, festival: Festival, monkeypatch: pytest.MonkeyPatch) -> None:
+    bands, sid, at = _two_bands_one_inside(store, owner, festival, capacity=5)
     real_claim, attempts = occupancy.claim, []
 
     def gone_once(*args: object, **kwargs: object) -> object:
@@ -257,11 +264,7 @@ def test_an_entry_whose_place_is_gone_at_its_claim_is_decided_again_and_nothing_
 
 def test_an_entry_at_a_full_series_is_refused_in_one_transaction(
         store: Store, owner: Actor, festival: Festival, monkeypatch: pytest.MonkeyPatch) -> None:
-    bands = add_bands(store, festival.event.id, "GA", 2)
-    sid = _open(store, owner, festival, capacity=1)
-    assignments.assign_bands(store, owner, sid, category_ref="GA")
-    at = festival.start + timedelta(hours=1)
-    assert checkins.record_tap(store, owner, sid, "Main", bands[0], IN, now=at).reason is Reason.OK
+    bands, sid, at = _two_bands_one_inside(store, owner, festival, capacity=1)
     calls: list[bool] = []
     real = checkins._record_tap
 
