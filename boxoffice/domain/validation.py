@@ -57,6 +57,14 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_TICKET_CODE = 64
 MAX_HOLDER_NAME = 200
 MAX_EMAIL = 254
+# An event's venue and its IANA time zone name (the longest real one has 32 characters).
+MAX_VENUE = 200
+MAX_TIMEZONE = 64
+# A category's colour: ``#RRGGBB``.
+MAX_COLOR = 7
+# Categories a gate may be limited to, and gates a series may use, in one request.
+MAX_GATE_CATEGORIES = 100
+MAX_SERIES_GATES = 500
 # A band's UID as stored: hex digits (4-, 7- and 10-byte UIDs are 8, 14 and 20), up to the column's 32.
 MAX_UID = 32
 # A gate's scan id and device name: what their columns hold, on SQLite and PostgreSQL alike.

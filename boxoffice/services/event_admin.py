@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict
+from pydantic import Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -23,12 +23,13 @@ from boxoffice.domain.permissions import Action
 from boxoffice.domain.references import (
     Ref,
 )
-from boxoffice.domain.validation import validate_name, validate_timezone
+from boxoffice.domain.validation import MAX_GATE_CATEGORIES, MAX_NAME_LENGTH, validate_name, validate_timezone
 from boxoffice.errors import DuplicateError, InUseError, ValidationError
 from boxoffice.schemas.event import CategoryView, EventView, GateView
+from boxoffice.schemas.fields import Color, Name, TimezoneName, Venue
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
-from boxoffice.services.events import COLOR, gate_view
+from boxoffice.services.events import COLOR, gate_view, validate_venue
 from boxoffice.store.base import Base
 from boxoffice.store.database import Store
 from boxoffice.store.models import (
@@ -46,24 +47,9 @@ from boxoffice.store.models import (
 
 log = logging.getLogger(__name__)
 
-EVENT_FIELDS = ("name", "timezone", "venue", "starts_on", "ends_on")
-GATE_FIELDS = ("name", "kind", "categories")
-CATEGORY_FIELDS = ("color", "name")
-
-
-def _check_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise ValidationError.single(
-            "changes", f"These fields cannot be edited: {', '.join(sorted(unknown))}."
-        )
-    if not changes:
-        raise ValidationError.single("changes", "Nothing to change was given.")
-
-
-def _required(changes: dict[str, Any], field: str) -> None:
-    if field in changes and changes[field] is None:
-        raise ValidationError.single(field, f"The {field} cannot be removed, only changed.")
+def _given(changes: dict[str, Any], **checked: Any) -> dict[str, Any]:
+    """The checked form of each field the edit names."""
+    return {field: value for field, value in checked.items() if field in changes}
 
 
 def _count(session: Session, model: type[Base], *where: Any) -> int:
@@ -86,11 +72,13 @@ def update_event(store: Store, actor: Actor, event_ref: str, changes: dict[str, 
     changing the zone under them would move every gate opening.
     """
     actor.require(Action.MANAGE_EVENTS)
-    _check_fields(changes, EVENT_FIELDS)
-    for field in ("name", "timezone"):
-        _required(changes, field)
+    EventChangedFields.check(changes)
     name = validate_name("event name", changes["name"]) if "name" in changes else None
     timezone = validate_timezone(changes["timezone"]).key if "timezone" in changes else None
+    # As stored, so the pushed change holds what this station kept.
+    changes = {**changes, **_given(changes, name=name, timezone=timezone)}
+    if "venue" in changes:
+        changes["venue"] = validate_venue(changes["venue"])
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)
         if name is not None and name != ev.name:
@@ -109,8 +97,7 @@ def update_event(store: Store, actor: Actor, event_ref: str, changes: dict[str, 
         ev.name = name or ev.name
         ev.timezone = timezone or ev.timezone
         if "venue" in changes:
-            venue = changes["venue"]
-            ev.venue = venue.strip() or None if venue else None
+            ev.venue = changes["venue"]
         ev.starts_on, ev.ends_on = starts_on, ends_on
         session.flush()
         view = EventView.model_validate(ev)
@@ -154,10 +141,9 @@ def get_gate(store: Store, actor: Actor, gate_id: uuid.UUID) -> GateView:
 def update_gate(store: Store, actor: Actor, gate_id: uuid.UUID, changes: dict[str, Any]) -> GateView:
     """Rename a gate, change its kind, or set the categories it is limited to (empty: all)."""
     actor.require(Action.MANAGE_GATES)
-    _check_fields(changes, GATE_FIELDS)
-    for field in GATE_FIELDS:
-        _required(changes, field)
+    GateEdit.check(changes)
     name = validate_name("gate name", changes["name"]) if "name" in changes else None
+    changes = {**changes, **_given(changes, name=name)}
     kind = GateKind(changes["kind"]) if "kind" in changes else None
     with store.write() as session:
         gate, ev = refs.by_id(session, actor, Gate, "gate", gate_id)
@@ -221,12 +207,13 @@ def update_category(store: Store, actor: Actor, category_id: uuid.UUID,
                     changes: dict[str, Any]) -> CategoryView:
     """Rename a category or change its colour (``None`` removes the colour)."""
     actor.require(Action.MANAGE_CATEGORIES)
-    _check_fields(changes, CATEGORY_FIELDS)
-    _required(changes, "name")
+    CategoryChangedFields.check(changes)
     name = validate_name("category name", changes["name"]) if "name" in changes else None
     color = changes.get("color")
     if color is not None and not COLOR.match(color):
         raise ValidationError.single("color", f"{color!r} is not a colour like #1E90FF.")
+    color = color.upper() if color else None
+    changes = {**changes, **_given(changes, name=name, color=color)}
     with store.write() as session:
         cat, ev = refs.by_id(session, actor, Category, "category", category_id)
         if name is not None and name != cat.name:
@@ -236,7 +223,7 @@ def update_category(store: Store, actor: Actor, category_id: uuid.UUID,
                 raise DuplicateError("category", "name", name, f"in {ev.name}")
         cat.name = name or cat.name
         if "color" in changes:
-            cat.color = color.upper() if color else None
+            cat.color = color
         session.flush()
         view = CategoryView.model_validate(cat)
         outbox.record(session, actor, "category.update", cat.id, {"changes": changes})
@@ -267,12 +254,14 @@ def delete_category(store: Store, actor: Actor, category_id: uuid.UUID) -> None:
 
 # -- what this module's changes carry to the server (its outbox contracts) --------
 
-class EventChangedFields(outbox.Payload):
-    model_config = ConfigDict(extra="forbid")
+class EventChangedFields(outbox.Edit):
+    """An edit of an event: the pushed ``event.update`` and the API's PATCH body."""
 
-    name: str | None = None
-    timezone: str | None = None
-    venue: str | None = None
+    clearable: ClassVar[frozenset[str]] = frozenset({"venue", "starts_on", "ends_on"})
+
+    name: Name | None = None
+    timezone: TimezoneName | None = None
+    venue: Venue | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 
@@ -281,11 +270,24 @@ class EventUpdateChange(outbox.Payload):
     changes: EventChangedFields
 
 
-class GateChangedFields(outbox.Payload):
-    model_config = ConfigDict(extra="forbid")
+class GateNaming(outbox.Edit):
+    """What an edit of a gate changes directly, however its categories are named."""
 
-    name: str | None = None
+    name: Name | None = None
     kind: GateKind | None = None
+
+
+class GateEdit(GateNaming):
+    """An edit of a gate as the use case takes it, and the API's PATCH body: categories by id or name,
+    an empty list opening the gate to every category."""
+
+    categories: Annotated[list[Annotated[str, Field(max_length=MAX_NAME_LENGTH)]] | None,
+                          Field(max_length=MAX_GATE_CATEGORIES)] = None
+
+
+class GateChangedFields(GateNaming):
+    """The pushed ``gate.update``: the categories by id, as the station resolved them."""
+
     category_ids: Annotated[list[uuid.UUID] | None, Ref("categories")] = None
 
 
@@ -293,11 +295,13 @@ class GateUpdateChange(outbox.Payload):
     changes: GateChangedFields
 
 
-class CategoryChangedFields(outbox.Payload):
-    model_config = ConfigDict(extra="forbid")
+class CategoryChangedFields(outbox.Edit):
+    """An edit of a category: the pushed ``category.update`` and the API's PATCH body."""
 
-    name: str | None = None
-    color: str | None = None
+    clearable: ClassVar[frozenset[str]] = frozenset({"color"})
+
+    name: Name | None = None
+    color: Color | None = None
 
 
 class CategoryUpdateChange(outbox.Payload):

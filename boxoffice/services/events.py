@@ -18,9 +18,10 @@ from boxoffice.domain.references import (
     New,
     Ref,
 )
-from boxoffice.domain.validation import validate_name, validate_timezone
+from boxoffice.domain.validation import MAX_VENUE, validate_name, validate_optional_text, validate_timezone
 from boxoffice.errors import DuplicateError, ValidationError
 from boxoffice.schemas.event import CategoryView, EventView, GateView
+from boxoffice.schemas.fields import Color, Name, TimezoneName, Venue
 from boxoffice.services import outbox, refs
 from boxoffice.services.actor import Actor
 from boxoffice.store.base import new_id
@@ -44,6 +45,7 @@ def create_event(
     actor.require(Action.MANAGE_EVENTS)
     name = validate_name("event name", name)
     timezone = validate_timezone(timezone).key
+    venue = validate_venue(venue)
     if starts_on and ends_on and ends_on < starts_on:
         raise ValidationError.single("ends_on", "The event must end on or after the day it starts.")
     with store.write() as session:
@@ -60,7 +62,7 @@ def create_event(
             organization_id=actor.organization_id,
             name=name,
             timezone=timezone,
-            venue=venue.strip() if venue else None,
+            venue=venue,
             starts_on=starts_on,
             ends_on=ends_on,
         )
@@ -69,6 +71,11 @@ def create_event(
         view = EventView.model_validate(ev)
         outbox.record(session, actor, "event.create", ev.id, view.model_dump())
         return view
+
+
+def validate_venue(venue: str | None) -> str | None:
+    """A venue as typed, stripped; blank is none."""
+    return validate_optional_text("venue", "venue", venue, MAX_VENUE)
 
 
 def get_event(store: Store, actor: Actor, event_ref: str) -> EventView:
@@ -179,28 +186,44 @@ def list_categories(store: Store, actor: Actor, event_ref: str) -> list[Category
 
 # -- what this module's changes carry to the server (its outbox contracts) --------
 
-class EventCreateChange(outbox.Payload):
-    id: New
-    name: str
-    timezone: str
-    venue: str | None = None
+class EventFields(outbox.Payload):
+    """What a person states about a new event: the pushed ``event.create`` and the API's POST body."""
+
+    name: Name
+    timezone: TimezoneName
+    venue: Venue | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 
 
-class GateCreateChange(outbox.Payload):
+class EventCreateChange(EventFields):
+    id: New
+
+
+class GateFields(outbox.Payload):
+    """What a new gate and an edit of one both state directly; its categories are ids when pushed
+    and ids or names through the API."""
+
+    name: Name
+    kind: GateKind = GateKind.BOTH
+
+
+class GateCreateChange(GateFields):
     id: New
     event_id: EventId
-    name: str
-    kind: GateKind
     category_ids: Annotated[list[uuid.UUID], Ref("categories")] = []
 
 
-class CategoryCreateChange(outbox.Payload):
+class CategoryFields(outbox.Payload):
+    """A new category: the pushed ``category.create`` and the API's POST body."""
+
+    name: Name
+    color: Color | None = None
+
+
+class CategoryCreateChange(CategoryFields):
     id: New
     event_id: EventId
-    name: str
-    color: str | None = None
 
 
 outbox.declare("event.create", EventCreateChange, NEW)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
@@ -13,6 +14,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.references import NewId, NotARef, Ref
+from boxoffice.errors import ValidationError
 from boxoffice.services.actor import Actor
 from boxoffice.store.models import OutboxEntry
 
@@ -25,6 +27,40 @@ class Payload(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore")
+
+
+class Edit(Payload):
+    """The fields an edit of one kind of row may change: a pushed edit's ``changes`` and the API's PATCH body.
+
+    A field left out is left alone; one sent as null is cleared if the model
+    names it in ``clearable`` (a venue, a colour) and refused otherwise (a
+    name). The use case calls ``check`` whichever channel the edit came
+    through (API, push, CLI, window), so they cannot disagree on which
+    fields exist or which may be cleared.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Fields that null clears; null for any other field is refused.
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def fields(cls) -> tuple[str, ...]:
+        return tuple(cls.model_fields)
+
+    @classmethod
+    def check(cls, changes: Mapping[str, Any]) -> None:
+        """Refuse an edit naming a field this model does not have, naming none, or clearing what must stay."""
+        unknown = set(changes) - set(cls.model_fields)
+        if unknown:
+            raise ValidationError.single(
+                "changes", f"These fields cannot be edited: {', '.join(sorted(unknown))}."
+            )
+        if not changes:
+            raise ValidationError.single("changes", "Nothing to change was given.")
+        for field, value in changes.items():
+            if value is None and field not in cls.clearable:
+                raise ValidationError.single(field, f"The {field} cannot be removed, only changed.")
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,17 +27,18 @@ from boxoffice.domain.references import (
     Ref,
 )
 from boxoffice.domain.validation import (
-    INTEGER_RANGE,
     MAX_DESCRIPTION,
-    MAX_NAME_LENGTH,
+    MAX_SERIES_GATES,
     SeriesTimes,
     check_category_limits,
     check_gates_belong,
     default_checkin_window,
     validate_name,
+    validate_optional_text,
     validate_series,
 )
 from boxoffice.errors import DuplicateError, StaleVersionError, ValidationError
+from boxoffice.schemas.fields import Description, Int32, Name
 from boxoffice.schemas.series import (
     CategoryLimitView,
     SeriesChange,
@@ -64,16 +65,11 @@ from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = (
-    "name",
-    "description",
-    "starts_at",
-    "ends_at",
-    "checkin_opens_at",
-    "checkin_closes_at",
-    "capacity",
-    "reentry_policy",
-)
+
+
+def validate_description(description: str | None) -> str | None:
+    """A description as typed, stripped; blank is none."""
+    return validate_optional_text("description", "description", description, MAX_DESCRIPTION)
 
 
 def times_of(series: EventSeries) -> SeriesTimes:
@@ -143,6 +139,10 @@ def create_series(
 ) -> SeriesChange:
     actor.require(Action.CREATE_SERIES)
     name = validate_name("series name", name)
+    description = validate_description(description)
+    if gates is not None and len(gates) > MAX_SERIES_GATES:
+        raise ValidationError.single(
+            "gates", f"A series uses at most {MAX_SERIES_GATES} gates; {len(gates):,} were given.")
     if checkin_opens_at is None or checkin_closes_at is None:
         default_open, default_close = default_checkin_window(starts_at, ends_at)
         checkin_opens_at = checkin_opens_at or default_open
@@ -195,13 +195,13 @@ def update_series(
     told to reload: their edit was made on data that no longer exists.
     """
     actor.require(Action.UPDATE_SERIES)
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError.single(
-            "changes", f"These fields cannot be edited: {', '.join(sorted(unknown))}."
-        )
-    if not changes:
-        raise ValidationError.single("changes", "Nothing to change was given.")
+    SeriesChangedFields.check(changes)
+    # As stored, so the pushed change holds what this station kept.
+    changes = dict(changes)
+    if "name" in changes:
+        changes["name"] = validate_name("series name", changes["name"])
+    if "description" in changes:
+        changes["description"] = validate_description(changes["description"])
     with store.write() as session:
         series = refs.series(session, actor, series_ref)
         if series.version != expected_version:
@@ -209,7 +209,7 @@ def update_series(
         ensure_editable(series)
         ev = session.get_one(Event, series.event_id)
         old = times_of(series)
-        name = validate_name("series name", changes["name"]) if "name" in changes else series.name
+        name = changes.get("name", series.name)
         if name != series.name:
             ensure_unique_name(session, ev, name, series.id)
         starts_at = changes.get("starts_at", old.starts_at)
@@ -467,32 +467,41 @@ def set_category_limit(
 
 # -- what this module's changes carry to the server (its outbox contracts) --------
 
-class SeriesCreateChange(outbox.Payload):
-    id: New
+class SeriesFields(outbox.Payload):
+    """A new series: the pushed ``series.create`` and the API's POST body. A check-in bound left out
+    is the default window (the series' run); a station always sends both."""
+
     event_id: EventId
-    name: str
-    description: str | None = None
+    name: Name
+    description: Description | None = None
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    checkin_opens_at: AwareDatetime
-    checkin_closes_at: AwareDatetime
-    capacity: int
-    reentry_policy: ReentryPolicy
-    gate_ids: Annotated[list[uuid.UUID], Ref("gates")] = []
+    checkin_opens_at: AwareDatetime | None = None
+    checkin_closes_at: AwareDatetime | None = None
+    capacity: Int32
+    reentry_policy: ReentryPolicy = ReentryPolicy.REENTRY
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates"), Field(max_length=MAX_SERIES_GATES)] = []
 
 
-class SeriesChangedFields(outbox.Payload):
-    """What an edit of a series may change: the pushed ``series.update`` and the API's PATCH body alike."""
+class SeriesCreateChange(SeriesFields):
+    id: New
 
-    model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str | None, Field(min_length=1, max_length=MAX_NAME_LENGTH)] = None
-    description: Annotated[str | None, Field(max_length=MAX_DESCRIPTION)] = None
+class SeriesChangedFields(outbox.Edit):
+    """What an edit of a series may change: the pushed ``series.update`` and the API's PATCH body alike.
+
+    A check-in bound sent as null goes back to the default window.
+    """
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"description", "checkin_opens_at", "checkin_closes_at"})
+
+    name: Name | None = None
+    description: Description | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     checkin_opens_at: AwareDatetime | None = None
     checkin_closes_at: AwareDatetime | None = None
-    capacity: Annotated[int | None, Field(ge=INTEGER_RANGE[0], le=INTEGER_RANGE[1])] = None
+    capacity: Int32 | None = None
     reentry_policy: ReentryPolicy | None = None
 
 
@@ -515,7 +524,7 @@ class SeriesLimitChange(outbox.Payload):
     """A category's band limit in a series (``None``: no limit): pushed, and the API's PUT body."""
 
     category_id: CategoryId
-    limit: Annotated[int | None, Field(ge=INTEGER_RANGE[0], le=INTEGER_RANGE[1])]
+    limit: Int32 | None
 
 
 outbox.declare("series.create", SeriesCreateChange, NEW)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,7 @@ from boxoffice.domain.validation import (
 )
 from boxoffice.errors import DuplicateError, InUseError, ValidationError
 from boxoffice.schemas.event import TicketView
+from boxoffice.schemas.fields import Email, HolderName, TicketCode
 from boxoffice.schemas.pages import TicketPage
 from boxoffice.services import outbox, paging, refs
 from boxoffice.services.actor import Actor
@@ -41,7 +41,6 @@ from boxoffice.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("code", "category_id", "holder_name", "holder_email", "voided")
 _PAGE = "tickets"
 
 
@@ -136,19 +135,13 @@ def list_tickets(
 def update_ticket(store: Store, actor: Actor, ticket_id: uuid.UUID, changes: dict[str, Any]) -> TicketView:
     """Correct a ticket: its code, category, holder, or void it (``voided``) and undo that."""
     actor.require(Action.MANAGE_TICKETS)
-    unknown = set(changes) - set(FIELDS)
-    if unknown:
-        raise ValidationError.single(
-            "changes", f"These fields cannot be edited: {', '.join(sorted(unknown))}."
-        )
-    if not changes:
-        raise ValidationError.single("changes", "Nothing to change was given.")
-    for field in ("code", "category_id", "voided"):
-        if field in changes and changes[field] is None:
-            raise ValidationError.single(field, f"The {field} cannot be removed, only changed.")
+    TicketChangedFields.check(changes)
     code = validate_ticket_code(changes["code"]) if "code" in changes else None
     name = validate_holder_name(changes.get("holder_name"))
     email = validate_holder_email(changes.get("holder_email"))
+    # As stored, so the pushed change holds what this station kept.
+    checked = {"code": code, "holder_name": name, "holder_email": email}
+    changes = {**changes, **{field: value for field, value in checked.items() if field in changes}}
     with store.write() as session:
         ticket, ev = refs.by_id(session, actor, Ticket, "ticket", ticket_id)
         cat = (refs.category(session, actor, ev, str(changes["category_id"]))
@@ -194,22 +187,30 @@ def delete_ticket(store: Store, actor: Actor, ticket_id: uuid.UUID) -> None:
 
 # -- what this module's changes carry to the server (its outbox contracts) --------
 
-class TicketCreateChange(outbox.Payload):
+class TicketFields(outbox.Payload):
+    """A new ticket: the pushed ``ticket.create`` and the API's POST body."""
+
+    code: TicketCode
+    category_id: CategoryId
+    holder_name: HolderName | None = None
+    holder_email: Email | None = None
+
+
+class TicketCreateChange(TicketFields):
     id: New
     event_id: EventId
-    category_id: CategoryId
-    code: str
-    holder_name: str | None = None
-    holder_email: str | None = None
 
 
-class TicketChangedFields(outbox.Payload):
-    model_config = ConfigDict(extra="forbid")
+class TicketChangedFields(outbox.Edit):
+    """An edit of a ticket: the pushed ``ticket.update`` and the API's PATCH body; ``voided`` voids it
+    or undoes that."""
 
-    code: str | None = None
+    clearable: ClassVar[frozenset[str]] = frozenset({"holder_name", "holder_email"})
+
+    code: TicketCode | None = None
     category_id: Annotated[uuid.UUID | None, Ref("categories")] = None
-    holder_name: str | None = None
-    holder_email: str | None = None
+    holder_name: HolderName | None = None
+    holder_email: Email | None = None
     voided: bool | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
 from boxoffice.errors import BoxOfficeError
 from boxoffice.services.actor import Actor
@@ -44,6 +44,8 @@ def apply_entry(store: Store, actor: Actor, station: str | None, entry: PushEntr
     checks; when the second attempt clashes too, the entry clashes with data
     the server keeps, and waiting will not change that: it is refused with a
     reason, so it never holds back the station's later entries and its pull.
+    So is an entry a use case fails on unexpectedly (a defect on the server):
+    answering 500 would make the station send the whole push again for ever.
     """
     try:
         return _apply_once(store, actor, station, entry)
@@ -55,6 +57,10 @@ def apply_entry(store: Store, actor: Actor, station: str | None, entry: PushEntr
                        "A value in it is too long or not allowed by the server's database.")
     except OperationalError as exc:
         return _busy(entry, exc)
+    except SQLAlchemyError:
+        raise  # the database itself failing (a lost connection): the push is answered 5xx and sent again
+    except Exception:
+        return _failed(store, actor, station, entry)
     try:
         return _apply_once(store, actor, station, entry)
     except (IntegrityError, DataError) as exc:
@@ -64,6 +70,16 @@ def apply_entry(store: Store, actor: Actor, station: str | None, entry: PushEntr
                        "so it was not applied.")
     except OperationalError as exc:
         return _busy(entry, exc)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        return _failed(store, actor, station, entry)
+
+
+def _failed(store: Store, actor: Actor, station: str | None, entry: PushEntry) -> EntryResult:
+    log.exception("could not apply %s %s: the server failed on it", entry.kind, entry.id)
+    return _refuse(store, actor, station, entry, "server_error",
+                   "The server failed on this change (its log has the details), so it was not applied.")
 
 
 def _apply_once(store: Store, actor: Actor, station: str | None, entry: PushEntry) -> EntryResult:
@@ -88,7 +104,7 @@ def _apply_once(store: Store, actor: Actor, station: str | None, entry: PushEntr
             status, error, reason = EntryStatus.REJECTED, exc.code, exc.message
         except PydanticValidationError as exc:
             status, error = EntryStatus.REJECTED, "malformed"
-            reason = f"The change could not be read ({exc.error_count()} problems in its data)."
+            reason = unreadable(exc)
         session.add(AppliedEntry(
             id=entry.id, organization_id=actor.organization_id, member_id=actor.member_id,
             station=station, kind=entry.kind, status=status, error=error, reason=reason,
@@ -96,6 +112,16 @@ def _apply_once(store: Store, actor: Actor, station: str | None, entry: PushEntr
         if status is EntryStatus.REJECTED:
             log.info("rejected %s %s from %s: %s", entry.kind, entry.id, station, reason)
         return EntryResult(id=entry.id, status=status, error=error, reason=reason)
+
+
+def unreadable(exc: PydanticValidationError) -> str:
+    """Why a change's data could not be read, for the station's list of refused changes: the first
+    problem, where it is, and how many more there are."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "the data"
+    more = exc.error_count() - 1
+    also = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"The change could not be read: {where}: {first.get('msg', 'not valid')}{also}."
 
 
 def _refuse(store: Store, actor: Actor, station: str | None, entry: PushEntry, error: str,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from boxoffice.domain.enums import Role
-from boxoffice.services.series import EDITABLE_FIELDS
+from boxoffice.services.series import SeriesChangedFields
 from tests.helpers.seeding import Live, add_bands
 from tests.helpers.stores import table_counts
 
@@ -208,7 +208,7 @@ def test_the_design_paths_are_documented(live: Live) -> None:
     put = paths["/api/series/{series_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     with live.client(None) as anon:
         schema = anon.get("/openapi.json").json()["components"]["schemas"][put["$ref"].split("/")[-1]]
-    assert set(schema["required"]) == {*EDITABLE_FIELDS, "expected_version"}
+    assert set(schema["required"]) == {*SeriesChangedFields.fields(), "expected_version"}
 
 
 @pytest.mark.slow

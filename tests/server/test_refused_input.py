@@ -102,3 +102,63 @@ def test_a_wrong_method_is_told_every_method_the_path_takes(live: Live, method: 
             assert http.request(other, path).status_code != 405
     with live.client(None) as anon:
         assert anon.request(method, path).headers["allow"] == allowed
+
+
+def test_null_for_a_field_an_edit_may_only_change_is_refused_alike_by_the_api_and_the_push(live: Live) -> None:
+    """Once a 500 for the series (and a push answered 500 whole, sent again for ever): each is now the
+    use case's sentence, the same through PATCH and push, and nothing is written."""
+    with live.client() as http:
+        ticket = http.post(f"/api/events/{live.ids['event']}/tickets",
+                           json={"code": "NULL-1", "category_id": live.ids["cat:GA"]}).json()["id"]
+        version = next(s["version"] for s in http.get("/api/series").json() if s["id"] == live.ids["series"])
+    series, event, gate, category = live.ids["series"], live.ids["event"], live.ids["gate:Main"], live.ids["cat:VIP"]
+    cases = [  # (PATCH path, pushed kind, entity, field as the API names it, as the push names it)
+        *[(f"/api/series/{series}", "series.update", series, f, f)
+          for f in ("name", "starts_at", "ends_at", "capacity", "reentry_policy")],
+        *[(f"/api/events/{event}", "event.update", event, f, f) for f in ("name", "timezone")],
+        *[(f"/api/gates/{gate}", "gate.update", gate, f, f) for f in ("name", "kind")],
+        (f"/api/gates/{gate}", "gate.update", gate, "categories", "category_ids"),
+        (f"/api/categories/{category}", "category.update", category, "name", "name"),
+        *[(f"/api/tickets/{ticket}", "ticket.update", ticket, f, f) for f in ("code", "category_id", "voided")],
+    ]
+    before = table_counts(live.store)
+    with live.client() as http:
+        for path, kind, entity, field, pushed_field in cases:
+            versioned = {"expected_version": version} if kind == "series.update" else {}
+            by_api = http.patch(path, json={**versioned, field: None})
+            assert by_api.status_code == 422, (path, field, by_api.text)
+            said = by_api.json()["message"]
+            assert said == f"The {field} cannot be removed, only changed.", (path, field, said)
+            [result] = pushed(live, entry(kind, {**versioned, "changes": {pushed_field: None}}, entity))
+            assert (result["status"], result["error"]) == ("rejected", "invalid"), (kind, pushed_field, result)
+            assert result["reason"] == said, (kind, pushed_field)
+    unchanged_but_the_applied_log(live, before, len(cases))
+
+
+def test_a_venue_or_a_description_the_database_would_refuse_is_a_sentence_through_every_door(live: Live) -> None:
+    """Lengths and control characters are checked by the use case on both databases, so a station
+    cannot keep locally what PostgreSQL refuses."""
+    event, series = live.ids["event"], live.ids["series"]
+    with live.client() as http:
+        version = next(s["version"] for s in http.get("/api/series").json() if s["id"] == series)
+    before = table_counts(live.store)
+    with live.client() as http:
+        answer = http.patch(f"/api/events/{event}", json={"venue": "Hall\x00 B"})
+        assert answer.status_code == 422
+        assert answer.json()["message"] == "The venue holds a control character (U+0000); remove it."
+        answer = http.patch(f"/api/events/{event}", json={"venue": "V" * 201})
+        assert answer.status_code == 422 and answer.json()["problems"][0]["field"] == "venue"
+        answer = http.patch(f"/api/series/{series}", json={"expected_version": version, "description": "a\x07b"})
+        assert answer.status_code == 422
+        assert answer.json()["message"] == "The description holds a control character (U+0007); remove it."
+    results = pushed(
+        live,
+        entry("event.update", {"changes": {"venue": "Hall\x00 B"}}, event),
+        entry("event.update", {"changes": {"venue": "V" * 201}}, event),
+        entry("series.update", {"expected_version": version, "changes": {"description": "a\x07b"}}, series),
+    )
+    assert [r["status"] for r in results] == ["rejected"] * 3
+    assert results[0]["reason"] == "The venue holds a control character (U+0000); remove it."
+    assert results[1]["reason"].startswith("The change could not be read: changes.venue: String should have at most 200")
+    assert results[2]["reason"] == "The description holds a control character (U+0007); remove it."
+    unchanged_but_the_applied_log(live, before, 3)

@@ -93,3 +93,57 @@ def test_rest_bodies_that_describe_a_pushed_change_reuse_its_declaration() -> No
     for model in (changed, rq.SeriesUpdate):
         with pytest.raises(ValueError, match="at most 120 characters"):
             model.model_validate({**too_long, "expected_version": 1} if model is rq.SeriesUpdate else too_long)
+
+
+def _rest_bodies() -> list[tuple[type, type]]:
+    """(REST body, the declared model of the change it makes): every body that describes a pushed change."""
+    from boxoffice.programs.server import bodies
+    from boxoffice.programs.server import requests as rq
+    from boxoffice.services import event_admin, events, series, tickets
+
+    return [
+        (rq.EventCreate, events.EventFields), (bodies.EventUpdate, event_admin.EventChangedFields),
+        (rq.GateCreate, events.GateFields), (bodies.GateUpdate, event_admin.GateNaming),
+        (rq.CategoryCreate, events.CategoryFields), (bodies.CategoryUpdate, event_admin.CategoryChangedFields),
+        (bodies.TicketCreate, tickets.TicketFields), (bodies.TicketUpdate, tickets.TicketChangedFields),
+        (rq.SeriesCreate, series.SeriesFields), (rq.SeriesUpdate, series.SeriesChangedFields),
+        (bodies.SeriesReplace, series.SeriesChangedFields), (rq.LimitRequest, series.SeriesLimitChange),
+    ]
+
+
+def _bounds(model: type) -> dict[str, object]:
+    """Each field's JSON schema as a client sees it, without its title, default and null."""
+    properties = model.model_json_schema(mode="validation")["properties"]  # type: ignore[attr-defined]
+    found: dict[str, object] = {}
+    for name, stated in properties.items():
+        schema = {k: v for k, v in stated.items() if k not in ("title", "default", "description")}
+        options = [o for o in schema.pop("anyOf", []) if o != {"type": "null"}]
+        if options:
+            schema.update(options[0] if len(options) == 1 else {"anyOf": options})
+        found[name] = schema
+    return found
+
+
+@pytest.mark.parametrize(("body", "model"), _rest_bodies(), ids=lambda c: c.__name__)
+def test_every_rest_body_that_makes_a_pushed_change_is_that_changes_model(body: type, model: type) -> None:
+    """Same fields, same bounds: the body is the model (or, for a PUT, the model with nothing optional)."""
+    pushed = {name: kind for name, kind in CONTRACTS.items() if kind.payload is not None}
+    assert any(model in c.payload.__mro__ or any(  # type: ignore[union-attr]
+        getattr(f.annotation, "__mro__", ()) and model in f.annotation.__mro__  # type: ignore[union-attr]
+        for f in c.payload.model_fields.values()) for c in pushed.values()), f"{model} is no pushed change's model"
+    assert issubclass(body, model)
+    theirs, mine = _bounds(model), _bounds(body)
+    assert {name: mine[name] for name in theirs} == theirs
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        body.model_validate({"no_such_field": 1})  # type: ignore[attr-defined]
+
+
+def test_a_series_put_requires_every_field_an_edit_may_change_and_nulls_only_the_clearable() -> None:
+    from boxoffice.programs.server.bodies import SeriesReplace
+    from boxoffice.services.series import SeriesChangedFields
+
+    assert set(SeriesReplace.model_fields) == {*SeriesChangedFields.fields(), "expected_version"}
+    assert all(f.is_required() for f in SeriesReplace.model_fields.values())
+    nullable = {name for name, f in SeriesReplace.model_fields.items() if type(None) in getattr(
+        f.annotation, "__args__", ())}
+    assert nullable == SeriesChangedFields.clearable

@@ -99,6 +99,10 @@ def _plan(ours: dict[str, str], batch: str, **over: Any) -> dict[str, Any]:
 
 Case = Callable[[Ids, str], dict[str, Any]]  # (ids, our open batch id) -> the entry to push
 
+def _series_cleared(field: str) -> Case:
+    return lambda i, b: _entry("series.update", {"expected_version": 1, "changes": {field: None}}, i.ours["series"])
+
+
 CASES: dict[str, tuple[Case, Role]] = {
     # -- malformed --------------------------------------------------------------------
     "unknown kind": (lambda i, b: _entry("teleport.create", {}), Role.OWNER),
@@ -124,6 +128,13 @@ CASES: dict[str, tuple[Case, Role]] = {
     "a time zone that does not exist": (
         lambda i, b: _entry("event.create", {"id": str(uuid.uuid4()), "name": "Mars Fest", "timezone": "Mars/Olympus"}),
         Role.OWNER),
+    # -- null where an edit may only change, never clear (once answered 500 for the whole push) ---
+    **{f"a series' {field} set to null": (_series_cleared(field), Role.OWNER)
+       for field in ("name", "starts_at", "ends_at", "capacity", "reentry_policy")},
+    "an event's time zone set to null": (
+        lambda i, b: _entry("event.update", {"changes": {"timezone": None}}, i.ours["event"]), Role.OWNER),
+    "a ticket's category set to null": (
+        lambda i, b: _entry("ticket.update", {"changes": {"category_id": None}}, i.ours["ticket"]), Role.OWNER),
     # -- what PostgreSQL would refuse: lengths, NUL and control characters ---------------
     "a 33-character UID": (lambda i, b: _entry("wristband.register", {
         "id": str(uuid.uuid4()), "event_id": i.ours["event"], "category_id": i.ours["cat:GA"], "uid": "0" * 33}),
@@ -139,6 +150,13 @@ CASES: dict[str, tuple[Case, Role]] = {
         "holder_name": "Ana\x00"}), Role.OWNER),
     "a NUL in an event name": (lambda i, b: _entry("event.create", {"id": str(uuid.uuid4()), "name": "Fest\x00",
                                                                      "timezone": "Europe/Paris"}), Role.OWNER),
+    "a NUL in a venue": (lambda i, b: _entry("event.create", {"id": str(uuid.uuid4()), "name": "Venue Fest",
+                                                              "timezone": "Europe/Paris", "venue": "Hall\x00"}),
+                         Role.OWNER),
+    "a 201-character venue": (lambda i, b: _entry("event.update", {"changes": {"venue": "V" * 201}},
+                                                  i.ours["event"]), Role.OWNER),
+    "a NUL in a series description": (lambda i, b: _entry("series.update", {
+        "expected_version": 1, "changes": {"description": "Doors\x00"}}, i.ours["series"]), Role.OWNER),
     "a 10,000-character category": (lambda i, b: _entry("category.create", {
         "id": str(uuid.uuid4()), "event_id": i.ours["event"], "name": "C" * 10_000}), Role.OWNER),
     "a 200-character scan id": (lambda i, b: _entry("checkin.record", _checkin(i.ours, client_scan_id="s" * 200)),
@@ -241,6 +259,8 @@ def _ours(live: Live) -> dict[str, str]:
         with live.client(role) as http:
             ids[f"member:{role.value}"] = str(http.get("/api/me").json()["member_id"])
     ids["uid"] = live.bands[0]
+    owner = resolve_actor(live.store, "owner@example.org")
+    ids["ticket"] = str(tickets.create_ticket(live.store, owner, "Gate Fest", "OURS-1", "GA").id)
     return ids
 
 

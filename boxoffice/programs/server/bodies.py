@@ -1,74 +1,62 @@
 """Request bodies of the editing endpoints (PATCH and PUT, and the ticket POST).
 
-In a PATCH, a field left out is left alone; a field sent as ``null`` is
-cleared where clearing makes sense (a venue, a colour) and refused where it
-does not (a name). A PUT sends every field.
+Each is the model of the change it makes, as the use case declares it for a
+station's push (``services.*Changed*``, ``services.*Fields``), so the API
+and the push take the same fields with the same bounds. In a PATCH, a field
+left out is left alone; a field sent as ``null`` is cleared where the
+model's ``clearable`` says so (a venue, a colour) and refused where it does
+not (a name). A PUT sends every field.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
-from boxoffice.domain.enums import GateKind, ReentryPolicy
-from boxoffice.programs.server.requests import Body, Capacity, Description, Name, RecurRequest
-
-Email = Annotated[str, Field(max_length=254)]
-
-
-class EventUpdate(Body):
-    name: Name | None = None
-    timezone: Annotated[str | None, Field(max_length=64)] = None
-    venue: Annotated[str | None, Field(max_length=200)] = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+from boxoffice.domain.enums import ReentryPolicy
+from boxoffice.programs.server.requests import Body, RecurRequest
+from boxoffice.schemas.fields import Description, Int32, Name
+from boxoffice.services.event_admin import CategoryChangedFields, EventChangedFields, GateEdit
+from boxoffice.services.series import SeriesChangedFields
+from boxoffice.services.tickets import TicketChangedFields, TicketFields
 
 
-class GateUpdate(Body):
-    name: Name | None = None
-    kind: GateKind | None = None
-    # Category ids or names; an empty list opens the gate to every category.
-    categories: Annotated[list[Annotated[str, Field(max_length=120)]] | None, Field(max_length=100)] = None
+class EventUpdate(EventChangedFields, Body):
+    """``event.update``'s changes."""
 
 
-class CategoryUpdate(Body):
-    name: Name | None = None
-    color: Annotated[str | None, Field(max_length=7)] = None
+class GateUpdate(GateEdit, Body):
+    """A gate's edit, its categories by id or name (``gate.update`` carries their ids)."""
 
 
-class TicketCreate(Body):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
-    category_id: uuid.UUID
-    holder_name: Annotated[str | None, Field(max_length=200)] = None
-    holder_email: Email | None = None
+class CategoryUpdate(CategoryChangedFields, Body):
+    """``category.update``'s changes."""
 
 
-class TicketUpdate(Body):
-    code: Annotated[str | None, Field(min_length=1, max_length=64)] = None
-    category_id: uuid.UUID | None = None
-    holder_name: Annotated[str | None, Field(max_length=200)] = None
-    holder_email: Email | None = None
-    voided: bool | None = None
+class TicketCreate(TicketFields, Body):
+    """``ticket.create``, its event in the path."""
 
 
-class SeriesReplace(Body):
-    """PUT of a series: every editable field is required (``services.series.EDITABLE_FIELDS``).
+class TicketUpdate(TicketChangedFields, Body):
+    """``ticket.update``'s changes."""
+
+
+class SeriesReplace(SeriesChangedFields, Body):
+    """PUT of a series: ``series.update`` with every field of ``SeriesChangedFields`` required.
 
     ``description`` null clears it; a check-in bound null means the default
-    window, the series' own run.
+    window, the series' own run. The other fields cannot be null.
     """
 
     expected_version: int
     name: Name
-    description: Description
+    description: Description | None
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     checkin_opens_at: AwareDatetime | None
     checkin_closes_at: AwareDatetime | None
-    capacity: Capacity
+    capacity: Int32
     reentry_policy: ReentryPolicy
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from boxoffice.domain.enums import Direction, GateKind, RecurrenceKind, ReentryPolicy, SeriesStatus
+from boxoffice.domain.enums import Direction, RecurrenceKind, SeriesStatus
 from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.domain.validation import (
-    MAX_DESCRIPTION,
     MAX_DEVICE_ID,
+    MAX_GATE_CATEGORIES,
     MAX_NAME_LENGTH,
     MAX_NUMBER_BLOCK,
     MAX_SCAN_ID,
@@ -20,11 +19,8 @@ from boxoffice.domain.validation import (
     NUMBER_BLOCK,
 )
 from boxoffice.schemas.member import MemberView
-from boxoffice.services.series import SeriesChangedFields, SeriesLimitChange
-
-Name = Annotated[str, Field(min_length=1, max_length=120)]
-Description = Annotated[str | None, Field(max_length=MAX_DESCRIPTION)]
-Capacity = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+from boxoffice.services.events import CategoryFields, EventFields, GateFields
+from boxoffice.services.series import SeriesChangedFields, SeriesFields, SeriesLimitChange
 
 
 class Body(BaseModel):
@@ -45,23 +41,19 @@ class LoginResponse(BaseModel):
     member: MemberView
 
 
-class EventCreate(Body):
-    name: Name
-    timezone: Annotated[str, Field(max_length=64)]
-    venue: Annotated[str | None, Field(max_length=200)] = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+class EventCreate(EventFields, Body):
+    """``event.create``, its id made here."""
 
 
-class GateCreate(Body):
-    name: Name
-    kind: GateKind = GateKind.BOTH
-    categories: Annotated[list[str], Field(max_length=100)] = []
+class GateCreate(GateFields, Body):
+    """A new gate of the event in the path; its categories by id or name (``gate.create`` carries ids)."""
+
+    categories: Annotated[list[Annotated[str, Field(max_length=MAX_NAME_LENGTH)]],
+                          Field(max_length=MAX_GATE_CATEGORIES)] = []
 
 
-class CategoryCreate(Body):
-    name: Name
-    color: Annotated[str | None, Field(max_length=7)] = None
+class CategoryCreate(CategoryFields, Body):
+    """``category.create``, its event in the path."""
 
 
 class NumberBlockRequest(Body):
@@ -71,17 +63,8 @@ class NumberBlockRequest(Body):
     station: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
 
 
-class SeriesCreate(Body):
-    event_id: uuid.UUID
-    name: Name
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    capacity: Capacity
-    checkin_opens_at: AwareDatetime | None = None
-    checkin_closes_at: AwareDatetime | None = None
-    reentry_policy: ReentryPolicy = ReentryPolicy.REENTRY
-    description: Description = None
-    gate_ids: Annotated[list[uuid.UUID], Field(max_length=500)] = []
+class SeriesCreate(SeriesFields, Body):
+    """``series.create``, its id made here."""
 
 
 class SeriesUpdate(SeriesChangedFields, Body):
