@@ -19,6 +19,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,24 +69,45 @@ class Cli:
         return self.ok(*args, as_=as_)
 
 
-def run_here(argv: list[str], env: dict[str, str]) -> Result:
+def run_here(argv: list[str], env: dict[str, str], stdin: str = "") -> Result:
     """``boxoffice *argv`` run by ``main`` in this process, as a new process with ``env`` would run it.
 
-    The root logger is the command's own for the call (``main`` sets it up on stderr, as
-    in a process of its own), then given back to pytest.
+    The command sets up the root logger as in a process of its own (``main`` calls
+    ``logging.basicConfig`` on stderr); its handler takes only this thread's records, and
+    pytest's keep every other thread's (a server the test runs in this process logs there,
+    as a server process would log elsewhere). The keyring is chosen anew from ``env``, as
+    a new process chooses it. All of it is given back afterwards.
     """
+    import keyring.core
+
     from boxoffice import files
     from boxoffice.programs.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     root = logging.getLogger()
     kept_handlers, kept_level = root.handlers[:], root.level
+    caller = threading.get_ident()
+    ours = _Thread(caller, True)
+    others = _Thread(caller, False)
+    real_basic_config = logging.basicConfig
+
+    def basic_config(**kwargs: Any) -> None:
+        real_basic_config(**kwargs)
+        for handler in root.handlers:
+            handler.addFilter(ours)
+        for handler in kept_handlers:
+            handler.addFilter(others)
+            root.addHandler(handler)
+
     root.handlers.clear()
     chosen = files.use_folder(None)
+    kept_keyring = keyring.core._keyring_backend  # None until something first asked for it
     code = 0
     try:
-        with mock.patch.dict(os.environ, env, clear=True), mock.patch.object(sys, "stdin", io.StringIO()), \
+        with mock.patch.dict(os.environ, env, clear=True), mock.patch.object(sys, "stdin", io.StringIO(stdin)), \
+                mock.patch.object(logging, "basicConfig", basic_config), \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            keyring.core.init_backend()
             try:
                 main(argv)
             except SystemExit as done:
@@ -93,11 +115,26 @@ def run_here(argv: list[str], env: dict[str, str]) -> Result:
     finally:
         for handler in root.handlers[:]:
             root.removeHandler(handler)
-            handler.close()
+            if handler not in kept_handlers:
+                handler.close()
+        for handler in kept_handlers:
+            handler.removeFilter(others)
         root.handlers[:] = kept_handlers
         root.setLevel(kept_level)
         files.use_folder(chosen)
+        keyring.core._keyring_backend = kept_keyring
     return Result(code, out.getvalue(), err.getvalue())
+
+
+class _Thread(logging.Filter):
+    """Passes the records of one thread (``mine``) or of every other."""
+
+    def __init__(self, thread: int, mine: bool) -> None:
+        super().__init__()
+        self.thread, self.mine = thread, mine
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.thread == self.thread) is self.mine
 
 
 def make_cli(folder: Path) -> Cli:

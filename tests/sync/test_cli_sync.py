@@ -6,7 +6,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,18 @@ from boxoffice.services import series as svc
 from boxoffice.services import wristbands
 from boxoffice.services.actor import resolve_actor
 from boxoffice.store.opening import open_store
+from tests.helpers.cli import run_here
 from tests.helpers.seeding import PASSWORD, Live
 
 
 def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The command line at a station with no system keyring (run in this process: ``helpers.cli``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
                PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    return subprocess.run(
-        [sys.executable, "-m", "boxoffice", "--db", str(tmp_path / "desk.sqlite3"), *args],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False,
-    )
+    argv = ["--db", str(tmp_path / "desk.sqlite3"), *args]
+    done = run_here(argv, env, stdin)
+    return subprocess.CompletedProcess(["boxoffice", *argv], done.code, done.out, done.err)
 
 
 @pytest.mark.slow
