@@ -65,6 +65,8 @@ MAX_COLOR = 7
 # Categories a gate may be limited to, and gates a series may use, in one request.
 MAX_GATE_CATEGORIES = 100
 MAX_SERIES_GATES = 500
+# Why a series changes state: a sentence or two for the log, kept whole.
+MAX_TRANSITION_REASON = 1000
 # A band's UID as stored: hex digits (4-, 7- and 10-byte UIDs are 8, 14 and 20), up to the column's 32.
 MAX_UID = 32
 # A gate's scan id and device name: what their columns hold, on SQLite and PostgreSQL alike.

@@ -22,6 +22,7 @@ from boxoffice.domain.validation import (
     MAX_NAME_LENGTH,
     MAX_TICKET_CODE,
     MAX_TIMEZONE,
+    MAX_TRANSITION_REASON,
     MAX_VENUE,
 )
 
@@ -35,3 +36,4 @@ Color = Annotated[str, Field(max_length=MAX_COLOR)]
 TicketCode = Annotated[str, Field(min_length=1, max_length=MAX_TICKET_CODE)]
 HolderName = Annotated[str, Field(max_length=MAX_HOLDER_NAME)]
 Email = Annotated[str, Field(max_length=MAX_EMAIL)]
+TransitionReason = Annotated[str, Field(max_length=MAX_TRANSITION_REASON)]

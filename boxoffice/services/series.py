@@ -29,16 +29,18 @@ from boxoffice.domain.references import (
 from boxoffice.domain.validation import (
     MAX_DESCRIPTION,
     MAX_SERIES_GATES,
+    MAX_TRANSITION_REASON,
     SeriesTimes,
     check_category_limits,
     check_gates_belong,
     default_checkin_window,
+    text_problem,
     validate_name,
     validate_optional_text,
     validate_series,
 )
 from boxoffice.errors import DuplicateError, StaleVersionError, ValidationError
-from boxoffice.schemas.fields import Description, Int32, Name
+from boxoffice.schemas.fields import Description, Int32, Name, TransitionReason
 from boxoffice.schemas.series import (
     CategoryLimitView,
     SeriesChange,
@@ -348,6 +350,9 @@ def transition_series(
     reason = reason.strip()
     if not reason:
         raise ValidationError.single("reason", "Say why the series changes state (a reason is required).")
+    problem = text_problem("reason", "reason", reason, MAX_TRANSITION_REASON)
+    if problem is not None:
+        raise ValidationError([problem])
     with store.write() as session:
         series = refs.series(session, actor, series_ref)
         if expected_version is not None and series.version != expected_version:
@@ -395,6 +400,9 @@ def assign_gates(
     actor.require(Action.ASSIGN_SERIES_GATES)
     if not gate_refs:
         raise ValidationError.single("gates", "Name at least one gate.")
+    if len(gate_refs) > MAX_SERIES_GATES:
+        raise ValidationError.single(
+            "gates", f"A series uses at most {MAX_SERIES_GATES} gates; {len(gate_refs):,} were given.")
     with store.write() as session:
         series = refs.series(session, actor, series_ref)
         ensure_editable(series)
@@ -510,14 +518,21 @@ class SeriesUpdateChange(outbox.Payload):
     changes: SeriesChangedFields
 
 
-class SeriesTransitionChange(outbox.Payload):
+class SeriesTransitionFields(outbox.Payload):
+    """A move along the lifecycle and why: the pushed ``series.transition`` and the API's POST body."""
+
     to: SeriesStatus
-    reason: str
+    reason: TransitionReason
+
+
+class SeriesTransitionChange(SeriesTransitionFields):
     transition_id: Annotated[uuid.UUID | None, NEW] = None
 
 
 class SeriesGatesChange(outbox.Payload):
-    gate_ids: Annotated[list[uuid.UUID], Ref("gates")]
+    """Gates assigned to or taken off a series: pushed, and the API's POST body."""
+
+    gate_ids: Annotated[list[uuid.UUID], Ref("gates"), Field(min_length=1, max_length=MAX_SERIES_GATES)]
 
 
 class SeriesLimitChange(outbox.Payload):

@@ -162,3 +162,16 @@ def test_a_venue_or_a_description_the_database_would_refuse_is_a_sentence_throug
     assert results[1]["reason"].startswith("The change could not be read: changes.venue: String should have at most 200")
     assert results[2]["reason"] == "The description holds a control character (U+0007); remove it."
     unchanged_but_the_applied_log(live, before, 3)
+
+
+def test_a_control_character_in_why_a_series_changes_state_is_a_sentence_through_api_and_push(live: Live) -> None:
+    """The log's reason column is a text PostgreSQL refuses a NUL in: the use case says so on both databases."""
+    series = live.ids["series"]
+    said = "The reason holds a control character (U+0000); remove it."
+    before = table_counts(live.store)
+    with live.client() as http:
+        answer = http.post(f"/api/series/{series}/transitions", json={"to": "completed", "reason": "Done\x00"})
+    assert answer.status_code == 422 and answer.json()["message"] == said
+    [result] = pushed(live, entry("series.transition", {"to": "completed", "reason": "Done\x00"}, series))
+    assert (result["status"], result["reason"]) == ("rejected", said)
+    unchanged_but_the_applied_log(live, before, 1)

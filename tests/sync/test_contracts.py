@@ -108,6 +108,7 @@ def _rest_bodies() -> list[tuple[type, type]]:
         (bodies.TicketCreate, tickets.TicketFields), (bodies.TicketUpdate, tickets.TicketChangedFields),
         (rq.SeriesCreate, series.SeriesFields), (rq.SeriesUpdate, series.SeriesChangedFields),
         (bodies.SeriesReplace, series.SeriesChangedFields), (rq.LimitRequest, series.SeriesLimitChange),
+        (rq.TransitionRequest, series.SeriesTransitionFields), (rq.GatesRequest, series.SeriesGatesChange),
     ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from boxoffice.domain.enums import Direction, RecurrenceKind, SeriesStatus
+from boxoffice.domain.enums import Direction, RecurrenceKind
 from boxoffice.domain.recurrence import RecurrenceRule
 from boxoffice.domain.validation import (
     MAX_DEVICE_ID,
@@ -20,7 +20,13 @@ from boxoffice.domain.validation import (
 )
 from boxoffice.schemas.member import MemberView
 from boxoffice.services.events import CategoryFields, EventFields, GateFields
-from boxoffice.services.series import SeriesChangedFields, SeriesFields, SeriesLimitChange
+from boxoffice.services.series import (
+    SeriesChangedFields,
+    SeriesFields,
+    SeriesGatesChange,
+    SeriesLimitChange,
+    SeriesTransitionFields,
+)
 
 
 class Body(BaseModel):
@@ -73,14 +79,14 @@ class SeriesUpdate(SeriesChangedFields, Body):
     expected_version: int
 
 
-class TransitionRequest(Body):
-    to: SeriesStatus
-    reason: Annotated[str, Field(max_length=1000)]
+class TransitionRequest(SeriesTransitionFields, Body):
+    """``series.transition``, at a version if given."""
+
     expected_version: int | None = None
 
 
-class GatesRequest(Body):
-    gate_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=500)]
+class GatesRequest(SeriesGatesChange, Body):
+    """``series.assign_gates``."""
 
 
 class LimitRequest(SeriesLimitChange, Body):
