@@ -354,3 +354,31 @@ def test_concurrent_pushes_that_clash_are_each_answered_once_and_never_left_busy
         kept = session.scalar(select(func.count()).select_from(AppliedEntry).where(AppliedEntry.id == uuid.UUID(taken["id"])))
         members = session.scalar(select(func.count()).select_from(Member).where(Member.email == "race@example.org"))
     assert (kept, members) == (1, 1)
+
+
+def test_an_entry_the_server_fails_on_is_set_aside_with_a_reason_and_the_rest_go_on(
+        server: Live, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A defect in one use case (here made to fail on purpose) must not answer the whole push 500,
+    which the station would send again for ever: that entry is refused, logged with its traceback."""
+    from boxoffice.sync.appliers import APPLIERS
+
+    def defect(*_: object) -> None:
+        raise RuntimeError("a defect in the use case")
+
+    monkeypatch.setitem(APPLIERS, "category.create", defect)
+    failing = _entry("category.create", {"id": str(uuid.uuid4()), "event_id": server.ids["event"], "name": "Boom"})
+    after = _entry("event.create", {"id": str(uuid.uuid4()), "name": "After a defect", "timezone": "Europe/Paris"})
+    before = table_counts(server.store)
+    with server.client(Role.OWNER) as http:
+        answer = http.post("/api/sync/push", json={"entries": [failing, after]})
+        assert answer.status_code == 200, answer.text
+        first, second = answer.json()["results"]
+        again = http.post("/api/sync/push", json={"entries": [failing]}).json()["results"][0]
+    assert (first["status"], first["error"]) == ("rejected", "server_error")
+    assert first["reason"] == "The server failed on this change (its log has the details), so it was not applied."
+    assert second["status"] == "applied"
+    assert (again["status"], again["reason"]) == ("rejected", first["reason"])  # kept, not tried again
+    counted = table_counts(server.store)
+    assert counted["categories"] == before["categories"] and counted["events"] == before["events"] + 1
+    assert any("a defect in the use case" in (r.exc_text or "") or (r.exc_info and "defect" in str(r.exc_info[1]))
+               for r in caplog.records if r.levelname == "ERROR")
