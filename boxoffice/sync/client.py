@@ -11,6 +11,7 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 # never had; any other refused change (an edit, a delete) altered a row the
 # server still has as it was, and the log will not send that row again
 # unless it changes there: the station has to pull everything again.
+#: How long a login waits for the server to serve the member's own row (seconds).
+LOGIN_CATCH_UP = 10.0
 _ADDING = frozenset({"create", "register", "record", "assign_bands", "assign_gates",
                      "generate_recurring", "start", "plan", "outcome", "import"})
 
@@ -539,10 +542,23 @@ def login(store: Store, url: str, email: str, password: str, *, station: str | N
     store.set_mode("station")
     with SyncClient(store, server_login, body["token"]) as sync:
         report = sync.sync_once()
+        # The server serves its log only below its oldest transaction still writing
+        # (``sync.changelog``): a member added a moment ago, while the server is busy,
+        # can be held back for a moment. Wait for it (long-polling), within a bound.
+        deadline = time.monotonic() + LOGIN_CATCH_UP
+        while not _holds_member(store, server_login.member_id) and time.monotonic() < deadline:
+            report.pulled += sync.pull(wait=min(1.0, max(0.0, deadline - time.monotonic())))
     from boxoffice.services.organization import use_member
 
     use_member(store, server_login.email)
     return LoginOutcome(server_login, member["role"], stored, report)
+
+
+def _holds_member(store: Store, member_id: uuid.UUID) -> bool:
+    from boxoffice.store.models import Member
+
+    with store.read() as session:
+        return session.get(Member, member_id) is not None
 
 
 def logout(store: Store) -> ServerLogin:

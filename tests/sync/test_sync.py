@@ -399,3 +399,51 @@ def test_sync_status_says_when_it_last_knew_the_server_was_up(server: Live, tmp_
     finally:
         central.stop()
         desk.dispose()
+
+
+def test_a_login_while_the_server_holds_its_log_back_waits_for_its_own_member(server: Live,
+                                                                              tmp_path: Path) -> None:
+    """On PostgreSQL the log is served only below the oldest transaction still writing: a member
+    added while another transaction is open reaches no station until it ends. A login waits for
+    its own member (it once answered "No single member with the e-mail ... is known")."""
+    from sqlalchemy import create_engine, text
+
+    from boxoffice.services import auth, organization
+    from boxoffice.store.models import LocalSetting
+    from boxoffice.sync import client as sync_client
+    from tests.helpers.servers import wait_until
+    from tests.helpers.stores import migrated_store
+
+    owner = resolve_actor(server.store, "owner@example.org")
+    holder = None if server.store.is_sqlite else create_engine(server.store.url)
+    held = holder.connect() if holder is not None else None
+    if held is not None:  # a transaction that writes (it has an id) and stays open
+        held.execute(text("SELECT pg_current_xact_id()"))
+    desk = migrated_store(tmp_path / "late.sqlite3")
+
+    def first_pull_done() -> bool:
+        with desk.read() as session:
+            return session.get(LocalSetting, sync_client.HEALTH_KEY) is not None
+
+    def end_it() -> None:  # once the login's first pull is over, found nothing, and the login waits
+        wait_until(first_pull_done, timeout=60)
+        if held is not None:
+            held.rollback()
+
+    try:
+        organization.add_member(server.store, owner, "late@example.org", Role.ADMIN)
+        auth.set_password(server.store, owner, "late@example.org", PASSWORD)
+        ender = threading.Thread(target=end_it, daemon=True)
+        ender.start()
+        outcome = sync_client.login(desk, server.url, "late@example.org", PASSWORD, station="Late desk")
+        ender.join(timeout=60)
+        assert outcome.login.email == "late@example.org"
+        with desk.read() as session:
+            assert session.scalar(select(Member.email).where(Member.id == outcome.login.member_id)) \
+                == "late@example.org"
+    finally:
+        desk.dispose()
+        if held is not None:
+            held.close()
+        if holder is not None:
+            holder.dispose()
