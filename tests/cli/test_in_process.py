@@ -40,6 +40,7 @@ def _copy(festival_cli: Cli, folder: Path) -> Cli:
 
 
 @pytest.mark.parametrize("line", LINES, ids=lambda line: " ".join(line)[:40])
+@pytest.mark.slow
 def test_a_command_line_run_in_process_answers_as_the_installed_command(festival_cli: Cli, tmp_path: Path,
                                                                           line: tuple[str, ...]) -> None:
     by_process = _copy(festival_cli, tmp_path / "process")

@@ -93,6 +93,7 @@ def test_demo_refuses_a_folder_with_files_and_writes_nothing(tmp_path: Path) -> 
     (["--duration", "soon"], "duration"),
     (["--demo-db", "x.sqlite3"], "--demo-db goes with --seed-only"),
 ])
+@pytest.mark.slow
 def test_demo_bad_options_say_what_is_wrong(tmp_path: Path, args: list[str], message: str) -> None:
     folder = tmp_path / "demo"
     proc = subprocess.run([*_command(), "demo", "--no-window", "--folder", str(folder), *args],

@@ -63,6 +63,7 @@ def test_reader_check_sim(home: Path) -> None:
     assert "Simulated reader: ready; an NTAG213 band (a wristband)" in result.stdout
 
 
+@pytest.mark.slow
 def test_reader_check_over_udp_sees_the_band_and_a_foreign_card(home: Path) -> None:
     band = SimulatedNtag(bytes.fromhex("04A1B2C3D4E5F6"))
     field = SimulatedField([band, SimulatedMifareClassic()], auto_feed=False)

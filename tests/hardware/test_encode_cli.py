@@ -66,6 +66,7 @@ def udp_box() -> Iterator[tuple[SimulatedUdpServer, SimulatedField]]:
         yield server, field
 
 
+@pytest.mark.slow
 def test_encode_on_the_simulator_prints_a_line_per_band_and_writes_the_manifest(db: Path,
                                                                                tmp_path: Path) -> None:
     manifest = tmp_path / "batch.csv"
@@ -98,6 +99,7 @@ def test_count_or_open_is_required(db: Path) -> None:
     assert result.returncode == 1 and "--count N, or --open" in result.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_cleanly_and_closes_the_batch(db: Path, udp_box) -> None:
     server, field = udp_box
     process = subprocess.Popen(command(db, "--open", "--reader", server.path, "--json"), env=env(),
@@ -132,6 +134,7 @@ def test_ctrl_c_cancels_cleanly_and_closes_the_batch(db: Path, udp_box) -> None:
         store.dispose()
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_waiting_for_a_band(db: Path) -> None:
     with SimulatedUdpServer(SimulatedField([], auto_feed=False)) as server:
         process = subprocess.Popen(command(db, "--open", "--reader", server.path), env=env(),

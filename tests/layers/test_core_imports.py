@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("PySide6", "shiboken6", "qasync", "pyqtgraph", "nfc", "smartcard", "ui", "hardware")
 
@@ -50,6 +52,7 @@ def test_the_checker_sees_forbidden_imports(tmp_path: Path) -> None:
     assert not _forbidden("nfcpy_helpers") and not _forbidden("uikit")
 
 
+@pytest.mark.slow
 def test_importing_the_whole_core_loads_no_forbidden_module() -> None:
     code = """
 import importlib, json, pkgutil, sys

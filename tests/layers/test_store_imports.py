@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import boxoffice.store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,7 @@ def _store_modules() -> list[str]:
                   if m.name != "boxoffice.store.migrations")
 
 
+@pytest.mark.slow
 def test_every_store_module_imports_alone() -> None:
     modules = _store_modules()
     assert {"boxoffice.store.database", "boxoffice.store.migrate", "boxoffice.store.opening"} <= set(modules)

@@ -120,6 +120,7 @@ def test_refusals_say_why_and_write_nothing(store: Store, owner: Actor, actors: 
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_the_monitor_refuses_postgresql_with_a_sentence(pg_database: str) -> None:
     pg = open_store(pg_database)
     try:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.reports import Demo, page_count, pdf_text
 
 _SCRIPT = Path(sys.executable).with_name("boxoffice")
@@ -31,6 +33,7 @@ def test_report_writes_pdf_and_csv(demo: Demo, tmp_path: Path) -> None:
     assert "Gate throughput: Day 1 of Northern Lights 2026" in pdf_text(out)
 
 
+@pytest.mark.slow
 def test_unknown_series_is_one_sentence_and_no_file(demo: Demo, tmp_path: Path) -> None:
     out = tmp_path / "x.pdf"
     done = _run(demo, "report", "series", "--series", "Day 12", "--out", str(out))

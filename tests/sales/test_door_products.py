@@ -16,6 +16,7 @@ from tests.helpers.seeding import Live
 from tests.helpers.sync import Station
 
 
+@pytest.mark.slow
 def test_a_station_adds_and_changes_a_product_through_the_server(server: Live, station: Station) -> None:
     box = station("Box 1", "manager@example.org")
     manager = resolve_actor(box, "manager@example.org")

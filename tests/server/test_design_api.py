@@ -277,6 +277,7 @@ def test_refused_requests_say_why_and_write_nothing(live: Live) -> None:
         assert table_counts(live.store) == before, (role, method, path)
 
 
+@pytest.mark.slow
 def test_a_wrong_method_on_a_design_path_lists_every_allowed_one(live: Live) -> None:
     sid = live.ids["series"]
     cases = [

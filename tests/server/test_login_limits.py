@@ -88,6 +88,7 @@ def test_many_addresses_on_one_account_slow_new_places_but_not_the_owners_own(li
         assert attempt(owner, OWNER, PASSWORD).status_code == 200
 
 
+@pytest.mark.slow
 def test_spraying_accounts_from_one_address_is_slowed_more_and_more_while_others_are_not(live: Live) -> None:
     # Real accounts and made-up ones alike; the owner is kept out of it (see the end).
     emails = [f"{role.value}@example.org" for role in Role if role is not Role.OWNER]

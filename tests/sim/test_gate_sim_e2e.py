@@ -105,6 +105,7 @@ def test_a_run_is_recorded_as_its_summary_says_and_stops_by_itself(festival: Fes
         assert row.recorded_at >= sim.started_at + timedelta(seconds=duration * OFFLINE_UNTIL)
         assert duration * OFFLINE_FROM <= tap.at < duration * OFFLINE_UNTIL
 
+@pytest.mark.slow
 def test_setting_stop_from_another_thread_ends_the_run_with_its_summary(festival: Festival) -> None:
     stop = threading.Event()
     timers: list[threading.Timer] = []
@@ -172,6 +173,7 @@ def test_the_command_runs_for_its_duration_and_prints_json(festival: Festival,
     assert sum(g["sent"] for g in gates.values()) == out["sent"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_command_with_its_summary(festival: Festival) -> None:
     env = {**os.environ, "BOXOFFICE_GATE_PASSWORD": PASSWORD, "BOXOFFICE_LOOKUP_PASSWORD": PASSWORD}
     # ``boxoffice gate-sim`` as a terminal starts it, with Ctrl+C at Python's default: a suite started

@@ -59,6 +59,7 @@ def _use_up(store: Store, category: str = "GA") -> None:
                         .values(next=BandNumberBlock.last + 1))
 
 
+@pytest.mark.slow
 def test_two_offline_stations_never_print_one_number_twice(server: Live, station: Station) -> None:
     a, b = station("Box office A"), station("Box office B")
     # Online, each reserved a block of every category; then both lose the network.

@@ -67,6 +67,7 @@ def test_the_server_keeps_the_first_stations_band_and_tells_the_second_why(
     assert keys_svc.password_for(b, me_b, UID) == (won.password, won.pack)
 
 
+@pytest.mark.slow
 def test_a_pending_band_planned_at_one_station_is_resumed_at_another(server: Live, station: Station) -> None:
     a, b = station("Box office A"), station("Box office B")
     me_a = resolve_actor(a, None)

@@ -96,6 +96,7 @@ def test_the_same_batch_twice_is_applied_once(server: Live, station: Station) ->
 
 
 @pytest.mark.parametrize("first", ["A", "B"])
+@pytest.mark.slow
 def test_two_offline_stations_converge_in_either_order(server: Live, station: Station, first: str) -> None:
     a, b = station("Box office A"), station("Box office B")
     sa, sb = resolve_actor(a, None), resolve_actor(b, None)
@@ -196,6 +197,7 @@ def test_check_ins_reach_a_waiting_station_within_a_second_or_two(server: Live, 
         assert session.scalar(select(Checkin.uid).where(Checkin.client_scan_id == "live-1")) == server.bands[0]
 
 
+@pytest.mark.slow
 def test_pulling_in_small_pages_gets_everything_and_remembers_the_cursor(
     server: Live, station: Station
 ) -> None:

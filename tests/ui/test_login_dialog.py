@@ -55,6 +55,7 @@ def test_logging_in_to_the_server_fetches_the_organization(qtbot: QtBot, server:
     dialog.store.dispose()
 
 
+@pytest.mark.slow
 def test_an_email_in_two_organizations_is_asked_which_one(qtbot: QtBot, server: Live,
                                                          tmp_path: Path) -> None:
     from boxoffice.domain.enums import Role
