@@ -47,11 +47,6 @@ from boxoffice.store.models import (
 
 log = logging.getLogger(__name__)
 
-def _given(changes: dict[str, Any], **checked: Any) -> dict[str, Any]:
-    """The checked form of each field the edit names."""
-    return {field: value for field, value in checked.items() if field in changes}
-
-
 def _count(session: Session, model: type[Base], *where: Any) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -75,10 +70,8 @@ def update_event(store: Store, actor: Actor, event_ref: str, changes: dict[str, 
     EventChangedFields.check(changes)
     name = validate_name("event name", changes["name"]) if "name" in changes else None
     timezone = validate_timezone(changes["timezone"]).key if "timezone" in changes else None
-    # As stored, so the pushed change holds what this station kept.
-    changes = {**changes, **_given(changes, name=name, timezone=timezone)}
-    if "venue" in changes:
-        changes["venue"] = validate_venue(changes["venue"])
+    changes = outbox.as_stored(changes, name=name, timezone=timezone,
+                               venue=validate_venue(changes.get("venue")))
     with store.write() as session:
         ev = refs.event(session, actor, event_ref)
         if name is not None and name != ev.name:
@@ -143,7 +136,7 @@ def update_gate(store: Store, actor: Actor, gate_id: uuid.UUID, changes: dict[st
     actor.require(Action.MANAGE_GATES)
     GateEdit.check(changes)
     name = validate_name("gate name", changes["name"]) if "name" in changes else None
-    changes = {**changes, **_given(changes, name=name)}
+    changes = outbox.as_stored(changes, name=name)
     kind = GateKind(changes["kind"]) if "kind" in changes else None
     with store.write() as session:
         gate, ev = refs.by_id(session, actor, Gate, "gate", gate_id)
@@ -213,7 +206,7 @@ def update_category(store: Store, actor: Actor, category_id: uuid.UUID,
     if color is not None and not COLOR.match(color):
         raise ValidationError.single("color", f"{color!r} is not a colour like #1E90FF.")
     color = color.upper() if color else None
-    changes = {**changes, **_given(changes, name=name, color=color)}
+    changes = outbox.as_stored(changes, name=name, color=color)
     with store.write() as session:
         cat, ev = refs.by_id(session, actor, Category, "category", category_id)
         if name is not None and name != cat.name:

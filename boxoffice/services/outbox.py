@@ -63,6 +63,12 @@ class Edit(Payload):
                 raise ValidationError.single(field, f"The {field} cannot be removed, only changed.")
 
 
+def as_stored(changes: Mapping[str, Any], **checked: Any) -> dict[str, Any]:
+    """``changes`` with each field it names in its checked form (stripped, lower-cased…): what the
+    use case stores, so the change it records for the server holds the same."""
+    return {**changes, **{field: value for field, value in checked.items() if field in changes}}
+
+
 @dataclass(frozen=True)
 class Change:
     """One kind of change a use case records: its payload model and what its ``entity_id`` names."""

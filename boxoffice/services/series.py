@@ -68,10 +68,15 @@ from boxoffice.store.types import utcnow
 log = logging.getLogger(__name__)
 
 
-
 def validate_description(description: str | None) -> str | None:
     """A description as typed, stripped; blank is none."""
     return validate_optional_text("description", "description", description, MAX_DESCRIPTION)
+
+
+def check_gate_count(gates: list[str]) -> None:
+    if len(gates) > MAX_SERIES_GATES:
+        raise ValidationError.single(
+            "gates", f"A series uses at most {MAX_SERIES_GATES} gates; {len(gates):,} were given.")
 
 
 def times_of(series: EventSeries) -> SeriesTimes:
@@ -142,9 +147,7 @@ def create_series(
     actor.require(Action.CREATE_SERIES)
     name = validate_name("series name", name)
     description = validate_description(description)
-    if gates is not None and len(gates) > MAX_SERIES_GATES:
-        raise ValidationError.single(
-            "gates", f"A series uses at most {MAX_SERIES_GATES} gates; {len(gates):,} were given.")
+    check_gate_count(gates or [])
     if checkin_opens_at is None or checkin_closes_at is None:
         default_open, default_close = default_checkin_window(starts_at, ends_at)
         checkin_opens_at = checkin_opens_at or default_open
@@ -198,12 +201,9 @@ def update_series(
     """
     actor.require(Action.UPDATE_SERIES)
     SeriesChangedFields.check(changes)
-    # As stored, so the pushed change holds what this station kept.
-    changes = dict(changes)
-    if "name" in changes:
-        changes["name"] = validate_name("series name", changes["name"])
-    if "description" in changes:
-        changes["description"] = validate_description(changes["description"])
+    changes = outbox.as_stored(
+        changes, name=validate_name("series name", changes["name"]) if "name" in changes else None,
+        description=validate_description(changes.get("description")))
     with store.write() as session:
         series = refs.series(session, actor, series_ref)
         if series.version != expected_version:
@@ -400,9 +400,7 @@ def assign_gates(
     actor.require(Action.ASSIGN_SERIES_GATES)
     if not gate_refs:
         raise ValidationError.single("gates", "Name at least one gate.")
-    if len(gate_refs) > MAX_SERIES_GATES:
-        raise ValidationError.single(
-            "gates", f"A series uses at most {MAX_SERIES_GATES} gates; {len(gate_refs):,} were given.")
+    check_gate_count(gate_refs)
     with store.write() as session:
         series = refs.series(session, actor, series_ref)
         ensure_editable(series)

@@ -139,9 +139,7 @@ def update_ticket(store: Store, actor: Actor, ticket_id: uuid.UUID, changes: dic
     code = validate_ticket_code(changes["code"]) if "code" in changes else None
     name = validate_holder_name(changes.get("holder_name"))
     email = validate_holder_email(changes.get("holder_email"))
-    # As stored, so the pushed change holds what this station kept.
-    checked = {"code": code, "holder_name": name, "holder_email": email}
-    changes = {**changes, **{field: value for field, value in checked.items() if field in changes}}
+    changes = outbox.as_stored(changes, code=code, holder_name=name, holder_email=email)
     with store.write() as session:
         ticket, ev = refs.by_id(session, actor, Ticket, "ticket", ticket_id)
         cat = (refs.category(session, actor, ev, str(changes["category_id"]))

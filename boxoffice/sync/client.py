@@ -27,7 +27,7 @@ from boxoffice.errors import AuthenticationError, BoxOfficeError, IdentityError,
 from boxoffice.schemas.sales import LeaseView
 from boxoffice.services import band_numbers, place_leases
 from boxoffice.store.database import Store
-from boxoffice.store.models import LocalSetting, OutboxEntry, SyncState
+from boxoffice.store.models import LocalSetting, Member, OutboxEntry, SyncState
 from boxoffice.store.types import utcnow
 from boxoffice.sync import credentials
 from boxoffice.sync.gc_pause import gc_paused
@@ -62,12 +62,13 @@ from boxoffice.sync.wire import (
 
 log = logging.getLogger(__name__)
 
+#: How long a login waits for the server to serve the member's own row (seconds).
+LOGIN_CATCH_UP = 10.0
+
 # Use cases that only add rows. A refused one leaves a local row the server
 # never had; any other refused change (an edit, a delete) altered a row the
 # server still has as it was, and the log will not send that row again
 # unless it changes there: the station has to pull everything again.
-#: How long a login waits for the server to serve the member's own row (seconds).
-LOGIN_CATCH_UP = 10.0
 _ADDING = frozenset({"create", "register", "record", "assign_bands", "assign_gates",
                      "generate_recurring", "start", "plan", "outcome", "import"})
 
@@ -555,8 +556,6 @@ def login(store: Store, url: str, email: str, password: str, *, station: str | N
 
 
 def _holds_member(store: Store, member_id: uuid.UUID) -> bool:
-    from boxoffice.store.models import Member
-
     with store.read() as session:
         return session.get(Member, member_id) is not None
 
