@@ -240,3 +240,26 @@ def test_presence_rows_are_logged_as_stored(server: Live) -> None:
     with server.store.read() as session:
         assert session.scalar(select(SeriesPresence.inside)) is True
     _agree(server.store, "series_presence")
+
+
+@pytest.mark.parametrize("count", [1, 2, 8, 9, 40])
+def test_a_commits_changes_are_numbered_in_the_order_given_however_many(server: Live, count: int) -> None:
+    """A few changes go to the log as plain parameters, many as arrays (``changelog.write``);
+    both keep the order they were given (parents before children) and every value."""
+    store = server.store
+    org = resolve_actor(store, "owner@example.org").organization_id
+    awkward = "a'b\"c,{}"  # what an array literal or a VALUES list would have to quote
+    changes = [(i, org, "categories", json.dumps([f"pk-{count}-{i}"]), json.dumps({"n": i, "text": awkward}))
+               for i in range(count)]
+    changes[-1] = (*changes[-1][:4], None)  # a deletion carries no row
+    with store.write() as session:
+        changelog.write(session, changes)
+    with store.read() as session:
+        logged = session.execute(
+            select(SyncChange.txid, SyncChange.organization_id, SyncChange.table_name, SyncChange.pk,
+                   SyncChange.row)
+            .where(SyncChange.pk.like(f'%"pk-{count}-%')).order_by(SyncChange.txid, SyncChange.seq)
+        ).all()
+    assert len({row.txid for row in logged}) == 1
+    assert [(row.organization_id, row.table_name, row.pk, row.row) for row in logged] == [
+        (c[1], c[2], c[3], c[4]) for c in changes]
