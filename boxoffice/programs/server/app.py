@@ -21,6 +21,7 @@ from boxoffice.programs.server import (
     scanner_routes,
     series_routes,
     sync_routes,
+    taps,
 )
 from boxoffice.store.database import Store
 from boxoffice.store.types import utcnow
@@ -65,7 +66,9 @@ def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app.state.clock = clock
     app.state.token_cache = deps.TokenCache()
     # Read (and a malformed override refused) at start-up, not at the first tap.
-    log.info("per-process caches: %s", cache_bounds.describe())
+    app.state.tap_threads = taps.threads()
+    log.info("per-process caches: %s; gates' taps on %d threads", cache_bounds.describe(),
+             app.state.tap_threads)
     app.add_middleware(BodyLimit)
     errors.install(app)
     # First: its fixed paths (/api/series/scannable, /recurring) before /api/series/{series_id}.

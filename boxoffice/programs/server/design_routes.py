@@ -18,11 +18,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.exceptions import HTTPException
 
 from boxoffice.domain.validation import default_checkin_window
-from boxoffice.programs.server import bodies, routes
+from boxoffice.programs.server import bodies, routes, taps
 from boxoffice.programs.server import requests as rq
 from boxoffice.programs.server.deps import ActorDep, StoreDep
 from boxoffice.schemas.checkin import CheckinView
@@ -132,11 +132,11 @@ def compute_series_metrics(series_id: uuid.UUID, store: StoreDep, actor: ActorDe
 
 
 @router.post("/{series_id}/checkins/verify", tags=["gates"], summary="Verify a tap at a gate")
-def verify_at_series(series_id: uuid.UUID, body: rq.TapRequest, store: StoreDep,
-                     actor: ActorDep) -> CheckinView:
+async def verify_at_series(series_id: uuid.UUID, body: rq.TapRequest, request: Request, store: StoreDep,
+                           actor: ActorDep) -> CheckinView:
     """One tap at a gate of this series: allowed or denied with its reason, recorded once per
     scan id. Same as ``POST /api/verify`` with ``series_id`` in the body."""
-    return routes.tap(store, actor, series_id, body)
+    return await taps.run(request.app.state.tap_threads, routes.tap, store, actor, series_id, body)
 
 
 __all__ = ["router"]
