@@ -28,9 +28,12 @@ def server(app: App, host: str, port: int, workers: int, certfile: str | None, k
     import uvicorn
 
     from boxoffice import cache_bounds
+    from boxoffice.programs.server import taps
     from boxoffice.programs.server.app import DB_VARIABLE, create_app
     from boxoffice.programs.server.startup import preparation_lock
 
+    # The environment's settings, refused with a sentence before the database is touched.
+    bounds, tap_threads = cache_bounds.describe(), taps.threads()
     # Migrated and made the server's before the first request or worker, by one
     # process at a time: another server may be starting on the same database.
     if (certfile is None) != (keyfile is None):
@@ -43,7 +46,7 @@ def server(app: App, host: str, port: int, workers: int, certfile: str | None, k
     click.echo(f"Box office server on {scheme}://{host}:{port} with {store.display_name}"
                + (f", {workers} worker processes" if workers > 1 else ""), err=True)
     # What another process's change may take to be seen here.
-    click.echo(f"Per process: {cache_bounds.describe()}.", err=True)
+    click.echo(f"Per process: {bounds}; gates' taps on {tap_threads} threads.", err=True)
     click.echo(f"Gate scanner page: {scheme}://{host}:{port}/scanner/", err=True)
     if workers == 1:
         uvicorn.run(web_app, host=host, port=port, log_level="warning", ssl_certfile=tls.get("ssl_certfile"),

@@ -60,15 +60,15 @@ class BodyLimit:
 
 def create_app(store: Store, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """The server over ``store``; ``clock`` is what the login throttle reads as now (tests move it)."""
+    # The environment's settings: read (and a malformed one refused) before anything is written.
+    bounds, tap_threads = cache_bounds.describe(), taps.threads()
     changelog.become_server(store)
     app = FastAPI(title="Box office central server", version=__version__)
     app.state.store = store
     app.state.clock = clock
     app.state.token_cache = deps.TokenCache()
-    # Read (and a malformed override refused) at start-up, not at the first tap.
-    app.state.tap_threads = taps.threads()
-    log.info("per-process caches: %s; gates' taps on %d threads", cache_bounds.describe(),
-             app.state.tap_threads)
+    app.state.tap_threads = tap_threads
+    log.info("per-process caches: %s; gates' taps on %d threads", bounds, tap_threads)
     app.add_middleware(BodyLimit)
     errors.install(app)
     # First: its fixed paths (/api/series/scannable, /recurring) before /api/series/{series_id}.
