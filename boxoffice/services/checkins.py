@@ -182,6 +182,11 @@ _UPDATE_PRESENCE = (
     .values(inside=bindparam("p_inside"), has_entered=bindparam("p_has_entered"),
             last_scan_at=bindparam("p_last_scan_at"), category_id=bindparam("p_category_id"))
 )
+# The same, only over the presence as it was read (``_write_presence(if_unchanged=True)``).
+_UPDATE_PRESENCE_IF_UNCHANGED = _UPDATE_PRESENCE.where(
+    _P.inside == bindparam("o_inside"), _P.has_entered == bindparam("o_has_entered"),
+    _P.last_scan_at == bindparam("o_last_scan_at"), _P.category_id == bindparam("o_category_id"),
+)
 _S = EventSeries.__table__.c
 _G = Gate.__table__.c
 _SG = SeriesGate.__table__.c
@@ -198,6 +203,44 @@ _SERIES_AND_GATE = (
 # says why the lock is a statement of its own before the joined read of the band).
 _SERIES_AND_GATE_LOCKING_BAND = _SERIES_AND_GATE.add_columns(
     select(_W.id).where(_W.event_id == _S.event_id, _W.uid == bindparam("uid"))
+    .with_for_update().scalar_subquery()
+)
+# A tap's whole read in one statement: the series, the gate, and the band's facts as in
+# ``_BAND_FACTS`` (same columns, same order), the event taken from the series row. On
+# PostgreSQL it also locks the band (an alias, so the lock is not correlated with the band
+# this statement joins): the presence it read may then predate a concurrent tap of the
+# same band that held the lock, which ``_write_presence(if_unchanged=True)`` finds out.
+_LOCKED_BAND = _table(Wristband).alias("locked_band")
+_TAP_READ = (
+    select(
+        _S.id, _S.organization_id, _S.event_id, _S.status, _S.checkin_opens_at,
+        _S.checkin_closes_at, _S.capacity, _S.reentry_policy,
+        _G.id, _G.name, _G.kind, _SG.gate_id,
+        _W.id, _W.uid, _W.status, _W.event_id, _W.category_id,
+        _A.id, _P.inside, _P.has_entered, _P.last_scan_at, _P.category_id, _L.band_limit,
+        select(_C.id).where(_C.event_id == _S.event_id, _C.client_scan_id == bindparam("scan_id"))
+        .scalar_subquery(),
+        exists().where(_GC.gate_id == _G.id),
+        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == _S.id).scalar_subquery(),
+        select(_CO.c.inside).where(_CO.c.series_id == _S.id, _CO.c.category_id == _W.category_id)
+        .scalar_subquery(),
+    )
+    .select_from(EventSeries.__table__)
+    .join(Gate.__table__, and_(_G.id == bindparam("gate_id"), _G.event_id == _S.event_id))
+    .outerjoin(SeriesGate.__table__, and_(_SG.series_id == _S.id, _SG.gate_id == _G.id))
+    .outerjoin(Wristband.__table__, and_(_W.event_id == _S.event_id, _W.uid == bindparam("uid")))
+    .outerjoin(SeriesWristbandAssignment.__table__, and_(
+        _A.series_id == _S.id, _A.wristband_id == _W.id, _A.active.is_(True),
+    ))
+    .outerjoin(SeriesPresence.__table__, and_(_P.series_id == _S.id, _P.wristband_id == _W.id))
+    .outerjoin(SeriesCategoryLimit.__table__, and_(
+        _L.series_id == _S.id, _L.category_id == _W.category_id,
+    ))
+    .where(_S.id == bindparam("series_id"), _S.organization_id == bindparam("organization_id"))
+)
+_TAP_READ_LOCKING_BAND = _TAP_READ.add_columns(
+    select(_LOCKED_BAND.c.id)
+    .where(_LOCKED_BAND.c.event_id == _S.event_id, _LOCKED_BAND.c.uid == bindparam("uid"))
     .with_for_update().scalar_subquery()
 )
 
@@ -255,8 +298,15 @@ def _band_facts(session: Session, series: SeriesLike, gate: GateLike, uid: str,
     if row is None:
         return _BandFacts(None, previous_id=conn.scalar(
             _PREVIOUS_ID, {"event_id": series.event_id, "scan_id": client_scan_id}))
+    return _facts_of_row(tuple(row))
+
+
+def _facts_of_row(row: tuple[Any, ...]) -> _BandFacts:
+    """``_BAND_FACTS``' columns (also the band's part of ``_TAP_READ``, whose band may be missing)."""
     (band_id, band_uid, status, event_id, category_id, assignment_id, inside, has_entered,
      last_scan_at, counted_as, limit, previous_id, gate_restricted, series_taken, category_inside) = row
+    if band_id is None:
+        return _BandFacts(None, previous_id=previous_id, gate_restricted=bool(gate_restricted))
     return _BandFacts(
         band=_Band(band_id, band_uid, status, event_id, category_id),
         assigned=assignment_id is not None,
@@ -339,6 +389,7 @@ def decide_and_record(
     payload: bytes | None = None,
     band_locked: bool = False,
     claim_last: bool = False,
+    read: _BandFacts | None = None,
 ) -> tuple[CheckinView, bool]:
     """Decide one tap and store it; a known ``client_scan_id`` returns the stored answer.
 
@@ -363,6 +414,14 @@ def decide_and_record(
     counters, as read with the band, already look full, the claim comes first
     anyway, so a full series refuses in one transaction.
 
+    ``read`` (``_record_tap``): the band's facts, already read with the series
+    and the gate in one statement. On PostgreSQL that statement read them
+    before its lock on the band was granted, so a tap of the same band that
+    held the lock may have moved the presence since: the presence is then
+    written only if it is still as read, or ``PresenceMoved`` is raised (the
+    caller undoes the transaction and decides the tap again, reading after
+    the lock). SQLite's one writer never reads stale facts.
+
     Returns the check-in and whether it was new. The check-in and the
     presence are written with core statements through the session, where
     the change log sees their values without reading them back: the ORM's
@@ -370,7 +429,7 @@ def decide_and_record(
     """
     uid = refs.normalize_uid(uid)
     check_tap_ids(client_scan_id, device_id)
-    facts_of_band = _band_facts(session, series, gate, uid, client_scan_id, locked=band_locked)
+    facts_of_band = read or _band_facts(session, series, gate, uid, client_scan_id, locked=band_locked)
     if facts_of_band.previous_id is not None:
         previous = session.get_one(Checkin, facts_of_band.previous_id)
         return checkin_view(previous, replayed=True), False
@@ -418,7 +477,8 @@ def decide_and_record(
     session.execute(_INSERT_CHECKIN, values)
     if moved is not None and band is not None:
         # With ``claim_last`` an entry's place is claimed right below.
-        _write_presence(session, series, band.id, presence, moved, counted=claimed or enters)
+        _write_presence(session, series, band.id, presence, moved, counted=claimed or enters,
+                        if_unchanged=read is not None and session.get_bind().dialect.name != "sqlite")
     if enters and claim_last:
         assert band is not None
         if occupancy.claim(session, series.id, band.category_id, series.capacity,
@@ -430,6 +490,14 @@ def decide_and_record(
         result=values["result"], reason=decision.reason, message=decision.message,
         device_id=device_id, occurred_at=now, replayed=False,
     ), True
+
+
+class PresenceMoved(Exception):
+    """A tap decided on facts read before its band's lock found the presence moved since.
+
+    Never reaches a caller of ``record_tap``, which undoes the transaction and
+    decides the tap again on facts read after the lock.
+    """
 
 
 class RoomTaken(Exception):
@@ -466,20 +534,32 @@ def _moved(presence: _Presence | None, band: _Band, direction: Direction,
 
 
 def _write_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
-                    old: _Presence | None, new: _Presence, *, counted: bool) -> None:
+                    old: _Presence | None, new: _Presence, *, counted: bool,
+                    if_unchanged: bool = False) -> None:
     """Store the band's new presence and move the occupancy counters to match it.
 
     ``counted``: the caller already claimed the place of a band entering.
     Every other change of who is inside (exits, kept offline taps, a band
     counted under a new category) moves the counters without a condition, so
     the kept counts always equal the presence rows.
+
+    ``if_unchanged``: ``old`` may be stale (read before the band's lock), so
+    the row is written only if it is still ``old`` (or still missing);
+    otherwise ``PresenceMoved``, and the caller undoes the transaction,
+    counters included.
     """
+    # The row first: a stale ``old`` is found out before any counter moves on its word.
+    _store_presence(session, series, band_id, old, new, if_unchanged=if_unchanged)
     was_inside = old is not None and old.inside
     if was_inside and old is not None and (not new.inside or new.category_id != old.category_id):
         occupancy.leave(session, series.id, old.category_id)
     if new.inside and not counted and (not was_inside or (
             old is not None and new.category_id != old.category_id)):
         occupancy.enter(session, series.id, new.category_id)
+
+
+def _store_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
+                    old: _Presence | None, new: _Presence, *, if_unchanged: bool) -> None:
     # An ORM copy of this presence in the session (a caller's larger
     # transaction) must not flush stale values over ours, nor be read stale.
     key = session.identity_key(SeriesPresence, (series.id, band_id))
@@ -487,18 +567,32 @@ def _write_presence(session: Session, series: SeriesLike, band_id: uuid.UUID,
     if held is not None:
         session.flush()
         session.expire(held)
-    values: dict[str, Any] = {
-        "series_id": series.id, "wristband_id": band_id, "category_id": new.category_id,
-        "inside": new.inside, "has_entered": new.has_entered, "last_scan_at": new.last_scan_at,
-    }
     if old is None:
-        session.execute(_INSERT_PRESENCE, values)
-    else:
-        session.execute(_UPDATE_PRESENCE, {
-            "p_series_id": series.id, "p_wristband_id": band_id, "p_inside": new.inside,
-            "p_has_entered": new.has_entered, "p_last_scan_at": new.last_scan_at,
-            "p_category_id": new.category_id,
-        })
+        values: dict[str, Any] = {
+            "series_id": series.id, "wristband_id": band_id, "category_id": new.category_id,
+            "inside": new.inside, "has_entered": new.has_entered, "last_scan_at": new.last_scan_at,
+        }
+        try:
+            session.execute(_INSERT_PRESENCE, values)
+        except IntegrityError as exc:
+            if if_unchanged:  # inserted by the tap that held the band's lock while we read
+                raise PresenceMoved(band_id) from exc
+            raise
+        return
+    params = {
+        "p_series_id": series.id, "p_wristband_id": band_id, "p_inside": new.inside,
+        "p_has_entered": new.has_entered, "p_last_scan_at": new.last_scan_at,
+        "p_category_id": new.category_id,
+    }
+    if not if_unchanged:
+        session.execute(_UPDATE_PRESENCE, params)
+        return
+    result = session.execute(_UPDATE_PRESENCE_IF_UNCHANGED, {
+        **params, "o_inside": old.inside, "o_has_entered": old.has_entered,
+        "o_last_scan_at": old.last_scan_at, "o_category_id": old.category_id,
+    })
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PresenceMoved(band_id)
 
 
 def _series_and_gate(
@@ -525,6 +619,27 @@ def _series_and_gate(
     return series, gate, session.get(SeriesGate, (series.id, gate.id)) is not None, False
 
 
+def _read_tap(session: Session, actor: Actor, series_ref: str, gate_ref: str, uid: str,
+              scan_id: str) -> tuple[_Series, _Gate, bool, _BandFacts] | None:
+    """The series, the gate, whether the gate serves the series and the band's facts, in one statement.
+
+    ``None`` unless both are named by id and found (``_series_and_gate``
+    then says what is wrong). On PostgreSQL the band's row is locked by the
+    same statement; its facts may predate that lock (``decide_and_record``'s ``read``).
+    """
+    sid, gid = refs.as_uuid(series_ref), refs.as_uuid(gate_ref)
+    if sid is None or gid is None:
+        return None
+    conn = session.connection()
+    row = conn.execute(_TAP_READ if conn.dialect.name == "sqlite" else _TAP_READ_LOCKING_BAND, {
+        "series_id": sid, "gate_id": gid, "organization_id": actor.organization_id, "uid": uid,
+        "scan_id": scan_id,
+    }).first()
+    if row is None:
+        return None
+    return _Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None, _facts_of_row(tuple(row[12:27]))
+
+
 def record_tap(
     store: Store,
     actor: Actor,
@@ -543,12 +658,13 @@ def record_tap(
     if payload is not None:
         band_signature.check_shape(payload)
     scan_id, at = client_scan_id or str(uuid.uuid4()), now or utcnow()
+    check_tap_ids(scan_id, device_id)
     attempts = 0
-    claim_last = True
+    claim_last, fresh = True, False
     while True:
         try:
             return _record_tap(store, actor, series_ref, gate_ref, uid, direction, scan_id, device_id,
-                               at, payload, claim_last=claim_last)
+                               at, payload, claim_last=claim_last, fresh=fresh)
         except IntegrityError:
             # The same scan id was stored by a concurrent request (another server process, or
             # an unknown band, which has no row to queue on) while this one decided. Nothing of
@@ -561,23 +677,39 @@ def record_tap(
             # The last place went to a concurrent entry after this one was decided. Nothing of
             # this attempt was kept; deciding again with the claim first records the refusal.
             log.info("scan %s found no room left at its claim; deciding it again", scan_id)
-        claim_last = False
+            claim_last = False
+        except PresenceMoved:
+            # A tap of the same band held its lock while this one read; nothing of this attempt
+            # was kept. Read again after the lock, where the presence cannot move under us.
+            log.info("scan %s read its band's presence before a concurrent tap moved it; deciding it "
+                     "again", scan_id)
+            fresh = True
 
 
 def _record_tap(store: Store, actor: Actor, series_ref: str, gate_ref: str, uid: str,
                 direction: Direction, scan_id: str, device_id: str, at: datetime,
-                payload: bytes | None, *, claim_last: bool) -> CheckinView:
+                payload: bytes | None, *, claim_last: bool, fresh: bool) -> CheckinView:
+    """One attempt; ``fresh``: read the band's facts after its lock (a statement more on PostgreSQL)."""
     try:
         lock_uid: str | None = refs.normalize_uid(uid)
     except ValidationError:
         lock_uid = None  # refused by the decision, after the series and gate, as always
     with store.write() as session:
-        series, gate, gate_in_series, locked = _series_and_gate(session, actor, series_ref, gate_ref,
-                                                                lock_uid)
+        read = (None if fresh or lock_uid is None
+                else _read_tap(session, actor, series_ref, gate_ref, lock_uid, scan_id))
+        facts: _BandFacts | None = None
+        series: SeriesLike
+        gate: GateLike
+        if read is not None:
+            series, gate, gate_in_series, facts = read
+            locked: bool = True
+        else:
+            series, gate, gate_in_series, locked = _series_and_gate(session, actor, series_ref,
+                                                                    gate_ref, lock_uid)
         view, new = decide_and_record(
             session, series, gate, uid, direction, client_scan_id=scan_id, device_id=device_id,
             now=at, gate_in_series=gate_in_series, payload=payload, band_locked=locked,
-            claim_last=claim_last,
+            claim_last=claim_last, read=facts,
         )
         # The server keeps no outbox (``outbox.record`` would return at once): spare it the dump.
         if new and store.keeps_outbox:
