@@ -47,8 +47,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -64,6 +66,7 @@ import sqlalchemy
 import uvicorn
 from sqlalchemy import create_engine, delete, insert, inspect, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from boxoffice.domain.enums import BandStatus, Direction, GateKind, Role, SeriesStatus
 from boxoffice.services import auth, checkins, events, occupancy, organization
@@ -924,6 +927,73 @@ def run_inside(backend: str, target: str, fx: Fixture, cfg: Config, workdir: Pat
 # --------------------------------------------------------------------------- 1 against 2 server processes
 
 
+# What a PostgreSQL session of the servers is doing when sampled, by pg_stat_activity's
+# state and wait event; sessions outside a transaction ('idle') are the pools' spare ones.
+_SESSION_STATES = text(
+    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+    "WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
+WAIT_KINDS = ("waiting for its server process", "row locks", "PostgreSQL at work", "WAL to disk", "other")
+
+
+def _wait_kind(state: str | None, event_type: str | None, event: str | None) -> str | None:
+    if state in (None, "idle"):
+        return None
+    if state.startswith("idle in transaction"):
+        return "waiting for its server process"  # the next statement or the COMMIT
+    if event_type == "Lock":
+        return "row locks"
+    if event_type is None:
+        return "PostgreSQL at work"
+    if event_type == "IO" and event is not None and event.startswith("WAL"):
+        return "WAL to disk"
+    return "other"
+
+
+class SessionSampler:
+    """Where the servers' transactions spend their time during a level, from pg_stat_activity.
+
+    Sampled every ``every_s`` on a connection of its own. By Little's law the
+    mean number of sessions in a kind of wait, divided by the verifies
+    answered per second, is the time a verify's transaction spends in it.
+    """
+
+    def __init__(self, url: str, every_s: float = 0.01) -> None:
+        self.url, self.every_s = url, every_s
+        self.counts: Counter[str] = Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-sampler", daemon=True)
+
+    def __enter__(self) -> SessionSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        engine = create_engine(self.url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                while not self._stop.wait(self.every_s):
+                    rows = conn.execute(_SESSION_STATES).all()
+                    conn.rollback()
+                    self.samples += 1
+                    for row in rows:
+                        kind = _wait_kind(*row)
+                        if kind is not None:
+                            self.counts[kind] += 1
+        finally:
+            engine.dispose()
+
+    def ms_per_verify(self, rate: float) -> dict[str, float]:
+        if not self.samples or rate <= 0:
+            return {}
+        return {kind: self.counts[kind] / self.samples / rate * 1000 for kind in WAIT_KINDS}
+
+
 @dataclass
 class ProcsResult:
     """Closed-loop verifies (and health) through 1 and 2 server processes, clients dealt round-robin."""
@@ -931,6 +1001,13 @@ class ProcsResult:
     clients: int
     verify: dict[int, list[LevelResult]] = field(default_factory=dict)
     health: dict[int, LevelResult] = field(default_factory=dict)
+    # Per process count, per verify level: where the transactions' time went (``SessionSampler``).
+    waits: dict[int, list[dict[str, float]]] = field(default_factory=dict)
+
+    def wait_ms(self, processes: int) -> dict[str, float]:
+        """The levels' mean ms per verify in each kind of wait (empty when not sampled)."""
+        levels = [w for w in self.waits.get(processes, []) if w]
+        return {kind: statistics.mean(w[kind] for w in levels) for kind in WAIT_KINDS} if levels else {}
 
     def rate(self, processes: int) -> float:
         levels = self.verify[processes]
@@ -952,10 +1029,13 @@ def run_procs(backend: str, target: str, fx: Fixture, cfg: Config, workdir: Path
         servers = [first, second]
         for k in (1, 2, 2, 1):
             log.info("%s: %d server process(es), %d clients: verify", backend, k, cfg.procs_clients)
-            level = gen.measure([s.url for s in servers[:k]], fx.token,
-                            verify_load(fx, rng, f"procs{k}-{secrets.token_hex(3)}"), cfg.procs_clients, cfg,
-                            [s.process.pid for s in servers[:k]])
+            with SessionSampler(target) as sampler:
+                level = gen.measure([s.url for s in servers[:k]], fx.token,
+                                    verify_load(fx, rng, f"procs{k}-{secrets.token_hex(3)}"),
+                                    cfg.procs_clients, cfg, [s.process.pid for s in servers[:k]])
             result.verify.setdefault(k, []).append(level)
+            # The sampler also saw the level's warm-up, at the same load: the mix is what counts.
+            result.waits.setdefault(k, []).append(sampler.ms_per_verify(level.rps))
         for k in (1, 2):
             log.info("%s: %d server process(es), %d clients: health", backend, k, cfg.procs_clients)
             result.health[k] = gen.measure([s.url for s in servers[:k]], fx.token, HEALTH, cfg.procs_clients,
@@ -1207,6 +1287,46 @@ def procs_verdict(p: ProcsResult) -> tuple[float, str]:
     return ratio, f"{_met(ratio >= TARGET_PROCS_RATIO)} (target >= {TARGET_PROCS_RATIO:.1f}x)"
 
 
+@dataclass(frozen=True)
+class CoresCeiling:
+    """What this machine's cores allow 2 server processes, from what 1 process cost them.
+
+    With 1 process the server is bound by its one interpreter lock, and the
+    machine's other cores run PostgreSQL and the load generator beside it.
+    Two processes can at most use every usable core: ``usable`` divided by
+    the machine's CPU time per verify at 1 process (server, PostgreSQL and
+    load generator together) is the most they could answer.
+    """
+
+    cpu_ms: float  # machine CPU per verify at 1 process
+    rate: float  # usable cores / cpu_ms: the most 2 processes could answer
+    ratio: float  # that rate over 1 process's
+    two: float  # what 2 processes answered
+
+    @property
+    def reached(self) -> float:
+        return _ratio(self.two, self.rate)
+
+
+def cores_ceiling(p: ProcsResult, usable: int) -> CoresCeiling | None:
+    busy = [v.machine_busy for v in p.verify[1] if v.machine_busy is not None]
+    one = p.rate(1)
+    if not busy or one <= 0:
+        return None
+    cpu_ms = statistics.mean(busy) / one * 1000
+    rate = usable / cpu_ms * 1000
+    return CoresCeiling(cpu_ms, rate, _ratio(rate, one), p.rate(2))
+
+
+def _ceiling_text(p: ProcsResult) -> str:
+    usable = len(os.sched_getaffinity(0))
+    c = cores_ceiling(p, usable)
+    if c is None:
+        return "cores' ceiling: not measured (no CPU figures)"
+    return (f"cores' ceiling {c.ratio:.2f}x ({usable} usable cores / {c.cpu_ms:.2f} ms of the machine's CPU "
+            f"per verify at 1 process = {c.rate:,.0f}/s), {c.reached:.0%} of it reached")
+
+
 def print_procs(r: BackendResult, cfg: Config) -> None:
     p = r.procs
     if p is None:
@@ -1231,7 +1351,15 @@ def print_procs(r: BackendResult, cfg: Config) -> None:
     ratio, verdict = procs_verdict(p)
     health_ratio = _ratio(p.health[2].rps, p.health[1].rps)
     print(f"  2 processes / 1: verify {ratio:.2f}x {verdict}; health {health_ratio:.2f}x (HTTP and the "
-          f"framework alone: about the most verify could gain on {cores} cores)")
+          f"framework alone, whose database work is a SELECT 1)")
+    print(f"  {_ceiling_text(p)}: with 1 process the server is bound by its one interpreter lock, with 2 "
+          f"by the machine's cores, which also run PostgreSQL and the load generator")
+    for k in (1, 2):
+        waits = p.wait_ms(k)
+        if waits:
+            parts = ", ".join(f"{kind} {ms:.2f}" for kind, ms in waits.items())
+            print(f"  a verify's transaction, {k} process(es), ms: {parts} (PostgreSQL's sessions sampled "
+                  f"every 10 ms: sessions in each state / verifies per second)")
 
 
 def inside_verdict(i: InsideResult) -> tuple[float, float, str]:
@@ -1272,7 +1400,7 @@ def print_new_summary(results: list[BackendResult], cfg: Config) -> None:
         if r.procs is not None:
             ratio, verdict = procs_verdict(r.procs)
             print(f"  {r.backend:<9} 2 server processes / 1 at {r.procs.clients} clients: {ratio:.2f}x "
-                  f"{verdict}; {os.cpu_count()} cores")
+                  f"{verdict}; {_ceiling_text(r.procs)}")
         if r.inside is not None:
             http, inproc, verdict = inside_verdict(r.inside)
             print(f"  {r.backend:<9} verify with {max(r.inside.counts):,} inside / empty: HTTP p50 "

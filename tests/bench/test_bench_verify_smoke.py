@@ -109,6 +109,13 @@ def test_one_against_two_server_processes_on_postgres(
     for processes in (1, 2):  # verify/s, p50, p99, non-200 (0), health/s, CPUs, machine busy
         _line(out, rf"^\s+{processes}(\s+[\d,]+\.\d+){{3}}\s+0\s+[\d,]+\.\d\s.*of \d+$")
     _line(out, r"2 processes / 1: verify \d+\.\d\dx (MET|MISSED) .*health \d+\.\d\dx")
-    _line(out, r"postgres\s+2 server processes / 1 at 4 clients: \d+\.\d\dx (MET|MISSED).*; \d+ cores")
+    _line(out, r"cores' ceiling \d+\.\d\dx \(\d+ usable cores / \d+\.\d\d ms of the machine's CPU per verify "
+               r"at 1 process = [\d,]+/s\), \d+% of it reached: with 1 process")
+    for processes in (1, 2):  # where the transactions' time went, every kind named with its figure
+        _line(out, rf"a verify's transaction, {processes} process\(es\), ms: waiting for its server process "
+                   r"\d+\.\d\d, row locks \d+\.\d\d, PostgreSQL at work \d+\.\d\d, WAL to disk \d+\.\d\d, "
+                   r"other \d+\.\d\d \(")
+    _line(out, r"postgres\s+2 server processes / 1 at 4 clients: \d+\.\d\dx (MET|MISSED).*; cores' ceiling "
+               r"\d+\.\d\dx")
     _line(out, r"postgres\s+verify/health at 1 client\(s\): \d+% (MET|MISSED)")
     assert (tmp_path / "server-postgres-2.log").exists()
