@@ -108,3 +108,30 @@ def test_a_tap_that_read_the_presence_before_a_concurrent_tap_moved_it_decides_a
         scan_ids = session.scalars(select(Checkin.client_scan_id).where(Checkin.uid == uid)).all()
         assert sorted(scan_ids) == (["held-tap", "second-tap"] if scenario == "first entry"
                                     else ["entry-tap", "held-tap", "second-tap"])
+
+
+def test_a_tap_with_nobody_else_at_its_band_is_decided_once(
+    pg_live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The condition on the presence as read holds when nothing moved it: no tap pays the retry."""
+    live = pg_live
+    attempts: list[bool] = []
+    real = checkins._record_tap
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(kwargs["fresh"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checkins, "_record_tap", watched)
+    uid, series = live.bands[1], live.ids["series"]
+    with live.client(Role.GATE) as client:
+        for gate, direction, reason in (("gate:Main", "in", "ok"), ("gate:Exit", "out", "exit_ok"),
+                                        ("gate:Exit", "out", "not_inside")):
+            answer = client.post("/api/verify", json={
+                "series_id": series, "gate_id": live.ids[gate], "uid": uid, "direction": direction,
+                "scan_id": f"alone-{len(attempts)}"})
+            assert answer.status_code == 200 and answer.json()["reason"] == reason, answer.text
+    # The entry inserted the presence, the exit updated it (as read), the second exit wrote nothing.
+    assert attempts == [False, False, False]
+    with live.store.read() as session:
+        assert occupancy.mismatches(session) == []
