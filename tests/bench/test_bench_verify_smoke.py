@@ -45,7 +45,10 @@ def test_benchmark_prints_every_level_with_a_ratio(
     open_line = next((ln for ln in out.splitlines() if re.match(r"\s+sqlite\s+40\s", ln)), None)
     assert open_line is not None, f"no open-loop line in:\n{out}"
     answered = float(open_line.split()[2].replace(",", ""))
-    assert 0 < answered <= 45, open_line
+    # Answers counted in the 0.6 s window include taps due in the 0.2 s warm-up that a busy
+    # server answered late, so the bound is what the schedule sends in both (40/s x 0.8 s, and
+    # one more per connection for the schedule's offsets), not 40/s: never more than that.
+    assert 0 < answered <= (40 * (0.2 + 0.6) + 5) / 0.6, open_line
     assert re.search(r"(\s+[\d,]+\.\d+){5}\s+0\s", open_line), open_line
     assert "checkins.decide_and_record" in out and "ms/tap" in out
     assert "design need 28/s" in out
