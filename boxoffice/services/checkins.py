@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy import Select, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -135,32 +135,47 @@ _LOCK_BAND = (
     .where(_W.event_id == bindparam("event_id"), _W.uid == bindparam("uid"))
     .with_for_update()
 )
-_BAND_FACTS = (
-    select(
+def _band_facts_columns(series_id: Any, event_id: Any, gate_id: Any) -> list[Any]:
+    """What a tap reads of its band (``_facts_of_row`` takes them in this order).
+
+    ``series_id``, ``event_id`` and ``gate_id`` are parameters when the band is
+    read alone (``_BAND_FACTS``), the series' and gate's columns when it is read
+    with them (``_TAP_READ``).
+    """
+    return [
         _W.id, _W.uid, _W.status, _W.event_id, _W.category_id,
         _A.id, _P.inside, _P.has_entered, _P.last_scan_at, _P.category_id, _L.band_limit,
-        select(_C.id).where(_C.event_id == bindparam("event_id"),
-                            _C.client_scan_id == bindparam("scan_id")).scalar_subquery(),
-        exists().where(_GC.gate_id == bindparam("gate_id")),
+        select(_C.id).where(_C.event_id == event_id, _C.client_scan_id == bindparam("scan_id"))
+        .scalar_subquery(),
+        exists().where(_GC.gate_id == gate_id),
         # The kept counters as this statement sees them (not locked): whether the series,
         # or the band's category, looks full (``decide_and_record``'s ``claim_last``).
-        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == bindparam("series_id"))
+        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == series_id).scalar_subquery(),
+        select(_CO.c.inside).where(_CO.c.series_id == series_id, _CO.c.category_id == _W.category_id)
         .scalar_subquery(),
-        select(_CO.c.inside).where(_CO.c.series_id == bindparam("series_id"),
-                                   _CO.c.category_id == _W.category_id).scalar_subquery(),
+    ]
+
+
+def _join_band_facts(statement: Select[Any], series_id: Any) -> Select[Any]:
+    """The band's assignment, presence and category limit in the series, joined to the band."""
+    return (
+        statement
+        .outerjoin(SeriesWristbandAssignment.__table__, and_(
+            _A.series_id == series_id, _A.wristband_id == _W.id, _A.active.is_(True),
+        ))
+        .outerjoin(SeriesPresence.__table__, and_(_P.series_id == series_id, _P.wristband_id == _W.id))
+        .outerjoin(SeriesCategoryLimit.__table__, and_(
+            _L.series_id == series_id, _L.category_id == _W.category_id,
+        ))
     )
-    .select_from(Wristband.__table__)
-    .outerjoin(SeriesWristbandAssignment.__table__, and_(
-        _A.series_id == bindparam("series_id"), _A.wristband_id == _W.id, _A.active.is_(True),
-    ))
-    .outerjoin(SeriesPresence.__table__, and_(
-        _P.series_id == bindparam("series_id"), _P.wristband_id == _W.id,
-    ))
-    .outerjoin(SeriesCategoryLimit.__table__, and_(
-        _L.series_id == bindparam("series_id"), _L.category_id == _W.category_id,
-    ))
-    .where(_W.event_id == bindparam("event_id"), _W.uid == bindparam("uid"))
-)
+
+
+_BAND_FACT_COUNT = len(_band_facts_columns(None, None, None))
+_BAND_FACTS = _join_band_facts(
+    select(*_band_facts_columns(bindparam("series_id"), bindparam("event_id"), bindparam("gate_id")))
+    .select_from(Wristband.__table__),
+    bindparam("series_id"),
+).where(_W.event_id == bindparam("event_id"), _W.uid == bindparam("uid"))
 # A scan id is unique per event: the replay lookup and the claim of the id are scoped alike.
 _PREVIOUS_ID = select(_C.id).where(_C.event_id == bindparam("event_id"),
                                    _C.client_scan_id == bindparam("scan_id"))
@@ -205,38 +220,16 @@ _SERIES_AND_GATE_LOCKING_BAND = _SERIES_AND_GATE.add_columns(
     select(_W.id).where(_W.event_id == _S.event_id, _W.uid == bindparam("uid"))
     .with_for_update().scalar_subquery()
 )
-# A tap's whole read in one statement: the series, the gate, and the band's facts as in
-# ``_BAND_FACTS`` (same columns, same order), the event taken from the series row. On
+# A tap's whole read in one statement: ``_SERIES_AND_GATE`` and the band's facts of
+# ``_BAND_FACTS``, the series, event and gate taken from their rows. On
 # PostgreSQL it also locks the band (an alias, so the lock is not correlated with the band
 # this statement joins): the presence it read may then predate a concurrent tap of the
 # same band that held the lock, which ``_write_presence(if_unchanged=True)`` finds out.
 _LOCKED_BAND = _table(Wristband).alias("locked_band")
-_TAP_READ = (
-    select(
-        _S.id, _S.organization_id, _S.event_id, _S.status, _S.checkin_opens_at,
-        _S.checkin_closes_at, _S.capacity, _S.reentry_policy,
-        _G.id, _G.name, _G.kind, _SG.gate_id,
-        _W.id, _W.uid, _W.status, _W.event_id, _W.category_id,
-        _A.id, _P.inside, _P.has_entered, _P.last_scan_at, _P.category_id, _L.band_limit,
-        select(_C.id).where(_C.event_id == _S.event_id, _C.client_scan_id == bindparam("scan_id"))
-        .scalar_subquery(),
-        exists().where(_GC.gate_id == _G.id),
-        select(_SO.c.inside + _SO.c.held).where(_SO.c.series_id == _S.id).scalar_subquery(),
-        select(_CO.c.inside).where(_CO.c.series_id == _S.id, _CO.c.category_id == _W.category_id)
-        .scalar_subquery(),
-    )
-    .select_from(EventSeries.__table__)
-    .join(Gate.__table__, and_(_G.id == bindparam("gate_id"), _G.event_id == _S.event_id))
-    .outerjoin(SeriesGate.__table__, and_(_SG.series_id == _S.id, _SG.gate_id == _G.id))
-    .outerjoin(Wristband.__table__, and_(_W.event_id == _S.event_id, _W.uid == bindparam("uid")))
-    .outerjoin(SeriesWristbandAssignment.__table__, and_(
-        _A.series_id == _S.id, _A.wristband_id == _W.id, _A.active.is_(True),
-    ))
-    .outerjoin(SeriesPresence.__table__, and_(_P.series_id == _S.id, _P.wristband_id == _W.id))
-    .outerjoin(SeriesCategoryLimit.__table__, and_(
-        _L.series_id == _S.id, _L.category_id == _W.category_id,
-    ))
-    .where(_S.id == bindparam("series_id"), _S.organization_id == bindparam("organization_id"))
+_TAP_READ = _join_band_facts(
+    _SERIES_AND_GATE.add_columns(*_band_facts_columns(_S.id, _S.event_id, _G.id))
+    .outerjoin(Wristband.__table__, and_(_W.event_id == _S.event_id, _W.uid == bindparam("uid"))),
+    _S.id,
 )
 _TAP_READ_LOCKING_BAND = _TAP_READ.add_columns(
     select(_LOCKED_BAND.c.id)
@@ -637,7 +630,8 @@ def _read_tap(session: Session, actor: Actor, series_ref: str, gate_ref: str, ui
     }).first()
     if row is None:
         return None
-    return _Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None, _facts_of_row(tuple(row[12:27]))
+    return (_Series(*row[:8]), _Gate(*row[8:11]), row[11] is not None,
+            _facts_of_row(tuple(row[12:12 + _BAND_FACT_COUNT])))
 
 
 def record_tap(
@@ -658,6 +652,9 @@ def record_tap(
     if payload is not None:
         band_signature.check_shape(payload)
     scan_id, at = client_scan_id or str(uuid.uuid4()), now or utcnow()
+    # Before the read, which already looks the scan id up (PostgreSQL would answer a NUL
+    # in it with an error, not a sentence); ``decide_and_record`` checks it for its
+    # other callers.
     check_tap_ids(scan_id, device_id)
     attempts = 0
     claim_last, fresh = True, False

@@ -175,3 +175,17 @@ def test_a_control_character_in_why_a_series_changes_state_is_a_sentence_through
     [result] = pushed(live, entry("series.transition", {"to": "completed", "reason": "Done\x00"}, series))
     assert (result["status"], result["reason"]) == ("rejected", said)
     unchanged_but_the_applied_log(live, before, 1)
+
+
+def test_a_control_character_in_a_taps_scan_id_is_a_sentence_on_both_tap_routes(live: Live) -> None:
+    """The tap's read already looks the scan id up: a NUL in it must be refused before that."""
+    series, gate = live.ids["series"], live.ids["gate:Main"]
+    before = table_counts(live.store)
+    tap = {"gate_id": gate, "uid": live.bands[0], "direction": "in", "scan_id": "a\x00b"}
+    with live.client(Role.GATE) as http:
+        answers = [http.post("/api/verify", json={**tap, "series_id": series}),
+                   http.post(f"/api/series/{series}/checkins/verify", json=tap)]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert "scan id" in answer.json()["message"] and "U+0000" in answer.json()["message"]
+    assert table_counts(live.store) == before
