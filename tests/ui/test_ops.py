@@ -149,7 +149,9 @@ def test_a_coroutine_reads_top_to_bottom_through_awaited_results(qtbot: QtBot, o
     assert task is not None and ops.pending >= 1
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
     assert steps == ["boxoffice-db_0", 42, "from a job", "No.", threading.main_thread().name]
-    assert ops.pending == 0 and busy[0] is True and busy[-1] is False
+    # The task's done callbacks (which count it off) run on the loop's next turn, after done().
+    qtbot.waitUntil(lambda: ops.pending == 0, timeout=WAIT_MS)
+    assert busy[0] is True and busy[-1] is False
 
 
 def _refuse() -> None:
